@@ -1,0 +1,105 @@
+"""Trainer vs a bare PyTorch GAN loop: same networks, batch, loss and data (ring8), same process.
+
+Prints per-iteration times and the ratio Trainer / bare (target ≤ 1.10 on the CPU).
+Run: python bench/train_overhead.py [--chunk 200] [--chunks 15] [--device cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from playground import GANConfig, Trainer  # noqa: E402
+
+
+def default_optimizers(trainer: Trainer) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """What a hand-written loop uses: torch.optim.Adam with its default implementation."""
+    c = trainer.config
+    return (
+        torch.optim.Adam(trainer.G.parameters(), lr=c.lr_g, betas=(c.beta1, c.beta2)),
+        torch.optim.Adam(trainer.D.parameters(), lr=c.lr_d, betas=(c.beta1, c.beta2)),
+    )
+
+
+def bare_loop(trainer: Trainer, iters: int, optimizers: tuple | None = None) -> float:
+    """The textbook loop on the trainer's own networks and data, with nothing recorded."""
+    G, D, dataset, device = trainer.G, trainer.D, trainer.dataset, trainer.device
+    opt_g, opt_d = optimizers or (trainer.opt_g, trainer.opt_d)
+    rng, b, z_dim = trainer.rng, trainer.config.batch_size, trainer.config.z_dim
+    y = torch.cat([torch.zeros(b), torch.ones(b)]).to(device)
+    ones = torch.ones(b, device=device)
+    start = time.perf_counter()
+    for _ in range(iters):
+        real, _ = dataset.sample(b, rng)
+        real = real.to(device)
+        z = torch.randn(b, z_dim, generator=rng).to(device)
+        with torch.no_grad():
+            fake = G(z)
+        opt_d.zero_grad(set_to_none=True)
+        loss_d = F.binary_cross_entropy_with_logits(D(torch.cat([fake, real])), y)
+        loss_d.backward()
+        opt_d.step()
+        z = torch.randn(b, z_dim, generator=rng).to(device)
+        opt_g.zero_grad(set_to_none=True)
+        loss_g = F.binary_cross_entropy_with_logits(D(G(z)), ones)
+        loss_g.backward()
+        opt_g.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) / iters
+
+
+def trainer_loop(trainer: Trainer, iters: int) -> float:
+    start = time.perf_counter()
+    trainer.run(iters)
+    if trainer.device.type == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) / iters
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunk", type=int, default=200, help="iterations per timed chunk")
+    parser.add_argument("--chunks", type=int, default=15, help="timed chunks of each loop")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-size", type=int, default=128)
+    args = parser.parse_args()
+    config = GANConfig(
+        dataset="ring8", loss="nonsat", device=args.device, batch_size=args.batch_size
+    )
+    default_trainer, same_trainer, our_trainer = Trainer(config), Trainer(config), Trainer(config)
+    default_opts = default_optimizers(default_trainer)
+    loops = {
+        "bare loop, torch.optim.Adam defaults": lambda: bare_loop(
+            default_trainer, args.chunk, default_opts
+        ),
+        "bare loop, the Trainer's fused Adam": lambda: bare_loop(same_trainer, args.chunk),
+        "Trainer": lambda: trainer_loop(our_trainer, args.chunk),
+    }
+    times: dict[str, list[float]] = {name: [] for name in loops}
+    for loop in loops.values():  # warm-up
+        loop()
+    for _ in range(args.chunks):  # interleaved, so drift in machine speed hits all alike
+        for name, loop in loops.items():
+            times[name].append(loop())
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    print(f"device: {our_trainer.device_label}; ring8, batch {args.batch_size}, MLP 2x128, nonsat")
+    for name, value in medians.items():
+        print(
+            f"{name:40s}: {value * 1e3:.3f} ms/iteration (median of {args.chunks} x {args.chunk})"
+        )
+    ours = medians["Trainer"]
+    for name in list(medians)[:2]:
+        print(f"ratio Trainer / {name}: {ours / medians[name]:.3f}  (target <= 1.10)")
+
+
+if __name__ == "__main__":
+    main()

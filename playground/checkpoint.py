@@ -1,0 +1,184 @@
+"""Checkpoints a user can share safely: tensors in safetensors, everything else in JSON.
+
+DIR/config.json      the GANConfig
+DIR/model.safetensors G.*, D.*, G_ema.* weights; opt_g.* / opt_d.* optimiser moments; rng;
+                      data.* (the pool of a user-file dataset, so the run is self-contained)
+DIR/state.json       iteration, step counts, history, metrics history, sampler, format
+Loading never unpickles anything.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from playground.config import FILE_DATASETS, GANConfig
+from playground.data import Dataset
+from playground.trainer import HISTORY_KEYS, Trainer
+
+FORMAT = "gan-playground-checkpoint/1"
+FILES = ("config.json", "model.safetensors", "state.json")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint folder or zip is missing a part or is not one of ours."""
+
+
+def save_checkpoint(trainer: Trainer, directory: str | Path, sampler: str = "G") -> Path:
+    """Write the trainer's full state to `directory` (created if needed)."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    tensors: dict[str, torch.Tensor] = {}
+    for prefix, module in (("G", trainer.G), ("D", trainer.D), ("G_ema", trainer.G_ema)):
+        if module is not None:
+            for key, value in module.state_dict().items():
+                tensors[f"{prefix}.{key}"] = value
+    scalars: dict[str, Any] = {}
+    for prefix, opt in (("opt_g", trainer.opt_g), ("opt_d", trainer.opt_d)):
+        for index, entry in opt.state_dict()["state"].items():
+            for name, value in entry.items():
+                if torch.is_tensor(value):
+                    tensors[f"{prefix}.{index}.{name}"] = value
+                else:
+                    scalars[f"{prefix}.{index}.{name}"] = value
+    tensors["rng"] = trainer.rng.get_state()
+    dataset = trainer.dataset
+    if dataset.name in FILE_DATASETS and dataset.pool is not None:
+        tensors["data.pool"] = dataset.pool
+        if dataset.pool_labels is not None:
+            tensors["data.labels"] = dataset.pool_labels
+    save_file(
+        {k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()},
+        str(out / "model.safetensors"),
+        metadata={"format": FORMAT},
+    )
+    (out / "config.json").write_text(trainer.config.to_json())
+    state = {
+        "format": FORMAT,
+        "iteration": trainer.iteration,
+        "d_step_count": trainer.d_step_count,
+        "g_step_count": trainer.g_step_count,
+        "history": trainer.history,
+        "metrics_history": trainer.metrics_history,
+        "optimizer_scalars": scalars,
+        "sampler": sampler,
+        "dataset": {
+            "name": dataset.name,
+            "shape": list(dataset.shape),
+            "classes": dataset.num_classes,
+        },
+    }
+    (out / "state.json").write_text(json.dumps(state, allow_nan=True))
+    return out
+
+
+def load_checkpoint(
+    directory: str | Path, device: str | None = None
+) -> tuple[Trainer, dict[str, Any]]:
+    """Rebuild a Trainer from a checkpoint folder; returns it and the parsed state.json."""
+    src = Path(directory)
+    if not src.is_dir():
+        raise CheckpointError(f"checkpoint: {src} is not a folder")
+    missing = [name for name in FILES if not (src / name).exists()]
+    if missing:
+        raise CheckpointError(f"checkpoint: {src} lacks {', '.join(missing)}")
+    try:
+        config_data = json.loads((src / "config.json").read_text())
+        state = json.loads((src / "state.json").read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"checkpoint: a JSON file in {src} is damaged ({exc})") from exc
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointError(f"checkpoint: {src} is not a GAN Playground checkpoint ({FORMAT})")
+    config = GANConfig.from_dict(config_data)
+    if device is not None:
+        config = config.replace(device=device)
+    try:
+        tensors = load_file(str(src / "model.safetensors"))
+    except (SafetensorError, OSError) as exc:
+        raise CheckpointError(f"checkpoint: model.safetensors is unreadable ({exc})") from exc
+    dataset = None
+    if "data.pool" in tensors:
+        info = state["dataset"]
+        pool = tensors["data.pool"]
+        dataset = Dataset(
+            config.dataset,
+            "images" if pool.dim() == 4 else "points",
+            tuple(pool.shape[1:]),
+            int(info["classes"]),
+            pool=pool,
+            pool_labels=tensors.get("data.labels"),
+        )
+    trainer = Trainer(config, dataset=dataset)
+    try:
+        _load_weights(trainer, tensors, state)
+    except (KeyError, RuntimeError) as exc:
+        raise CheckpointError(f"checkpoint: weights do not match config.json ({exc})") from exc
+    return trainer, state
+
+
+def _load_weights(
+    trainer: Trainer, tensors: dict[str, torch.Tensor], state: dict[str, Any]
+) -> None:
+    for prefix, module in (("G", trainer.G), ("D", trainer.D)):
+        module.load_state_dict(_strip(tensors, prefix + "."))
+    ema = _strip(tensors, "G_ema.")
+    if ema and trainer.G_ema is not None:
+        trainer.G_ema.load_state_dict(ema)
+    scalars = state.get("optimizer_scalars", {})
+    for prefix, opt in (("opt_g", trainer.opt_g), ("opt_d", trainer.opt_d)):
+        per_param: dict[int, dict[str, Any]] = {}
+        for source in (_strip(tensors, prefix + "."), _strip(scalars, prefix + ".")):
+            for key, value in source.items():
+                index, name = key.split(".", 1)
+                per_param.setdefault(int(index), {})[name] = value
+        opt.load_state_dict({"state": per_param, "param_groups": opt.state_dict()["param_groups"]})
+    trainer.rng.set_state(tensors["rng"])
+    trainer.iteration = int(state["iteration"])
+    trainer.d_step_count = int(state.get("d_step_count", 0))
+    trainer.g_step_count = int(state.get("g_step_count", 0))
+    history = state.get("history", {})
+    trainer.history = {key: list(history.get(key, [])) for key in HISTORY_KEYS}
+    trainer.metrics_history = list(state.get("metrics_history", []))
+    trainer.reset_rewind()
+
+
+def _strip(mapping: dict[str, Any], prefix: str) -> dict[str, Any]:
+    return {k[len(prefix) :]: v for k, v in mapping.items() if k.startswith(prefix)}
+
+
+def zip_checkpoint(trainer: Trainer, zip_path: str | Path, sampler: str = "G") -> Path:
+    """The checkpoint as one .zip (what the UI offers for download)."""
+    zip_path = Path(zip_path)
+    with tempfile.TemporaryDirectory() as tmp:
+        save_checkpoint(trainer, tmp, sampler)
+        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name in FILES:
+                archive.write(Path(tmp) / name, name)
+    return zip_path
+
+
+def unzip_checkpoint(
+    zip_path: str | Path, device: str | None = None
+) -> tuple[Trainer, dict[str, Any]]:
+    """Load a checkpoint .zip; only the three known file names are read from it."""
+    try:
+        archive = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise CheckpointError(f"checkpoint: {Path(zip_path).name} is not a zip file") from exc
+    with archive, tempfile.TemporaryDirectory() as tmp:
+        names = set(archive.namelist())
+        missing = [name for name in FILES if name not in names]
+        if missing:
+            raise CheckpointError(f"checkpoint: the zip lacks {', '.join(missing)}")
+        for name in FILES:
+            with archive.open(name) as src, open(Path(tmp) / name, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        return load_checkpoint(tmp, device)

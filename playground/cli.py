@@ -1,0 +1,292 @@
+"""`python -m playground`: train, sample and list presets without a browser.
+
+Bad options exit with code 2 and one line on stderr; a run that diverges exits with 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from playground.config import _TYPES, GANConfig
+
+PROG = "python -m playground"
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported on one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not the usage block
+        raise UsageError(message)
+
+
+def _config_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("dataset / model / loss options (override the preset)")
+    for f in fields(GANConfig):
+        if f.name in ("seed", "device"):
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        kind = _TYPES[f.name]
+        if kind is bool:
+            group.add_argument(
+                flag,
+                dest=f.name,
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=GANConfig.help(f.name),
+            )
+        else:
+            group.add_argument(
+                flag,
+                dest=f.name,
+                type=kind,
+                default=None,
+                metavar=kind.__name__.upper(),
+                help=f"{GANConfig.help(f.name)} (default {f.default})",
+            )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG, description="GAN Playground: a GAN trained one D step / one G step at a time."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = commands.add_parser(
+        "train",
+        help="train a preset or a custom configuration",
+        description="Train and write DIR/ with the checkpoint and metrics.json.",
+    )
+    source = train.add_mutually_exclusive_group()
+    source.add_argument("--preset", help="a shipped preset (see `presets`)")
+    source.add_argument(
+        "--config", type=Path, help="a config JSON file (e.g. exported from the UI)"
+    )
+    train.add_argument(
+        "--steps", type=int, help="iterations to train (default: the preset's, else 2000)"
+    )
+    train.add_argument("--seed", type=int, help="seed for weights, data and noise (default 0)")
+    train.add_argument(
+        "--device", choices=("auto", "cpu", "cuda", "mps"), help="where to train (default auto)"
+    )
+    train.add_argument("--out", type=Path, help="output folder (default runs/NAME-seedS)")
+    train.add_argument(
+        "--eval-every", type=int, help="iterations between metric evaluations (default steps/10)"
+    )
+    train.add_argument(
+        "--eval-samples", type=int, default=10_000, help="samples per evaluation (default 10000)"
+    )
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    _config_options(train)
+
+    sample = commands.add_parser(
+        "sample",
+        help="draw samples from a trained run",
+        description="Write FILE.npz with x (samples in data units), z and, for a cGAN, y.",
+    )
+    sample.add_argument("directory", type=Path, help="a folder written by `train`")
+    sample.add_argument("--n", type=int, default=1000, help="how many samples (default 1000)")
+    sample.add_argument("--out", type=Path, required=True, help="the .npz to write")
+    sample.add_argument("--label", type=int, help="class to generate (conditional runs)")
+    which = sample.add_mutually_exclusive_group()
+    which.add_argument("--ema", action="store_true", help="sample from the EMA generator")
+    which.add_argument("--raw", action="store_true", help="sample from G itself, not the EMA copy")
+    sample.add_argument("--seed", type=int, default=0, help="seed for z (default 0)")
+    sample.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="cpu")
+
+    commands.add_parser(
+        "presets",
+        help="list the shipped presets",
+        description="List the presets under assets/presets/.",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "train":
+            return _train(args)
+        if args.command == "sample":
+            return _sample(args)
+        return _presets()
+    except UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _train(args: argparse.Namespace) -> int:
+    from playground.presets import load_preset
+
+    overrides = {
+        f.name: getattr(args, f.name)
+        for f in fields(GANConfig)
+        if getattr(args, f.name, None) is not None
+    }
+    for name in ("seed", "device"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
+    try:
+        if args.preset:
+            preset = load_preset(args.preset)
+            base, steps, sampler, name = (
+                preset.config.to_dict(),
+                preset.steps,
+                preset.sampler,
+                preset.name,
+            )
+        elif args.config:
+            base, steps, sampler, name = _read_config_file(args.config), 2000, "G", args.config.stem
+        else:
+            base, steps, sampler, name = (
+                GANConfig().to_dict(),
+                2000,
+                "G",
+                overrides.get("dataset", "ring8"),
+            )
+        config = GANConfig.from_dict({**base, **overrides})
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    steps = args.steps if args.steps is not None else steps
+    if steps < 1:
+        raise UsageError("--steps: must be at least 1")
+    if args.eval_samples < 100:
+        raise UsageError("--eval-samples: must be at least 100")
+    eval_every = args.eval_every or max(1, steps // 10)
+    out = args.out or Path("runs") / f"{name}-seed{config.seed}"
+    return _run_training(config, steps, eval_every, args.eval_samples, out, sampler, args.quiet)
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise ValueError(f"--config: cannot read {path} ({exc.strerror})") from exc
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--config: {path} is not valid JSON ({exc.msg})") from exc
+    return GANConfig.from_dict(data.get("config", data)).to_dict()
+
+
+def _run_training(
+    config: GANConfig,
+    steps: int,
+    eval_every: int,
+    eval_samples: int,
+    out: Path,
+    sampler: str,
+    quiet: bool,
+) -> int:
+    from tqdm import tqdm
+
+    from playground.checkpoint import save_checkpoint
+    from playground.metrics import evaluate
+    from playground.trainer import DivergenceError, Trainer
+
+    try:
+        trainer = Trainer(config)
+    except ValueError as exc:  # bad data files, missing device, unlabeled cGAN data …
+        raise UsageError(str(exc)) from exc
+    use_ema = sampler == "ema"
+    bar = tqdm(
+        total=steps,
+        disable=quiet or not sys.stderr.isatty(),
+        unit="it",
+        desc=f"{config.dataset} on {trainer.device_label}",
+    )
+    start = time.perf_counter()
+    train_seconds = 0.0
+    status = 0
+    try:
+        while trainer.iteration < steps:
+            chunk = min(eval_every - trainer.iteration % eval_every, steps - trainer.iteration)
+            t0 = time.perf_counter()
+            trainer.run(chunk)
+            train_seconds += time.perf_counter() - t0
+            bar.update(chunk)
+            metrics = evaluate(trainer, n=eval_samples, ema=use_ema)
+            metrics["train_seconds"] = round(train_seconds, 3)
+            trainer.metrics_history.append(metrics)
+            bar.set_postfix(_short(metrics))
+    except DivergenceError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        status = 1
+    finally:
+        bar.close()
+    save_checkpoint(trainer, out, sampler=sampler)
+    summary = {
+        "config": config.to_dict(),
+        "steps": trainer.iteration,
+        "train_seconds": round(train_seconds, 3),
+        "wall_seconds": round(time.perf_counter() - start, 3),
+        "device": trainer.device_label,
+        "sampler": sampler,
+        "history": trainer.metrics_history,
+    }
+    (out / "metrics.json").write_text(json.dumps(summary, indent=2))
+    final = trainer.metrics_history[-1] if trainer.metrics_history else {}
+    done = f"wrote {out}/ after {trainer.iteration} iterations in {train_seconds:.1f} s"
+    print(f"{done}: {json.dumps(_short(final))}")
+    return status
+
+
+def _short(metrics: dict[str, Any]) -> dict[str, Any]:
+    keys = (
+        "modes_covered",
+        "hq_percent",
+        "reverse_kl",
+        "js",
+        "classes_covered",
+        "label_agreement",
+        "confidence",
+    )
+    return {
+        k: round(metrics[k], 3) if isinstance(metrics[k], float) else metrics[k]
+        for k in keys
+        if k in metrics
+    }
+
+
+def _sample(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from playground.checkpoint import load_checkpoint
+
+    if args.n < 1:
+        raise UsageError("--n: must be at least 1")
+    if args.out.suffix != ".npz":
+        raise UsageError(f"--out: must end in .npz (got {args.out.name})")
+    try:
+        trainer, state = load_checkpoint(args.directory, device=args.device)
+        use_ema = args.ema or (not args.raw and state.get("sampler") == "ema")
+        if args.ema and trainer.G_ema is None:
+            raise ValueError(
+                "--ema: this run has no EMA generator (it was trained with ema_decay 0)"
+            )
+        x, z, labels = trainer.sample(args.n, label=args.label, ema=use_ema, seed=args.seed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    arrays = {"x": x.numpy().astype(np.float32), "z": z.numpy().astype(np.float32)}
+    if labels is not None:
+        arrays["y"] = labels.numpy()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(args.out, **arrays)
+    print(f"wrote {args.out}: x {arrays['x'].shape} from {'the EMA generator' if use_ema else 'G'}")
+    return 0
+
+
+def _presets() -> int:
+    from playground.presets import all_presets
+
+    for preset in all_presets():
+        tag = "  [fails on purpose]" if preset.fails_on_purpose else ""
+        print(f"{preset.name:18s} {preset.steps:>6d} its  {preset.title}{tag}")
+        print(f"{'':18s} {preset.description}")
+    return 0

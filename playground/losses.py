@@ -1,0 +1,63 @@
+"""GAN losses written as "score against label", one term per row, as the playground teaches.
+
+D sees the batch x = [fake; real] with y = [0…0, 1…1]; its loss is the mean of
+`d_loss_terms(out, y)`. The G step feeds D_on_G = D(G(z)) with target 1; its loss is the mean
+of `g_loss_terms(out)`. `out` is D's raw output (a logit for minimax / non-saturating).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+PROBABILITY_LOSSES = ("minimax", "nonsat")
+
+
+def scores(loss: str, out: torch.Tensor) -> torch.Tensor:
+    """What D "says" about a row: a probability in (0, 1) for minimax/non-saturating, else the
+    raw critic value."""
+    return torch.sigmoid(out) if loss in PROBABILITY_LOSSES else out
+
+
+def d_loss_terms(loss: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per-row D loss for raw outputs `out` and 0/1 labels `y` (fake 0, real 1)."""
+    if loss in PROBABILITY_LOSSES:
+        # binary cross-entropy of sigmoid(out) against y, computed stably on the logit
+        return F.binary_cross_entropy_with_logits(out, y, reduction="none")
+    if loss == "lsgan":
+        return 0.5 * (out - y) ** 2
+    sign = 2 * y - 1  # +1 real, -1 fake
+    if loss in ("wgan", "wgan-gp"):
+        return -sign * out  # critic: raise reals, lower fakes
+    if loss == "hinge":
+        return F.relu(1 - sign * out)
+    raise ValueError(f"loss: unknown loss '{loss}'")
+
+
+def g_loss_terms(loss: str, out: torch.Tensor) -> torch.Tensor:
+    """Per-row G loss for D_on_G outputs (target: D calls the fake real)."""
+    if loss == "minimax":
+        return -F.softplus(out)  # log(1 - sigmoid(out)): the saturating original
+    if loss == "nonsat":
+        return F.softplus(-out)  # -log(sigmoid(out))
+    if loss == "lsgan":
+        return 0.5 * (out - 1) ** 2
+    if loss in ("wgan", "wgan-gp", "hinge"):
+        return -out
+    raise ValueError(f"loss: unknown loss '{loss}'")
+
+
+def gradient_penalty(
+    discriminator: torch.nn.Module,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    labels: torch.Tensor | None,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """WGAN-GP: (‖∇D(x̂)‖ − 1)² at random points between real and fake rows."""
+    shape = (len(real),) + (1,) * (real.dim() - 1)
+    alpha = torch.rand(shape, generator=generator).to(real.device)
+    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    out = discriminator(mixed, labels)
+    (grad,) = torch.autograd.grad(out.sum(), mixed, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()

@@ -1,0 +1,57 @@
+"""Shipped presets: JSON files under assets/presets/, each a named, described GANConfig plus
+how long to train it and which generator to sample from."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from playground.config import GANConfig
+
+PRESET_DIR = Path(__file__).resolve().parent.parent / "assets" / "presets"
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    title: str
+    description: str
+    config: GANConfig
+    steps: int
+    sampler: str  # "G" or "ema"
+    fails_on_purpose: bool = False
+
+
+def preset_names(directory: Path = PRESET_DIR) -> list[str]:
+    return sorted(p.stem for p in directory.glob("*.json"))
+
+
+def load_preset(name: str, directory: Path = PRESET_DIR) -> Preset:
+    """Read and validate one preset; an unknown name lists the known ones."""
+    path = directory / f"{name}.json"
+    if not path.is_file():
+        raise ValueError(
+            f"preset: unknown preset '{name}'; choose one of {', '.join(preset_names(directory))}"
+        )
+    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        config = GANConfig.from_dict(data["config"])
+    except ValueError as exc:
+        raise ValueError(f"preset {name}: {exc}") from exc
+    sampler = data.get("sampler", "G")
+    if sampler not in ("G", "ema") or (sampler == "ema" and config.ema_decay == 0):
+        raise ValueError(f"preset {name}: sampler must be 'G', or 'ema' with ema_decay > 0")
+    return Preset(
+        name=name,
+        title=data.get("title", name),
+        description=data["description"],
+        config=config,
+        steps=int(data["steps"]),
+        sampler=sampler,
+        fails_on_purpose=bool(data.get("fails_on_purpose", False)),
+    )
+
+
+def all_presets(directory: Path = PRESET_DIR) -> list[Preset]:
+    return [load_preset(name, directory) for name in preset_names(directory)]

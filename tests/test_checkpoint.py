@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from playground import GANConfig, Trainer
+from playground.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    save_checkpoint,
+    unzip_checkpoint,
+    zip_checkpoint,
+)
+
+
+def test_checkpoint_resumes_the_exact_run(tmp_path: Path, small_config: GANConfig) -> None:
+    config = small_config.replace(ema_decay=0.9)
+    original = Trainer(config)
+    original.run(12)
+    save_checkpoint(original, tmp_path / "ck")
+    assert sorted(p.name for p in (tmp_path / "ck").iterdir()) == [
+        "config.json",
+        "model.safetensors",
+        "state.json",
+    ]
+    loaded, state = load_checkpoint(tmp_path / "ck")
+    assert state["iteration"] == 12 and loaded.iteration == 12
+    assert loaded.history == original.history
+    original.run(8)
+    loaded.run(8)
+    assert loaded.history == original.history  # weights, Adam moments and RNG all restored
+    z = torch.randn(4, config.z_dim)
+    assert torch.equal(loaded.generate(z, ema=True), original.generate(z, ema=True))
+
+
+def test_user_file_data_travels_inside_the_checkpoint(tmp_path: Path) -> None:
+    np.save(tmp_path / "pts.npy", np.random.default_rng(0).normal(size=(40, 2)))
+    trainer = Trainer(
+        GANConfig(dataset="points-file", data_path=str(tmp_path / "pts.npy"), batch_size=8)
+    )
+    trainer.run(3)
+    zip_checkpoint(trainer, tmp_path / "run.zip")
+    (tmp_path / "pts.npy").unlink()  # the original file is gone; the zip still works
+    loaded, _ = unzip_checkpoint(tmp_path / "run.zip")
+    assert torch.equal(loaded.dataset.pool, trainer.dataset.pool)
+    loaded.run(2)
+
+
+def test_damaged_or_foreign_checkpoints_are_refused(
+    tmp_path: Path, small_config: GANConfig
+) -> None:
+    with pytest.raises(CheckpointError, match="lacks config.json, model.safetensors, state.json"):
+        load_checkpoint(tmp_path)
+    trainer = Trainer(small_config)
+    save_checkpoint(trainer, tmp_path / "ck")
+    (tmp_path / "ck" / "model.safetensors").write_bytes(b"\x80\x04pickle-ish garbage")
+    with pytest.raises(CheckpointError, match="model.safetensors is unreadable"):
+        load_checkpoint(tmp_path / "ck")
+    (tmp_path / "ck" / "state.json").write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(CheckpointError, match="not a GAN Playground checkpoint"):
+        load_checkpoint(tmp_path / "ck")
+    (tmp_path / "x.zip").write_text("not a zip")
+    with pytest.raises(CheckpointError, match="not a zip file"):
+        unzip_checkpoint(tmp_path / "x.zip")
+    with zipfile.ZipFile(tmp_path / "y.zip", "w") as z:
+        z.writestr("config.json", "{}")
+    with pytest.raises(CheckpointError, match="the zip lacks model.safetensors, state.json"):
+        unzip_checkpoint(tmp_path / "y.zip")
+
+
+def test_weights_that_do_not_fit_the_config_are_reported(
+    tmp_path: Path, small_config: GANConfig
+) -> None:
+    save_checkpoint(Trainer(small_config), tmp_path / "ck")
+    config = json.loads((tmp_path / "ck" / "config.json").read_text())
+    config["g_hidden"] = 64
+    (tmp_path / "ck" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match="weights do not match config.json"):
+        load_checkpoint(tmp_path / "ck")

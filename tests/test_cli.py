@@ -1,0 +1,141 @@
+"""The CLI as a user runs it: a real subprocess, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "playground", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_train_then_sample_round_trip(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    result = cli(
+        "train",
+        "--dataset",
+        "ring8",
+        "--steps",
+        "60",
+        "--seed",
+        "1",
+        "--batch-size",
+        "32",
+        "--eval-every",
+        "30",
+        "--eval-samples",
+        "500",
+        "--out",
+        str(run),
+        "--device",
+        "cpu",
+    )
+    assert result.returncode == 0, result.stderr
+    assert {"config.json", "model.safetensors", "state.json", "metrics.json"} <= {
+        p.name for p in run.iterdir()
+    }
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["steps"] == 60 and [m["iteration"] for m in metrics["history"]] == [30, 60]
+    assert "modes_covered" in metrics["history"][-1]
+    out = tmp_path / "s.npz"
+    result = cli("sample", str(run), "--n", "100", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    with np.load(out) as data:
+        assert data["x"].shape == (100, 2) and data["x"].dtype == np.float32
+        assert data["z"].shape == (100, 8) and "y" not in data
+
+
+def test_conditional_preset_samples_the_requested_label(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    result = cli(
+        "train",
+        "--preset",
+        "digits-cgan",
+        "--steps",
+        "20",
+        "--eval-samples",
+        "100",
+        "--out",
+        str(run),
+    )
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "s.npz"
+    assert (
+        cli("sample", str(run), "--n", "12", "--label", "7", "--ema", "--out", str(out)).returncode
+        == 0
+    )
+    with np.load(out) as data:
+        assert data["x"].shape == (12, 1, 8, 8)
+        assert 0 <= data["x"].min() and data["x"].max() <= 1
+        assert (data["y"] == 7).all()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--preset", "nope"], "unknown preset 'nope'"),
+        (["train", "--loss", "wasserstein"], "loss: 'wasserstein' is not one of"),
+        (["train", "--lr-g", "-1"], "lr_g: must be positive"),
+        (["train", "--batch-size", "lots"], "argument --batch-size: invalid int value"),
+        (["train", "--dataset", "npz", "--data-path", "/nonexistent.npz"], "npz file not found"),
+        (["train", "--dataset", "spiral", "--conditional"], "has no class labels"),
+        (["sample", "/nonexistent-run", "--out", "x.npz"], "is not a folder"),
+        (["fly"], "invalid choice: 'fly'"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(args: list[str], message: str) -> None:
+    result = cli(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["sample"], ["presets"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = cli(*command, "--help")
+    assert result.returncode == 0 and "usage:" in result.stdout
+
+
+def test_presets_lists_the_shipped_presets() -> None:
+    result = cli("presets")
+    assert result.returncode == 0
+    names = {
+        line.split()[0] for line in result.stdout.splitlines() if line and not line.startswith(" ")
+    }
+    assert {
+        "ring8",
+        "grid25",
+        "digits",
+        "digits-cgan",
+        "mode-collapse",
+        "saturating-loss",
+        "d-too-strong",
+        "lr-too-high",
+    } <= names
+
+
+def test_a_diverging_preset_stops_with_the_guard_message(tmp_path: Path) -> None:
+    result = cli(
+        "train", "--preset", "lr-too-high", "--out", str(tmp_path / "run"), "--eval-samples", "100"
+    )
+    assert result.returncode == 1
+    assert "diverged at iteration" in result.stderr and "lower the learning rate" in result.stderr
+    assert (tmp_path / "run" / "model.safetensors").exists()

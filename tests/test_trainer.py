@@ -1,0 +1,236 @@
+"""The algorithm as taught: batch layout, who learns in which step, reproducibility, rewind,
+the divergence guard, and every loss on points and images, conditional and not."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from playground import DivergenceError, GANConfig, Trainer
+from playground.config import LOSSES
+
+
+def _state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def _identical(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_d_step_batch_is_fakes_then_reals_with_labels_0_then_1(small_config: GANConfig) -> None:
+    trainer = Trainer(small_config)
+    g_state = _state(trainer.G)
+    record = trainer.step_d()
+    b = small_config.batch_size
+    assert record.x.shape == (2 * b, 2)
+    assert torch.equal(record.y, torch.cat([torch.zeros(b), torch.ones(b)]))
+    # the first half is exactly G(z) for the recorded z, made by the G we started with
+    trainer.G.load_state_dict(g_state)
+    assert torch.allclose(record.x[:b], trainer.generate(record.z), atol=1e-6)
+    # the second half is real ring8 data: every point within 6 std of a unit-circle mode
+    radius = record.x[b:].norm(dim=1)
+    assert torch.all((radius - 1).abs() < 0.06)
+    # scores are probabilities, one per row; the loss is the mean of the row terms
+    assert record.scores.shape == (2 * b,)
+    assert torch.all((record.scores > 0) & (record.scores < 1))
+    assert math.isclose(record.loss_d, float(record.loss_terms.mean()), rel_tol=1e-5)
+    assert math.isclose(record.d_fake_mean, float(record.scores[:b].mean()), rel_tol=1e-5)
+    assert math.isclose(record.d_real_mean, float(record.scores[b:].mean()), rel_tol=1e-5)
+
+
+def test_d_step_trains_d_only(small_config: GANConfig) -> None:
+    trainer = Trainer(small_config)
+    g_before, d_before = _state(trainer.G), _state(trainer.D)
+    record = trainer.step_d()
+    assert _identical(_state(trainer.G), g_before)
+    assert not _identical(_state(trainer.D), d_before)
+    assert record.delta_g == 0.0
+    assert record.delta_d > 0
+    assert record.grad_norm_d > 0
+
+
+@pytest.mark.parametrize("spectral_norm", [False, True])
+def test_g_step_freezes_d_bit_identically(small_config: GANConfig, spectral_norm: bool) -> None:
+    trainer = Trainer(small_config.replace(spectral_norm=spectral_norm))
+    trainer.step_d()
+    g_before, d_before = _state(trainer.G), _state(trainer.D)
+    record = trainer.step_g()
+    assert _identical(_state(trainer.D), d_before)  # buffers too (spectral-norm vectors)
+    assert not _identical(_state(trainer.G), g_before)
+    assert record.delta_d == 0.0
+    assert record.delta_g > 0
+    # D is trainable again afterwards
+    assert all(p.requires_grad for p in trainer.D.parameters())
+
+
+def test_delta_norm_is_the_real_weight_change(small_config: GANConfig) -> None:
+    trainer = Trainer(small_config)
+    before = torch.cat([p.detach().flatten().clone() for p in trainer.D.parameters()])
+    record = trainer.step_d()
+    after = torch.cat([p.detach().flatten() for p in trainer.D.parameters()])
+    assert math.isclose(record.delta_d, float((after - before).norm()), rel_tol=1e-5)
+
+
+def test_iteration_runs_d_steps_then_g_steps(small_config: GANConfig) -> None:
+    trainer = Trainer(small_config.replace(d_steps=3, g_steps=2))
+    trainer.step()
+    assert (trainer.d_step_count, trainer.g_step_count, trainer.iteration) == (3, 2, 1)
+    trainer.step_d()
+    assert trainer.iteration == 1  # a lone D step does not finish an iteration
+    trainer.step_g()
+    assert trainer.iteration == 2
+    assert len(trainer.history["loss_d"]) == 2
+
+
+def test_same_config_and_seed_give_the_same_losses(small_config: GANConfig) -> None:
+    a, b = Trainer(small_config), Trainer(small_config)
+    a.run(30)
+    b.run(30)
+    assert a.history == b.history
+    c = Trainer(small_config.replace(seed=small_config.seed + 1))
+    c.run(30)
+    assert c.history["loss_d"] != a.history["loss_d"]
+
+
+def test_restore_then_step_reproduces_the_original_continuation(small_config: GANConfig) -> None:
+    trainer = Trainer(small_config.replace(snapshot_every=0))
+    trainer.run(10)
+    mark = trainer.snapshot()
+    trainer.run(15)
+    original = {k: v[10:] for k, v in trainer.history.items()}
+    g_original = _state(trainer.G)
+    trainer.restore(mark)
+    assert trainer.iteration == 10 and len(trainer.history["loss_d"]) == 10
+    trainer.run(15)
+    assert {k: v[10:] for k, v in trainer.history.items()} == original
+    assert _identical(_state(trainer.G), g_original)
+
+
+def test_snapshot_ring_buffer_is_bounded(small_config: GANConfig) -> None:
+    trainer = Trainer(small_config.replace(snapshot_every=2, snapshot_capacity=3))
+    trainer.run(20)
+    assert trainer.snapshots == [16, 18, 20]
+    with pytest.raises(ValueError, match="no snapshot at iteration 4"):
+        trainer.restore(4)
+
+
+def test_divergence_is_rolled_back_and_the_trainer_stays_usable() -> None:
+    config = GANConfig(
+        dataset="grid25", loss="lsgan", optimizer="sgd", lr_g=5.0, lr_d=5.0, batch_size=64
+    )
+    trainer = Trainer(config)
+    with pytest.raises(
+        DivergenceError, match=r"diverged at iteration \d+ — lower the learning rate"
+    ) as caught:
+        for _ in range(50):
+            before = (_state(trainer.G), _state(trainer.D), trainer.iteration)
+            trainer.step()
+    assert caught.value.iteration == before[2] + 1
+    # the failing step was rolled back: weights as they were before it, all finite
+    assert _identical(_state(trainer.D), before[1]) or caught.value.network == "G"
+    assert all(torch.isfinite(p).all() for p in trainer.D.parameters())
+    assert all(torch.isfinite(p).all() for p in trainer.G.parameters())
+    assert trainer.iteration == before[2]
+    # the way back: rewind to the last healthy snapshot, lower the learning rate, go on
+    trainer.restore(trainer.snapshots[-1])
+    trainer.update(lr_g=1e-3, lr_d=1e-3)
+    trainer.run(5)
+    assert all(math.isfinite(v) for v in trainer.history["loss_d"][-5:])
+
+
+def test_live_update_changes_lr_and_loss_but_not_architecture(small_config: GANConfig) -> None:
+    trainer = Trainer(small_config)
+    assert trainer.update(lr_d=5e-4, loss="hinge") == ["lr_d", "loss"]
+    assert trainer.opt_d.param_groups[0]["lr"] == 5e-4
+    trainer.step()
+    with pytest.raises(ValueError, match="^g_hidden: changing it rebuilds"):
+        trainer.update(g_hidden=64)
+
+
+def test_packing_scores_each_pack_once(small_config: GANConfig) -> None:
+    trainer = Trainer(small_config.replace(pack=4))
+    record = trainer.step_d()
+    packs = record.scores.view(-1, 4)
+    assert torch.all(packs == packs[:, :1])  # the pack's score is shown on each of its rows
+    assert len(record.scores) == 2 * small_config.batch_size
+
+
+def test_ema_generator_follows_g(small_config: GANConfig) -> None:
+    trainer = Trainer(small_config.replace(ema_decay=0.9))
+    z = torch.randn(8, small_config.z_dim)
+    trainer.run(20)
+    ema, raw = trainer.generate(z, ema=True), trainer.generate(z)
+    assert not torch.equal(ema, raw)
+    assert (ema - raw).abs().max() < 1.0
+
+
+CASES = [
+    ("ring8", "mlp"),
+    ("moons", "mlp"),
+    ("digits", "mlp"),
+    ("digits", "dcgan"),
+]
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize(("dataset", "model"), CASES)
+@pytest.mark.parametrize("conditional", [False, True])
+def test_every_loss_runs_on_points_and_images(
+    loss: str, dataset: str, model: str, conditional: bool
+) -> None:
+    config = GANConfig(
+        dataset=dataset,
+        model=model,
+        loss=loss,
+        conditional=conditional,
+        batch_size=16,
+        g_hidden=16,
+        d_hidden=16,
+        z_dim=4,
+        device="cpu",
+    )
+    trainer = Trainer(config)
+    g0 = _state(trainer.G)
+    record = trainer.step()
+    assert math.isfinite(record.d.loss_d) and math.isfinite(record.g.loss_g)
+    assert not _identical(_state(trainer.G), g0)
+    shape = (2,) if dataset != "digits" else (1, 8, 8)
+    assert record.d.x.shape == (32, *shape)
+    assert record.g.fake.shape == (16, *shape)
+    if conditional:
+        assert record.d.labels is not None and torch.equal(
+            record.d.labels[:16], record.d.labels[16:]
+        )
+        x, _, labels = trainer.sample(5, label=1)
+        assert torch.all(labels == 1) and x.shape == (5, *shape)
+    if dataset == "digits":
+        x, _, _ = trainer.sample(4, label=0 if conditional else None)
+        assert x.min() >= 0 and x.max() <= 1  # exported images are in [0, 1]
+    if loss == "wgan":
+        assert (
+            max(float(p.detach().abs().max()) for p in trainer.D.parameters())
+            <= config.clip_value + 1e-7
+        )
+
+
+def test_conditional_needs_labelled_data() -> None:
+    with pytest.raises(ValueError, match="^conditional: dataset 'spiral' has no class labels"):
+        Trainer(GANConfig(dataset="spiral", conditional=True))
+
+
+def test_sampling_does_not_change_the_training_run(small_config: GANConfig) -> None:
+    a, b = Trainer(small_config), Trainer(small_config)
+    a.run(5)
+    b.run(5)
+    a.sample(100)
+    a.run(5)
+    b.run(5)
+    assert a.history == b.history
+
+
+def test_device_is_reported(small_config: GANConfig) -> None:
+    trainer = Trainer(small_config.replace(device="auto"))
+    assert trainer.device_label.split(" ")[0] in ("CPU", "CUDA", "MPS")
