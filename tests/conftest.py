@@ -18,3 +18,56 @@ def _private_cache(
 @pytest.fixture
 def small_config() -> GANConfig:
     return GANConfig(dataset="ring8", batch_size=32, g_hidden=32, d_hidden=32, seed=3, device="cpu")
+
+
+# ---------------------------------------------------------------- a real app server
+import os  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python app.py` exactly as a user starts it, on a free loopback port."""
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("app") / "app.log").open("w")
+    env = {
+        **os.environ,
+        "GAN_PLAYGROUND_CACHE": str(tmp_path_factory.getbasetemp() / "cache"),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 120
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                raise RuntimeError(f"app did not start; see {log.name}") from None
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()

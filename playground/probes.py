@@ -1,0 +1,63 @@
+"""Read-only looks inside the networks for the views: D's decision field over the plane, the
+pull D exerts on each fake (G's gradient), latent interpolation. Nothing here trains."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from playground import losses
+from playground.trainer import Trainer
+
+
+def decision_field(
+    trainer: Trainer, bounds: tuple[float, float, float, float], resolution: int = 40
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """D's score on a resolution² grid over (x0, x1, y0, y1): xs, ys, scores[y, x].
+    A conditional D is scored under every class label and averaged."""
+    x0, x1, y0, y1 = bounds
+    xs = np.linspace(x0, x1, resolution, dtype=np.float32)
+    ys = np.linspace(y0, y1, resolution, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, ys)
+    grid = torch.from_numpy(np.stack([gx.ravel(), gy.ravel()], 1))
+    if trainer.conditional:
+        scores = torch.stack(
+            [
+                trainer.score(grid, torch.full((len(grid),), k, dtype=torch.long))
+                for k in range(trainer.num_classes)
+            ]
+        ).mean(0)
+    else:
+        scores = trainer.score(grid)
+    return xs, ys, scores.numpy().reshape(resolution, resolution)
+
+
+def generator_pull(
+    trainer: Trainer, fake: torch.Tensor, labels: torch.Tensor | None = None
+) -> np.ndarray:
+    """−∂loss_G/∂fake for each fake point: where D's judgement pushes it in the G step."""
+    device = trainer.device
+    x = fake.detach().to(device).clone().requires_grad_(True)
+    lab = labels.to(device) if labels is not None and trainer.conditional else None
+    pack = trainer.config.pack
+    n = len(x) - len(x) % pack
+    out = trainer.D(x[:n], None if lab is None else lab[:n])
+    loss = losses.g_loss_terms(trainer.config.loss, out).sum()
+    (grad,) = torch.autograd.grad(loss, x)  # only w.r.t. x: D's .grad stays untouched
+    return (-grad).cpu().numpy()
+
+
+def interpolate(
+    a: torch.Tensor, b: torch.Tensor, frames: int, method: str = "lerp"
+) -> torch.Tensor:
+    """`frames` latent vectors from a to b, straight (lerp) or along the great circle (slerp,
+    which keeps the norm typical of Gaussian z)."""
+    t = torch.linspace(0, 1, frames)[:, None]
+    if method == "lerp":
+        return (1 - t) * a + t * b
+    if method != "slerp":
+        raise ValueError(f"method: '{method}' is not lerp or slerp")
+    a_unit, b_unit = a / a.norm(), b / b.norm()
+    omega = torch.arccos((a_unit * b_unit).sum().clamp(-1 + 1e-7, 1 - 1e-7))
+    so = torch.sin(omega)
+    return (torch.sin((1 - t) * omega) / so) * a + (torch.sin(t * omega) / so) * b

@@ -1,0 +1,1 @@
+"""The Gradio playground UI (the only package that imports Gradio)."""

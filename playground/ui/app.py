@@ -1,0 +1,612 @@
+"""The Gradio Blocks app: controls, step buttons, autoplay, the six views, save/load.
+
+Every handler takes the per-session `gr.State` (a `Session`, built on first use) and returns it,
+so one browser tab never sees another's trainer. Bad input becomes `gr.Error` with what to change.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import torch
+
+from playground.checkpoint import CheckpointError, unzip_checkpoint, zip_checkpoint
+from playground.config import (
+    ACTIVATIONS,
+    DATASETS,
+    LIVE_FIELDS,
+    LOSSES,
+    MODELS,
+    OPTIMIZERS,
+    GANConfig,
+)
+from playground.loaders import DataFormatError
+from playground.presets import all_presets
+from playground.trainer import Trainer
+from playground.ui.session import Session, slider_values
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+SESSION_TTL_SECONDS = 2 * 3600
+UPLOAD_KINDS = {
+    ".csv": "points-file",
+    ".npy": "points-file",
+    ".npz": "npz",
+    ".idx": "idx",
+    ".ubyte": "idx",
+}
+
+# (field, kind, extra) for every setup control; order = the order of handler arguments
+CONTROL_FIELDS: list[tuple[str, str, dict[str, Any]]] = [
+    ("dataset", "dropdown", {"choices": list(DATASETS)}),
+    ("data_path", "text", {}),
+    ("model", "dropdown", {"choices": list(MODELS)}),
+    ("g_hidden", "int", {}),
+    ("g_layers", "int", {}),
+    ("d_hidden", "int", {}),
+    ("d_layers", "int", {}),
+    ("activation", "dropdown", {"choices": list(ACTIVATIONS)}),
+    ("loss", "dropdown", {"choices": list(LOSSES)}),
+    ("optimizer", "dropdown", {"choices": list(OPTIMIZERS)}),
+    ("lr_g", "float", {}),
+    ("lr_d", "float", {}),
+    ("beta1", "float", {}),
+    ("batch_size", "int", {}),
+    ("z_dim", "int", {}),
+    ("d_steps", "int", {}),
+    ("g_steps", "int", {}),
+    ("conditional", "bool", {}),
+    ("pack", "int", {}),
+    ("spectral_norm", "bool", {}),
+    ("ema_decay", "float", {}),
+    ("seed", "int", {}),
+    ("device", "dropdown", {}),
+]
+CONTROL_NAMES = [name for name, _, _ in CONTROL_FIELDS]
+
+
+def device_choices() -> list[str]:
+    choices = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        choices.append("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        choices.append("mps")
+    return choices
+
+
+def _control(name: str, kind: str, extra: dict[str, Any], value: Any) -> gr.components.Component:
+    tag = "applies live" if name in LIVE_FIELDS else "rebuilds the networks"
+    info = f"{GANConfig.help(name)} ({tag})"
+    label = name.replace("_", " ")
+    if kind == "dropdown":
+        choices = extra.get("choices") or device_choices()
+        return gr.Dropdown(
+            choices=choices, value=value, label=label, info=info, elem_id=f"ctl-{name}"
+        )
+    if kind == "bool":
+        return gr.Checkbox(value=value, label=label, info=info, elem_id=f"ctl-{name}")
+    if kind == "text":
+        return gr.Textbox(
+            value=value, label="data file (set by upload)", info=info, elem_id=f"ctl-{name}"
+        )
+    precision = 0 if kind == "int" else None
+    return gr.Number(
+        value=value, label=label, info=info, precision=precision, elem_id=f"ctl-{name}"
+    )
+
+
+def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn bad input into a gr.Error the user can act on; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except (ValueError, DataFormatError, CheckpointError) as exc:
+            raise gr.Error(str(exc)) from None
+
+    return wrapper
+
+
+def _session(state: Session | None) -> Session:
+    return state if state is not None else Session.from_preset()
+
+
+def _free(session: Session | None) -> None:
+    """delete_callback: drop the trainer as soon as the tab is closed or has expired."""
+    if session is not None:
+        session.trainer = None  # type: ignore[assignment]
+
+
+def config_from_controls(values: list[Any]) -> GANConfig:
+    data = dict(zip(CONTROL_NAMES, values, strict=True))
+    for name, kind, _ in CONTROL_FIELDS:
+        value = data[name]
+        if kind == "text":
+            data[name] = value or ""
+            continue
+        if value is None or value == "":
+            raise ValueError(f"{name}: please enter a value")
+        if kind == "int":
+            data[name] = int(value)
+        elif kind == "float":
+            data[name] = float(value)
+        elif kind == "bool":
+            data[name] = bool(value)
+    return GANConfig.from_dict(data)
+
+
+def controls_from_config(config: GANConfig) -> list[Any]:
+    return [getattr(config, name) for name in CONTROL_NAMES]
+
+
+def build_app() -> gr.Blocks:
+    presets = {p.name: p for p in all_presets()}
+    default = Session.from_preset()
+    default_config = default.trainer.config
+
+    with gr.Blocks(title="GAN Playground") as demo:
+        state = gr.State(None, time_to_live=SESSION_TTL_SECONDS, delete_callback=_free)
+        gr.Markdown(
+            "# GAN Playground\nTrain a GAN one step at a time. **D step**: x = [fake; real], "
+            "y = [0…0, 1…1], D scores every row, only D learns. **G step**: D_on_G = D(G(z)) with "
+            "target 1, D frozen, only G learns."
+        )
+        status = gr.Markdown(default.status_markdown(), elem_id="status")
+        with gr.Row():
+            with gr.Column(scale=1, min_width=300, elem_id="setup-panel"):
+                preset = gr.Dropdown(
+                    choices=[(f"{p.title}", p.name) for p in presets.values()],
+                    value=default.preset,
+                    label="preset",
+                    info="fills every setting below and starts a fresh run",
+                    elem_id="ctl-preset",
+                )
+                preset_md = gr.Markdown(presets[default.preset].description)
+                with gr.Accordion("setup", open=False):
+                    controls = [
+                        _control(name, kind, extra, getattr(default_config, name))
+                        for name, kind, extra in CONTROL_FIELDS
+                    ]
+                    upload = gr.File(
+                        label="your data: .csv/.npy points, .npz/.idx images",
+                        file_types=list(UPLOAD_KINDS),
+                        elem_id="upload-data",
+                    )
+                    apply_btn = gr.Button("Apply settings", elem_id="btn-apply")
+                with gr.Accordion("save / load", open=False):
+                    save_btn = gr.Button("Download checkpoint (.zip)", elem_id="btn-save")
+                    samples_btn = gr.Button("Download 1000 samples (.npz)", elem_id="btn-samples")
+                    export_btn = gr.Button("Export config (.json)", elem_id="btn-export")
+                    download = gr.File(label="download", interactive=False, elem_id="download")
+                    load_ckpt = gr.File(
+                        label="load a checkpoint (.zip)", file_types=[".zip"], elem_id="load-ckpt"
+                    )
+            with gr.Column(scale=3):
+                with gr.Row():
+                    step_d_btn = gr.Button("Step D", variant="secondary", elem_id="btn-step-d")
+                    step_g_btn = gr.Button("Step G", variant="secondary", elem_id="btn-step-g")
+                    step_btn = gr.Button(
+                        "Step (1 iteration)", variant="primary", elem_id="btn-step"
+                    )
+                    run_n = gr.Number(
+                        value=100, precision=0, label="N", min_width=80, elem_id="run-n"
+                    )
+                    run_btn = gr.Button("Run N", elem_id="btn-run")
+                    play_btn = gr.Button("▶ Play", elem_id="btn-play")
+                    reset_btn = gr.Button("Reset", variant="stop", elem_id="btn-reset")
+                with gr.Row():
+                    per_tick = gr.Slider(
+                        1,
+                        200,
+                        value=40,
+                        step=1,
+                        label="iterations per tick",
+                        info="autoplay: iterations between ticks (8 ticks/s)",
+                    )
+                    redraw_every = gr.Slider(
+                        1,
+                        20,
+                        value=1,
+                        step=1,
+                        label="redraw every N ticks",
+                        info="autoplay: fewer redraws = more iterations/s",
+                    )
+                    timeline = gr.Slider(
+                        0,
+                        1,
+                        value=0,
+                        step=1,
+                        label="timeline (rewind)",
+                        info="drag back: rewinds to the nearest snapshot, continues from it",
+                        elem_id="timeline",
+                    )
+                with gr.Tabs():
+                    with gr.Tab("1 · D step batch"):
+                        batch_plot = gr.Plot(elem_id="view-batch", show_label=False)
+                        batch_table = gr.Dataframe(
+                            headers=["row", "part", "x", "label y", "D(x)", "loss term"],
+                            interactive=False,
+                            label="x = [fake; real]: first rows of each half",
+                            elem_id="batch-table",
+                        )
+                    with gr.Tab("2 · G step (D_on_G)"):
+                        g_md = gr.Markdown(elem_id="g-step-md")
+                        g_plot = gr.Plot(elem_id="view-g", show_label=False)
+                    with gr.Tab("3 · D scores"):
+                        scores_plot = gr.Plot(elem_id="view-scores", show_label=False)
+                    with gr.Tab("4 · losses"):
+                        loss_plot = gr.Plot(elem_id="view-loss", show_label=False)
+                    with gr.Tab("5 · data / samples"):
+                        with gr.Row():
+                            data_plot = gr.Plot(elem_id="view-data", show_label=False, scale=3)
+                            with gr.Column(scale=1):
+                                eval_btn = gr.Button("Evaluate", elem_id="btn-eval")
+                                metrics_md = gr.Markdown(elem_id="metrics-md")
+                    with gr.Tab("6 · latent space"):
+                        with gr.Row():
+                            with gr.Column(scale=1):
+                                class_pick = gr.Slider(
+                                    0,
+                                    9,
+                                    value=0,
+                                    step=1,
+                                    label="class (cGAN)",
+                                    visible=default.trainer.conditional,
+                                    elem_id="class-pick",
+                                )
+                                sliders = [
+                                    gr.Slider(
+                                        -3,
+                                        3,
+                                        value=v,
+                                        step=0.05,
+                                        label=f"z[{i}]",
+                                        visible=i < default_config.z_dim,
+                                        elem_id=f"z-slider-{i}",
+                                    )
+                                    for i, v in enumerate(slider_values(default.z_a))
+                                ]
+                            with gr.Column(scale=2):
+                                latent_plot = gr.Plot(elem_id="view-latent", show_label=False)
+                                with gr.Row():
+                                    rand_a = gr.Button("Randomise A", elem_id="btn-rand-a")
+                                    rand_b = gr.Button("Randomise B", elem_id="btn-rand-b")
+                                    method = gr.Radio(
+                                        ["lerp", "slerp"], value="slerp", label="path"
+                                    )
+                                    frames = gr.Slider(2, 16, value=8, step=1, label="frames")
+                                    interp_btn = gr.Button(
+                                        "Interpolate A → B", elem_id="btn-interp"
+                                    )
+                                interp_plot = gr.Plot(elem_id="view-interp", show_label=False)
+                summary = gr.JSON(visible=False, elem_id="summary")
+        timer = gr.Timer(0.125, active=False)
+
+        views = [
+            status,
+            batch_plot,
+            batch_table,
+            g_md,
+            g_plot,
+            scores_plot,
+            loss_plot,
+            data_plot,
+            metrics_md,
+            timeline,
+            summary,
+        ]
+        latent_outputs = [class_pick, *sliders, latent_plot]
+
+        def render(session: Session) -> list[Any]:
+            snaps = session.trainer.snapshots
+            return [
+                session.status_markdown(),
+                session.batch_figure(),
+                session.batch_table(),
+                session.g_step_markdown(),
+                session.g_figure(),
+                session.scores_figure(),
+                session.loss_figure(),
+                session.data_figure(),
+                session.metrics_markdown(),
+                gr.Slider(
+                    minimum=min(snaps),
+                    maximum=max(max(snaps), session.trainer.iteration, 1),
+                    value=session.trainer.iteration,
+                ),
+                session.summary(),
+            ]
+
+        def latent_render(session: Session) -> list[Any]:
+            t = session.trainer
+            values = slider_values(session.z_a)
+            updates: list[Any] = [
+                gr.Slider(maximum=max(t.num_classes - 1, 1), value=0, visible=t.conditional)
+            ]
+            updates += [
+                gr.Slider(value=v, visible=i < t.config.z_dim) for i, v in enumerate(values)
+            ]
+            updates.append(session.latent_figure(values, 0 if t.conditional else None))
+            return updates
+
+        # ---------------------------------------------------------------- stepping
+        def stepper(action: str) -> Callable[..., Any]:
+            @_friendly
+            def handler(state: Session | None) -> list[Any]:
+                session = _session(state)
+                with session.lock:
+                    getattr(session, action)()
+                    return [session, *render(session)]
+
+            handler.__name__ = action
+            return handler
+
+        step_d_btn.click(stepper("step_d"), [state], [state, *views], api_name="step_d")
+        step_g_btn.click(stepper("step_g"), [state], [state, *views], api_name="step_g")
+        step_btn.click(stepper("step"), [state], [state, *views], api_name="step")
+
+        @_friendly
+        def run(state: Session | None, n: float) -> list[Any]:
+            if n is None or not 1 <= int(n) <= 100_000:
+                raise ValueError("N: run between 1 and 100000 iterations")
+            session = _session(state)
+            with session.lock:
+                session.run(int(n))
+                return [session, *render(session)]
+
+        run_btn.click(run, [state, run_n], [state, *views], api_name="run")
+
+        @_friendly
+        def reset(state: Session | None, *values: Any) -> list[Any]:
+            config = config_from_controls(list(values))
+            old = _session(state)
+            session = Session(Trainer(config), preset=old.preset, sampler=old._sampler_for(config))
+            session.message = "reset: a fresh run with the current settings"
+            return [
+                session,
+                *render(session),
+                *latent_render(session),
+                gr.Timer(active=False),
+                "▶ Play",
+            ]
+
+        reset_btn.click(
+            reset,
+            [state, *controls],
+            [state, *views, *latent_outputs, timer, play_btn],
+            api_name="reset",
+        )
+
+        @_friendly
+        def apply(state: Session | None, *values: Any) -> list[Any]:
+            config = config_from_controls(list(values))
+            session, note = _session(state).reconfigure(config)
+            session.message = note
+            return [session, *render(session), *latent_render(session)]
+
+        apply_btn.click(
+            apply, [state, *controls], [state, *views, *latent_outputs], api_name="apply"
+        )
+
+        @_friendly
+        def choose_preset(state: Session | None, name: str) -> list[Any]:
+            session = Session.from_preset(name, device=_session(state).trainer.config.device)
+            session.message = f"loaded preset '{name}'"
+            return [
+                session,
+                presets[name].description,
+                *controls_from_config(session.trainer.config),
+                *render(session),
+                *latent_render(session),
+            ]
+
+        preset.input(
+            choose_preset,
+            [state, preset],
+            [state, preset_md, *controls, *views, *latent_outputs],
+            api_name="preset",
+        )
+
+        @_friendly
+        def uploaded(path: str | None) -> list[Any]:
+            if not path:
+                return [gr.skip(), gr.skip()]
+            kind = UPLOAD_KINDS.get(Path(path).suffix.lower())
+            if kind is None:
+                raise ValueError(
+                    f"upload: {Path(path).name} is not a .csv, .npy, .npz or .idx file"
+                )
+            return [kind, path]
+
+        upload.upload(
+            uploaded,
+            [upload],
+            [controls[CONTROL_NAMES.index("dataset")], controls[CONTROL_NAMES.index("data_path")]],
+        )
+
+        @_friendly
+        def rewind(state: Session | None, iteration: float) -> list[Any]:
+            session = _session(state)
+            with session.lock:
+                session.rewind(int(iteration))
+                return [session, *render(session)]
+
+        timeline.release(rewind, [state, timeline], [state, *views], api_name="rewind")
+
+        @_friendly
+        def evaluate_now(state: Session | None) -> list[Any]:
+            session = _session(state)
+            with session.lock:
+                session.refresh_metrics()
+                return [session, session.metrics_markdown()]
+
+        eval_btn.click(evaluate_now, [state], [state, metrics_md], api_name="evaluate")
+
+        # ---------------------------------------------------------------- autoplay
+        def play(state: Session | None) -> list[Any]:
+            session = _session(state)
+            session.playing = not session.playing
+            session.ticks = 0
+            label = "⏸ Pause" if session.playing else "▶ Play"
+            return [session, gr.Timer(active=session.playing), label]
+
+        play_btn.click(play, [state], [state, timer, play_btn], api_name="play")
+
+        def tick(state: Session | None, n: float, every: float) -> list[Any]:
+            session = _session(state)
+            if not session.playing:
+                return [session, gr.Timer(active=False), "▶ Play", *[gr.skip()] * len(views)]
+            with session.lock:
+                outcome = session.run(max(1, int(n)))
+                session.ticks += 1
+                if outcome.diverged:
+                    session.playing = False
+                    return [session, gr.Timer(active=False), "▶ Play", *render(session)]
+                if session.ticks % max(1, int(every)):
+                    return [
+                        session,
+                        gr.skip(),
+                        gr.skip(),
+                        session.status_markdown(),
+                        *[gr.skip()] * (len(views) - 1),
+                    ]
+                return [session, gr.skip(), gr.skip(), *render(session)]
+
+        timer.tick(
+            tick,
+            [state, per_tick, redraw_every],
+            [state, timer, play_btn, *views],
+            show_progress="hidden",
+        )
+
+        # ---------------------------------------------------------------- latent space
+        @_friendly
+        def move_sliders(state: Session | None, label: float, *values: float) -> list[Any]:
+            session = _session(state)
+            with session.lock:
+                cls = int(label) if session.trainer.conditional else None
+                return [session, session.latent_figure(list(values), cls)]
+
+        gr.on(
+            [s.release for s in sliders] + [class_pick.release],
+            move_sliders,
+            [state, class_pick, *sliders],
+            [state, latent_plot],
+            api_name="latent",
+        )
+
+        @_friendly
+        def randomise(which: str, state: Session | None, label: float) -> list[Any]:
+            session = _session(state)
+            with session.lock:
+                session.randomise_end(which, int(np.random.default_rng().integers(2**31 - 1)))
+                return [session, *latent_render(session)[1:]]
+
+        rand_a.click(
+            functools.partial(randomise, "A"), [state, class_pick], [state, *sliders, latent_plot]
+        )
+        rand_b.click(
+            functools.partial(randomise, "B"), [state, class_pick], [state, *sliders, latent_plot]
+        )
+
+        @_friendly
+        def interpolate(state: Session | None, n: float, how: str, label: float) -> list[Any]:
+            session = _session(state)
+            with session.lock:
+                cls = int(label) if session.trainer.conditional else None
+                return [session, session.interpolation_figure(int(n), how, cls)]
+
+        interp_btn.click(
+            interpolate,
+            [state, frames, method, class_pick],
+            [state, interp_plot],
+            api_name="interpolate",
+        )
+
+        # ---------------------------------------------------------------- save / load
+        @_friendly
+        def save(state: Session | None) -> list[Any]:
+            session = _session(state)
+            with session.lock:
+                path = (
+                    Path(tempfile.mkdtemp(prefix="gan-ckpt-"))
+                    / f"gan-playground-it{session.trainer.iteration}.zip"
+                )
+                zip_checkpoint(session.trainer, path, sampler=session.sampler)
+            return [session, str(path)]
+
+        save_btn.click(save, [state], [state, download], api_name="save")
+
+        @_friendly
+        def sample(state: Session | None, n: float = 1000) -> list[Any]:
+            session = _session(state)
+            if n is None or not 1 <= int(n) <= 100_000:
+                raise ValueError("n: between 1 and 100000 samples")
+            with session.lock:
+                x, z, labels = session.trainer.sample(
+                    int(n), ema=session.sampler == "ema" and session.trainer.G_ema is not None
+                )
+            path = Path(tempfile.mkdtemp(prefix="gan-samples-")) / "samples.npz"
+            arrays = {"x": x.numpy().astype(np.float32), "z": z.numpy().astype(np.float32)}
+            if labels is not None:
+                arrays["y"] = labels.numpy()
+            np.savez(path, **arrays)
+            return [session, str(path)]
+
+        samples_btn.click(sample, [state], [state, download], api_name="sample")
+
+        def export(state: Session | None) -> list[Any]:
+            session = _session(state)
+            path = Path(tempfile.mkdtemp(prefix="gan-config-")) / "gan-playground-config.json"
+            path.write_text(
+                json.dumps(
+                    {"config": session.trainer.config.to_dict(), "preset": session.preset}, indent=2
+                )
+            )
+            return [session, str(path)]
+
+        export_btn.click(export, [state], [state, download], api_name="export_config")
+
+        @_friendly
+        def load(state: Session | None, path: str | None) -> list[Any]:
+            if not path:
+                return [state, *[gr.skip()] * (len(views) + len(latent_outputs) + len(controls))]
+            trainer, info = unzip_checkpoint(path, device=_session(state).trainer.config.device)
+            session = Session(trainer, preset="", sampler=info.get("sampler", "G"))
+            session.message = f"loaded checkpoint at iteration {trainer.iteration}"
+            return [
+                session,
+                *controls_from_config(trainer.config),
+                *render(session),
+                *latent_render(session),
+            ]
+
+        load_ckpt.upload(
+            load, [state, load_ckpt], [state, *controls, *views, *latent_outputs], api_name="load"
+        )
+
+        # first paint: every tab shows something before the first click
+        def first_paint(state: Session | None) -> list[Any]:
+            session = _session(state)
+            return [session, *render(session), *latent_render(session)]
+
+        demo.load(first_paint, [state], [state, *views, *latent_outputs])
+    return demo
+
+
+def launch(
+    host: str = "127.0.0.1", port: int = 7860, share: bool = False, **kwargs: Any
+) -> gr.Blocks:
+    demo = build_app()
+    demo.queue(default_concurrency_limit=16)
+    demo.launch(server_name=host, server_port=port, share=share, ssr_mode=False, **kwargs)
+    return demo

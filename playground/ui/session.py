@@ -1,0 +1,340 @@
+"""One browser session's playground: its own Trainer plus what the views need (fixed noise,
+interpolation ends, the real points drawn for plots). No Gradio here, so it is testable alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+from playground import figures, probes
+from playground.config import LIVE_FIELDS, GANConfig
+from playground.losses import PROBABILITY_LOSSES
+from playground.metrics import evaluate
+from playground.presets import load_preset
+from playground.trainer import DivergenceError, Trainer
+
+DEFAULT_PRESET = "ring8"
+VIEW_POINTS = 512
+SLIDER_DIMS = 16
+
+
+@dataclass
+class StepOutcome:
+    """What a click did, in words, for the status line."""
+
+    text: str
+    diverged: bool = False
+
+
+@dataclass
+class Session:
+    trainer: Trainer
+    preset: str = ""
+    sampler: str = "G"
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    message: str = ""
+    diverged: bool = False
+    metrics: dict[str, Any] = field(default_factory=dict)
+    z_a: torch.Tensor | None = None
+    z_b: torch.Tensor | None = None
+    playing: bool = False  # autoplay on/off for this tab
+    ticks: int = 0  # autoplay ticks since Play, for the redraw interval
+
+    def __post_init__(self) -> None:
+        view_rng = torch.Generator().manual_seed(1234)
+        self.real_view = self.trainer.dataset.sample(VIEW_POINTS, view_rng)[0].numpy()
+        z_dim = self.trainer.config.z_dim
+        self.fixed_z = torch.randn(self._grid_count(), z_dim, generator=view_rng)
+        self.view_z = torch.randn(VIEW_POINTS, z_dim, generator=view_rng)
+        self.z_a = torch.randn(z_dim, generator=view_rng)
+        self.z_b = torch.randn(z_dim, generator=view_rng)
+        if self.trainer.dataset.kind == "points":
+            lo, hi = self.real_view.min(0), self.real_view.max(0)
+            pad = 0.25 * (hi - lo).max() + 0.1
+            self.bounds = (lo[0] - pad, hi[0] + pad, lo[1] - pad, hi[1] + pad)
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def from_preset(cls, name: str = DEFAULT_PRESET, **overrides: Any) -> Session:
+        preset = load_preset(name)
+        config = preset.config.replace(**overrides) if overrides else preset.config
+        return cls(Trainer(config), preset=name, sampler=preset.sampler)
+
+    def reconfigure(self, config: GANConfig) -> tuple[Session, str]:
+        """Apply new settings: live ones in place; anything else rebuilds a fresh run."""
+        old = self.trainer.config.to_dict()
+        changed = {k: v for k, v in config.to_dict().items() if old[k] != v}
+        if not changed:
+            return self, "nothing changed"
+        if set(changed) <= LIVE_FIELDS:
+            self.trainer.update(**changed)
+            return self, "applied live (no rebuild): " + ", ".join(sorted(changed))
+        rebuilt = Session(Trainer(config), preset=self.preset, sampler=self._sampler_for(config))
+        return rebuilt, "rebuilt the networks (changed " + ", ".join(sorted(changed)) + ")"
+
+    def _sampler_for(self, config: GANConfig) -> str:
+        return self.sampler if config.ema_decay > 0 else "G"
+
+    # ------------------------------------------------------------ stepping
+    def _guarded(self, action: str, fn: Any) -> StepOutcome:
+        try:
+            fn()
+        except DivergenceError as exc:
+            self.diverged = True
+            self.message = f"⚠️ {exc}. Rewind with the timeline, lower the learning rate, go on."
+            return StepOutcome(self.message, diverged=True)
+        self.diverged = False
+        self.message = action
+        return StepOutcome(action)
+
+    def step_d(self) -> StepOutcome:
+        return self._guarded("ran one D step", self.trainer.step_d)
+
+    def step_g(self) -> StepOutcome:
+        return self._guarded("ran one G step (D frozen)", self.trainer.step_g)
+
+    def step(self) -> StepOutcome:
+        return self._guarded("ran one iteration", self.trainer.step)
+
+    def run(self, n: int) -> StepOutcome:
+        return self._guarded(f"ran {n} iterations", lambda: self.trainer.run(n))
+
+    def rewind(self, iteration: int) -> str:
+        available = [s for s in self.trainer.snapshots if s <= iteration]
+        if not available:
+            raise ValueError(f"timeline: no snapshot at or before iteration {iteration}")
+        target = available[-1]
+        self.trainer.restore(target)
+        self.diverged = False
+        self.message = f"rewound to iteration {target}"
+        return self.message
+
+    # ------------------------------------------------------------ summaries
+    @property
+    def probability(self) -> bool:
+        return self.trainer.config.loss in PROBABILITY_LOSSES
+
+    def summary(self) -> dict[str, Any]:
+        """Numbers for the status line and for API clients."""
+        t = self.trainer
+        d, g = t.last_d, t.last_g
+        return {
+            "iteration": t.iteration,
+            "d_steps": t.d_step_count,
+            "g_steps": t.g_step_count,
+            "device": t.device_label,
+            "preset": self.preset,
+            "dataset": t.config.dataset,
+            "loss": t.config.loss,
+            "loss_d": d.loss_d if d else None,
+            "loss_g": g.loss_g if g else None,
+            "d_real_mean": d.d_real_mean if d else None,
+            "d_fake_mean": d.d_fake_mean if d else None,
+            "d_step_delta_d": d.delta_d if d else None,
+            "d_step_delta_g": d.delta_g if d else None,
+            "g_step_delta_g": g.delta_g if g else None,
+            "g_step_delta_d": g.delta_d if g else None,
+            "snapshots": t.snapshots,
+            "diverged": self.diverged,
+            "message": self.message,
+            "metrics": self.metrics,
+        }
+
+    def status_markdown(self) -> str:
+        s = self.summary()
+        parts = [
+            f"**Iteration {s['iteration']}** · D steps {s['d_steps']} · G steps {s['g_steps']}"
+        ]
+        parts.append(f"running on **{s['device']}**")
+        if s["loss_d"] is not None:
+            parts.append(f"loss_D {s['loss_d']:.4f}")
+        if s["loss_g"] is not None:
+            parts.append(f"loss_G {s['loss_g']:.4f}")
+        line = " · ".join(parts)
+        return f"{line}\n\n{self.message}" if self.message else line
+
+    def g_step_markdown(self) -> str:
+        g = self.trainer.last_g
+        if g is None:
+            return "No G step yet. Click **Step G** or **Step**."
+        return (
+            f"D_on_G = D(G(z)), target 1. Mean D(G(z)) before G's update: **{g.d_on_g_mean:.3f}**"
+            f" · loss_G {g.loss_g:.4f} · ‖∇G‖ {g.grad_norm_g:.3g}\n\n"
+            f"Parameter change in this G step: **‖Δθ_D‖ = {g.delta_d:g}** (D frozen) · "
+            f"**‖Δθ_G‖ = {g.delta_g:.3g}**"
+        )
+
+    def batch_table(self, per_half: int = 8) -> list[list[Any]]:
+        d = self.trainer.last_d
+        if d is None:
+            return []
+        b = d.batch_size
+        rows = list(range(min(per_half, b))) + list(range(b, b + min(per_half, b)))
+        table = []
+        for i in rows:
+            value = d.x[i]
+            shown = (
+                f"({value[0]:.3f}, {value[1]:.3f})"
+                if value.numel() == 2
+                else f"image {tuple(value.shape)}"
+            )
+            part = "fake G(z)" if i < b else "real"
+            table.append(
+                [
+                    i,
+                    part,
+                    shown,
+                    int(d.y[i]),
+                    round(float(d.scores[i]), 4),
+                    round(float(d.loss_terms[i]), 4),
+                ]
+            )
+        return table
+
+    def refresh_metrics(self, n: int = 2000) -> dict[str, Any]:
+        result = evaluate(
+            self.trainer, n=n, ema=self.sampler == "ema" and self.trainer.G_ema is not None
+        )
+        self.metrics = {k: v for k, v in result.items() if k != "class_counts"}
+        return self.metrics
+
+    def metrics_markdown(self) -> str:
+        m = self.metrics
+        if not m:
+            return "Metrics: click **Evaluate** (2 000 samples)."
+        names = {
+            "modes_covered": "modes covered",
+            "hq_percent": "high-quality %",
+            "reverse_kl": "reverse KL",
+            "kl": "KL(real‖G)",
+            "js": "JS",
+            "classes_covered": "classes covered",
+            "confidence": "classifier confidence",
+            "label_agreement": "label agreement",
+        }
+        rows = [
+            f"| {label} | {m[key]:.3f} |"
+            if isinstance(m[key], float)
+            else f"| {label} | {m[key]} |"
+            for key, label in names.items()
+            if key in m
+        ]
+        head = f"Metrics at iteration {m.get('iteration')} ({m.get('n')} samples)"
+        return f"{head}\n\n| metric | value |\n|---|---|\n" + "\n".join(rows)
+
+    # ------------------------------------------------------------ figures
+    def batch_figure(self) -> go.Figure:
+        d = self.trainer.last_d
+        if d is None:
+            return figures.message_figure("No D step yet: click Step D (or Step).")
+        if d.x.dim() == 2:
+            return figures.batch_points_figure(d, self.probability)
+        return figures.batch_images_figure(d, self.probability)
+
+    def g_figure(self) -> go.Figure:
+        g = self.trainer.last_g
+        if g is None:
+            return figures.message_figure("No G step yet: click Step G (or Step).")
+        if g.fake.dim() == 2:
+            return figures.g_step_points_figure(g, self.real_view, self.probability)
+        return figures.g_step_images_figure(g, self.probability)
+
+    def scores_figure(self) -> go.Figure:
+        return figures.scores_figure(self.trainer.last_d, self.trainer.history, self.probability)
+
+    def loss_figure(self) -> go.Figure:
+        return figures.loss_figure(self.trainer.history)
+
+    def data_figure(self) -> go.Figure:
+        t = self.trainer
+        use_ema = self.sampler == "ema" and t.G_ema is not None
+        if t.dataset.kind == "points":
+            labels = self._labels_for(len(self.view_z))
+            fake = t.generate(self.view_z, labels, ema=use_ema)
+            xs, ys, field_ = probes.decision_field(t, self.bounds)
+            pull = probes.generator_pull(t, fake[:128], None if labels is None else labels[:128])
+            return figures.field_figure(
+                xs, ys, field_, self.real_view, fake.numpy(), pull, self.probability
+            )
+        labels = self._grid_labels()
+        images = t.dataset.to_export(t.generate(self.fixed_z, labels, ema=use_ema)).numpy()
+        columns = 8 if labels is None else len(images) // t.num_classes
+        return figures.sample_grid_figure(
+            images, None if labels is None else labels.numpy(), columns
+        )
+
+    def _grid_count(self) -> int:
+        t = self.trainer
+        return 8 * t.num_classes if t.conditional else 32
+
+    def _grid_labels(self) -> torch.Tensor | None:
+        t = self.trainer
+        if not t.conditional:
+            return None
+        per_class = len(self.fixed_z) // t.num_classes
+        return torch.arange(t.num_classes).repeat_interleave(per_class)
+
+    def _labels_for(self, n: int) -> torch.Tensor | None:
+        if not self.trainer.conditional:
+            return None
+        return torch.arange(n) % self.trainer.num_classes
+
+    # ------------------------------------------------------------ latent space
+    def latent_figure(self, values: list[float], label: int | None) -> go.Figure:
+        t = self.trainer
+        z = self.z_a.clone()
+        k = min(SLIDER_DIMS, t.config.z_dim)
+        z[:k] = torch.tensor(values[:k], dtype=torch.float32)
+        labels = self._class_tensor(label, 1)
+        out = t.generate(z[None], labels, ema=self.sampler == "ema" and t.G_ema is not None)
+        if t.dataset.kind == "points":
+            fake = t.generate(self.view_z[:256], self._labels_for(256))
+            return figures.latent_point_figure(out[0].numpy(), self.real_view, fake.numpy())
+        image = t.dataset.to_export(out).numpy()
+        caption = [f"class {label}" if labels is not None else "G(z)"]
+        return figures.thumbnails_figure(image, caption, "G(z) for the slider vector", columns=1)
+
+    def interpolation_figure(self, frames: int, method: str, label: int | None) -> go.Figure:
+        t = self.trainer
+        if not 2 <= frames <= 32:
+            raise ValueError(f"frames: choose 2–32 frames (got {frames})")
+        zs = probes.interpolate(self.z_a, self.z_b, frames, method)
+        out = t.generate(
+            zs, self._class_tensor(label, frames), ema=self.sampler == "ema" and t.G_ema is not None
+        )
+        if t.dataset.kind == "points":
+            return figures.interpolation_points_figure(out.numpy(), self.real_view)
+        return figures.interpolation_images_figure(t.dataset.to_export(out).numpy())
+
+    def randomise_end(self, which: str, seed: int) -> torch.Tensor:
+        z = torch.randn(self.trainer.config.z_dim, generator=torch.Generator().manual_seed(seed))
+        if which == "A":
+            self.z_a = z
+        else:
+            self.z_b = z
+        return z
+
+    def _class_tensor(self, label: int | None, n: int) -> torch.Tensor | None:
+        t = self.trainer
+        if not t.conditional:
+            return None
+        k = 0 if label is None else int(label)
+        if not 0 <= k < t.num_classes:
+            raise ValueError(f"class: choose 0–{t.num_classes - 1} (got {k})")
+        return torch.full((n,), k, dtype=torch.long)
+
+
+def slider_values(z: torch.Tensor) -> list[float]:
+    """The first SLIDER_DIMS entries of z, rounded for the sliders."""
+    values = [round(float(v), 2) for v in z[:SLIDER_DIMS]]
+    return values + [0.0] * (SLIDER_DIMS - len(values))
+
+
+def default_sample_seed() -> int:
+    return int(np.random.default_rng().integers(0, 2**31 - 1))

@@ -1,0 +1,86 @@
+"""The launched app driven through gradio_client: named endpoints, per-session state."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gradio_client import Client
+
+SUMMARY = 10  # the views come first in every step endpoint; the JSON summary is the 11th
+
+
+@pytest.fixture
+def client(app_url: str) -> Client:
+    return Client(app_url, verbose=False)
+
+
+def test_step_d_then_step_g_report_the_frozen_network(client: Client) -> None:
+    out = client.predict(api_name="/step_d")
+    summary = out[SUMMARY]
+    assert (summary["d_steps"], summary["g_steps"], summary["iteration"]) == (1, 0, 0)
+    assert summary["d_step_delta_g"] == 0.0 and summary["d_step_delta_d"] > 0
+    table = out[2]
+    assert table["headers"][:4] == ["row", "part", "x", "label y"]
+    labels = [row[3] for row in table["data"]]
+    assert labels == sorted(labels) and set(labels) == {0, 1}  # fakes (0) first, then reals (1)
+    summary = client.predict(api_name="/step_g")[SUMMARY]
+    assert summary["g_step_delta_d"] == 0.0 and summary["g_step_delta_g"] > 0
+    assert summary["iteration"] == 1
+    assert "‖Δθ_D‖ = 0**" in client.predict(api_name="/step")[3]
+
+
+def test_run_reset_and_sample(client: Client, tmp_path) -> None:
+    summary = client.predict(50, api_name="/run")[SUMMARY]
+    assert summary["iteration"] == 50
+    assert summary["loss_d"] is not None and summary["device"].startswith("CPU")
+    path = client.predict(api_name="/sample")  # the .npz offered for download
+    with np.load(path) as data:
+        assert data["x"].shape == (1000, 2) and data["z"].shape[0] == 1000
+    controls = _default_controls()
+    out = client.predict(*controls, api_name="/reset")
+    assert out[SUMMARY]["iteration"] == 0
+
+
+def test_two_sessions_do_not_see_each_other(app_url: str) -> None:
+    a, b = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    assert a.predict(30, api_name="/run")[SUMMARY]["iteration"] == 30
+    assert b.predict(api_name="/step")[SUMMARY]["iteration"] == 1
+    assert a.predict(api_name="/step")[SUMMARY]["iteration"] == 31
+
+
+def test_bad_input_is_a_clear_error_and_the_session_survives(client: Client) -> None:
+    client.predict(api_name="/step")
+    with pytest.raises(Exception, match="N: run between 1 and 100000 iterations"):
+        client.predict(0, api_name="/run")
+    controls = _default_controls()
+    controls[11] = -1.0  # lr_d
+    with pytest.raises(Exception, match="lr_d: must be positive"):
+        client.predict(*controls, api_name="/apply")
+    assert client.predict(api_name="/step")[SUMMARY]["iteration"] == 2
+
+
+def test_live_settings_apply_without_rebuilding(client: Client) -> None:
+    client.predict(5, api_name="/run")
+    controls = _default_controls()
+    lr_d_index = 11
+    controls[lr_d_index] = 0.0005
+    summary = client.predict(*controls, api_name="/apply")[SUMMARY]
+    assert summary["iteration"] == 5  # same run, continued
+    assert "applied live" in summary["message"] and "lr_d" in summary["message"]
+    controls[3] = 64  # g_hidden: architecture
+    summary = client.predict(*controls, api_name="/apply")[SUMMARY]
+    assert summary["iteration"] == 0 and "rebuilt" in summary["message"]
+
+
+def test_rewind_to_a_snapshot_and_continue(client: Client) -> None:
+    client.predict(120, api_name="/run")  # ring8 preset: a snapshot every 50 iterations
+    summary = client.predict(60, api_name="/rewind")[SUMMARY]
+    assert summary["iteration"] == 50 and "rewound to iteration 50" in summary["message"]
+    assert client.predict(api_name="/step")[SUMMARY]["iteration"] == 51
+
+
+def _default_controls() -> list:
+    from playground.presets import load_preset
+    from playground.ui.app import controls_from_config
+
+    return controls_from_config(load_preset("ring8").config)
