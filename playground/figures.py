@@ -85,7 +85,7 @@ def _equal_axes(fig: _Fig) -> None:
 
 
 def _scatter(x: np.ndarray, y: np.ndarray, name: str, **props: object) -> dict:
-    return dict(type="scattergl", x=x, y=y, mode="markers", name=name, **props)
+    return dict(type="scatter", x=x, y=y, mode="markers", name=name, **props)
 
 
 def _real_cloud(real: np.ndarray, opacity: float = 0.3) -> dict:

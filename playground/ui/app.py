@@ -230,7 +230,7 @@ def build_app() -> gr.Blocks:
                         elem_id="timeline",
                     )
                 with gr.Tabs():
-                    with gr.Tab("1 · D step batch"):
+                    with gr.Tab("1 · D step batch") as tab1:
                         batch_plot = gr.Plot(elem_id="view-batch", show_label=False)
                         batch_table = gr.Dataframe(
                             headers=["row", "part", "x", "label y", "D(x)", "loss term"],
@@ -238,20 +238,20 @@ def build_app() -> gr.Blocks:
                             label="x = [fake; real]: first rows of each half",
                             elem_id="batch-table",
                         )
-                    with gr.Tab("2 · G step (D_on_G)"):
+                    with gr.Tab("2 · G step (D_on_G)") as tab2:
                         g_md = gr.Markdown(elem_id="g-step-md")
                         g_plot = gr.Plot(elem_id="view-g", show_label=False)
-                    with gr.Tab("3 · D scores"):
+                    with gr.Tab("3 · D scores") as tab3:
                         scores_plot = gr.Plot(elem_id="view-scores", show_label=False)
-                    with gr.Tab("4 · losses"):
+                    with gr.Tab("4 · losses") as tab4:
                         loss_plot = gr.Plot(elem_id="view-loss", show_label=False)
-                    with gr.Tab("5 · data / samples"):
+                    with gr.Tab("5 · data / samples") as tab5:
                         with gr.Row():
                             data_plot = gr.Plot(elem_id="view-data", show_label=False, scale=3)
                             with gr.Column(scale=1):
                                 eval_btn = gr.Button("Evaluate", elem_id="btn-eval")
                                 metrics_md = gr.Markdown(elem_id="metrics-md")
-                    with gr.Tab("6 · latent space"):
+                    with gr.Tab("6 · latent space") as tab6:
                         with gr.Row():
                             with gr.Column(scale=1):
                                 class_pick = gr.Slider(
@@ -307,16 +307,22 @@ def build_app() -> gr.Blocks:
         latent_outputs = [class_pick, *sliders, latent_plot]
 
         def render(session: Session) -> list[Any]:
+            """All views; the plots of tabs the user is not looking at are skipped (each Plotly
+            repaint costs the browser tens of ms) and drawn when their tab is opened."""
             snaps = session.trainer.snapshots
+
+            def on(tab: int, build: Callable[[], Any]) -> Any:
+                return build() if session.tab == tab else gr.skip()
+
             return [
                 session.status_markdown(),
-                session.batch_figure(),
-                session.batch_table(),
+                on(1, session.batch_figure),
+                on(1, session.batch_table),
                 session.g_step_markdown(),
-                session.g_figure(),
-                session.scores_figure(),
-                session.loss_figure(),
-                session.data_figure(),
+                on(2, session.g_figure),
+                on(3, session.scores_figure),
+                on(4, session.loss_figure),
+                on(5, session.data_figure),
                 session.metrics_markdown(),
                 gr.Slider(
                     minimum=min(snaps),
@@ -370,6 +376,7 @@ def build_app() -> gr.Blocks:
             config = config_from_controls(list(values))
             old = _session(state)
             session = Session(Trainer(config), preset=old.preset, sampler=old._sampler_for(config))
+            session.tab = old.tab
             session.message = "reset: a fresh run with the current settings"
             return [
                 session,
@@ -399,7 +406,9 @@ def build_app() -> gr.Blocks:
 
         @_friendly
         def choose_preset(state: Session | None, name: str) -> list[Any]:
-            session = Session.from_preset(name, device=_session(state).trainer.config.device)
+            old = _session(state)
+            session = Session.from_preset(name, device=old.trainer.config.device)
+            session.tab = old.tab
             session.message = f"loaded preset '{name}'"
             return [
                 session,
@@ -580,8 +589,10 @@ def build_app() -> gr.Blocks:
         def load(state: Session | None, path: str | None) -> list[Any]:
             if not path:
                 return [state, *[gr.skip()] * (len(views) + len(latent_outputs) + len(controls))]
-            trainer, info = unzip_checkpoint(path, device=_session(state).trainer.config.device)
+            old = _session(state)
+            trainer, info = unzip_checkpoint(path, device=old.trainer.config.device)
             session = Session(trainer, preset="", sampler=info.get("sampler", "G"))
+            session.tab = old.tab
             session.message = f"loaded checkpoint at iteration {trainer.iteration}"
             return [
                 session,
@@ -593,6 +604,20 @@ def build_app() -> gr.Blocks:
         load_ckpt.upload(
             load, [state, load_ckpt], [state, *controls, *views, *latent_outputs], api_name="load"
         )
+
+        def select_tab(index: int, state: Session | None) -> list[Any]:
+            session = _session(state)
+            with session.lock:
+                session.tab = index
+                return [session, *render(session)]
+
+        for index, tab in enumerate((tab1, tab2, tab3, tab4, tab5, tab6), start=1):
+            tab.select(
+                functools.partial(select_tab, index),
+                [state],
+                [state, *views],
+                show_progress="hidden",
+            )
 
         # first paint: every tab shows something before the first click
         def first_paint(state: Session | None) -> list[Any]:

@@ -45,6 +45,7 @@ class Session:
     z_b: torch.Tensor | None = None
     playing: bool = False  # autoplay on/off for this tab
     ticks: int = 0  # autoplay ticks since Play, for the redraw interval
+    tab: int = 1  # the view tab the user is looking at (only its plots are redrawn)
 
     def __post_init__(self) -> None:
         view_rng = torch.Generator().manual_seed(1234)
@@ -76,6 +77,7 @@ class Session:
             self.trainer.update(**changed)
             return self, "applied live (no rebuild): " + ", ".join(sorted(changed))
         rebuilt = Session(Trainer(config), preset=self.preset, sampler=self._sampler_for(config))
+        rebuilt.tab = self.tab
         return rebuilt, "rebuilt the networks (changed " + ", ".join(sorted(changed)) + ")"
 
     def _sampler_for(self, config: GANConfig) -> str:
@@ -291,6 +293,7 @@ class Session:
         z = self.z_a.clone()
         k = min(SLIDER_DIMS, t.config.z_dim)
         z[:k] = torch.tensor(values[:k], dtype=torch.float32)
+        self.z_a = z  # the slider vector is end A of the interpolation
         labels = self._class_tensor(label, 1)
         out = t.generate(z[None], labels, ema=self.sampler == "ema" and t.G_ema is not None)
         if t.dataset.kind == "points":

@@ -1,0 +1,135 @@
+"""UI speed in headless Chromium against a launched app (2D preset ring8).
+
+1. Click "Step" → status and the visible D-batch plot repainted: p50 / p90 over N clicks.
+2. Autoplay for a fixed time: training iterations per second and redraws per second
+   (a MutationObserver counts repaints of the loss plot).
+Run: python bench/ui_speed.py [--clicks 30] [--play-seconds 10] [--per-tick 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+REPAINTED = """([n, old]) =>
+    document.querySelector('#status').innerText.includes('Iteration ' + n + ' ')
+    && document.querySelector('#view-batch .js-plotly-plot').innerHTML !== old"""
+ITERATION = (
+    "() => parseInt(/Iteration (\\d+)/.exec(document.querySelector('#status').innerText)[1])"
+)
+PER_TICK_INPUT = "input[aria-label='number input for iterations per tick']"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+
+def wait_for(url: str, proc: subprocess.Popen) -> None:
+    for _ in range(240):
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit("app exited") from None
+            time.sleep(0.5)
+    raise SystemExit("app did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clicks", type=int, default=30)
+    parser.add_argument("--play-seconds", type=float, default=10.0)
+    parser.add_argument("--per-tick", type=int, default=40)
+    parser.add_argument("--port", type=int, default=7871)
+    args = parser.parse_args()
+    url = f"http://127.0.0.1:{args.port}/"
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(args.port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(url, proc)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium", headless=True, args=ARGS
+            )
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)
+            page.wait_for_selector("#view-batch .js-plotly-plot", timeout=60_000)
+            latencies = []
+            for i in range(args.clicks + 3):
+                before = page.locator("#view-batch .js-plotly-plot").inner_html()
+                start = time.perf_counter()
+                page.click("#btn-step")
+                page.wait_for_function(
+                    REPAINTED,
+                    arg=[i + 1, before],
+                    polling="raf",
+                    timeout=30_000,
+                )
+                if i >= 3:  # the first clicks warm up
+                    latencies.append((time.perf_counter() - start) * 1000)
+            latencies.sort()
+            p50 = statistics.median(latencies)
+            p90 = latencies[int(0.9 * (len(latencies) - 1))]
+            print(
+                f"Step click -> status + D-batch plot repainted: p50 {p50:.0f} ms, "
+                f"p90 {p90:.0f} ms "
+                f"over {len(latencies)} clicks (target p50 <= 150 ms)"
+            )
+
+            page.get_by_role("tab", name="4 · losses").click()
+            page.locator("input[aria-label='number input for iterations per tick']").fill(
+                str(args.per_tick)
+            )
+            page.keyboard.press("Enter")
+            page.evaluate("""() => { window.__redraws = 0;
+                const target = document.querySelector('#view-loss');
+                new MutationObserver(() => { window.__redraws += 1; })
+                    .observe(target, {childList: true, subtree: true}); }""")
+            read = ITERATION
+            page.click("#btn-play")
+            page.wait_for_timeout(2000)  # let autoplay settle
+            it0, r0, t0 = (
+                page.evaluate(read),
+                page.evaluate("() => window.__redraws"),
+                time.perf_counter(),
+            )
+            page.wait_for_timeout(args.play_seconds * 1000)
+            it1, r1, t1 = (
+                page.evaluate(read),
+                page.evaluate("() => window.__redraws"),
+                time.perf_counter(),
+            )
+            page.click("#btn-play")
+            seconds = t1 - t0
+            print(
+                f"autoplay ({args.per_tick} iterations/tick, 8 ticks/s): "
+                f"{(it1 - it0) / seconds:.0f} iterations/s (target >= 300), "
+                f"loss plot repainted {(r1 - r0) / seconds:.1f} times/s "
+                "(DOM mutation bursts; target >= 8)"
+            )
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""The page in headless Debian Chromium via Playwright: click, watch every view update.
+Waits are on DOM content, never fixed sleeps. Screenshots land in test-output/."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+SHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url: str) -> Iterator[Page]:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(app_url)
+    expect(page.locator("#view-batch .js-plotly-plot")).to_be_attached(timeout=60_000)
+    yield page
+    context.close()
+
+
+def _iteration(page: Page) -> int:
+    match = re.search(r"Iteration (\d+)", page.locator("#status").inner_text())
+    assert match, page.locator("#status").inner_text()
+    return int(match.group(1))
+
+
+def _plot_text(page: Page, view: str) -> str:
+    """The rendered SVG/HTML of a Plotly view: changes whenever the figure is redrawn."""
+    return page.locator(f"#{view} .js-plotly-plot").first.inner_html()
+
+
+def _open_tab(page: Page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def test_step_d_then_step_g_updates_the_views(page: Page) -> None:
+    status = page.locator("#status")
+    page.click("#btn-step-d")
+    expect(status).to_contain_text("D steps 1 · G steps 0", timeout=30_000)
+    expect(page.locator("#view-batch")).to_contain_text("D step: x = [fake; real], 512 rows")
+    table = page.locator("#batch-table")
+    expect(table).to_contain_text("fake G(z)")
+    expect(table).to_contain_text("real")
+    page.screenshot(path=str(SHOTS / "01-step-d.png"), full_page=True)
+
+    page.click("#btn-step-g")
+    expect(status).to_contain_text("Iteration 1 · D steps 1 · G steps 1", timeout=30_000)
+    _open_tab(page, "2 · G step (D_on_G)")
+    g_md = page.locator("#g-step-md")
+    expect(g_md).to_contain_text("‖Δθ_D‖ = 0")
+    expect(g_md).to_contain_text("(D frozen)")
+    expect(page.locator("#view-g")).to_contain_text("D_on_G = D(G(z)), target 1")
+    page.screenshot(path=str(SHOTS / "02-step-g.png"), full_page=True)
+
+    for tab, view, text in (
+        ("3 · D scores", "view-scores", "D scores"),
+        ("4 · losses", "view-loss", "losses"),
+        ("5 · data / samples", "view-data", "decision field"),
+    ):
+        _open_tab(page, tab)
+        expect(page.locator(f"#{view}")).to_contain_text(text)
+        expect(page.locator(f"#{view} .js-plotly-plot")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "03-data-view.png"), full_page=True)
+
+
+def test_play_then_pause(page: Page) -> None:
+    page.click("#btn-play")
+    expect(page.locator("#btn-play")).to_contain_text("Pause", timeout=10_000)
+    page.wait_for_function(
+        "() => /Iteration ([0-9]+)/.exec(document.querySelector('#status').innerText)[1] >= 200",
+        timeout=60_000,
+    )
+    _open_tab(page, "4 · losses")
+    before = _plot_text(page, "view-loss")
+    page.wait_for_function(
+        "(old) => document.querySelector('#view-loss .js-plotly-plot').innerHTML !== old",
+        arg=before,
+        timeout=30_000,
+    )  # the loss curve keeps redrawing while playing
+    page.screenshot(path=str(SHOTS / "04-playing.png"), full_page=True)
+    page.click("#btn-play")
+    expect(page.locator("#btn-play")).to_contain_text("Play", timeout=10_000)
+    # paused: the iteration count settles and stays put
+    page.wait_for_function(
+        """() => new Promise(resolve => {
+            const read = () => document.querySelector('#status').innerText;
+            const first = read();
+            setTimeout(() => resolve(read() === first), 1500);
+        })""",
+        timeout=30_000,
+        polling=2000,
+    )
+    stopped = _iteration(page)
+    assert stopped >= 200
+    page.click("#btn-step")
+    expect(page.locator("#status")).to_contain_text(f"Iteration {stopped + 1} ", timeout=30_000)
+
+
+def test_latent_slider_regenerates_g_of_z(page: Page) -> None:
+    _open_tab(page, "6 · latent space")
+    expect(page.locator("#view-latent .js-plotly-plot")).to_be_visible(timeout=30_000)
+    before = _plot_text(page, "view-latent")
+    slider = page.locator("#z-slider-0 input[type=range]")
+    slider.focus()
+    for _ in range(10):
+        slider.press("ArrowRight")
+    slider.dispatch_event("pointerup")
+    slider.dispatch_event("change")
+    page.wait_for_function(
+        "(old) => document.querySelector('#view-latent .js-plotly-plot').innerHTML !== old",
+        arg=before,
+        timeout=30_000,
+    )
+    page.click("#btn-interp")
+    expect(page.locator("#view-interp")).to_contain_text("latent interpolation", timeout=30_000)
+    page.screenshot(path=str(SHOTS / "05-latent.png"), full_page=True)
