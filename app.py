@@ -7,18 +7,22 @@ import argparse
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="GAN Playground: train a GAN one step at a time.")
-    parser.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
-    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
-    parser.add_argument(
-        "--share", action="store_true", help="also create a public Gradio share link"
-    )
+    parser.add_argument("--share", action="store_true", help="also make a public share link")
+    parser.add_argument("--preset", help="preset a new tab starts on (default: classroom)")
     args = parser.parse_args()
 
+    from playground.presets import preset_names
     from playground.ui.app import launch
+    from playground.ui.session import DEFAULT_PRESET
 
-    launch(host=args.host, port=args.port, share=args.share)
+    preset = args.preset or DEFAULT_PRESET
+    if preset not in preset_names():
+        parser.error(
+            f"--preset: unknown preset '{preset}'; choose one of {', '.join(preset_names())}"
+        )
+    launch(host=args.host, port=args.port, share=args.share, preset=preset)
 
 
 if __name__ == "__main__":

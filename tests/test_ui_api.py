@@ -63,17 +63,17 @@ def test_live_settings_apply_without_rebuilding(client: Client) -> None:
     client.predict(5, api_name="/run")
     controls = _default_controls()
     lr_d_index = 11
-    controls[lr_d_index] = 0.0005
+    controls[lr_d_index] = 0.0003
     summary = client.predict(*controls, api_name="/apply")[SUMMARY]
     assert summary["iteration"] == 5  # same run, continued
     assert "applied live" in summary["message"] and "lr_d" in summary["message"]
-    controls[3] = 64  # g_hidden: architecture
+    controls[3] = 48  # g_hidden: architecture
     summary = client.predict(*controls, api_name="/apply")[SUMMARY]
     assert summary["iteration"] == 0 and "rebuilt" in summary["message"]
 
 
 def test_rewind_to_a_snapshot_and_continue(client: Client) -> None:
-    client.predict(120, api_name="/run")  # ring8 preset: a snapshot every 50 iterations
+    client.predict(120, api_name="/run")  # a snapshot every 50 iterations
     summary = client.predict(60, api_name="/rewind")[SUMMARY]
     assert summary["iteration"] == 50 and "rewound to iteration 50" in summary["message"]
     assert client.predict(api_name="/step")[SUMMARY]["iteration"] == 51
@@ -81,6 +81,8 @@ def test_rewind_to_a_snapshot_and_continue(client: Client) -> None:
 
 def _default_controls() -> list:
     from playground.presets import load_preset
-    from playground.ui.app import controls_from_config
+    from playground.ui.app import CONTROL_NAMES, controls_from_config
+    from playground.ui.session import DEFAULT_PRESET
 
-    return controls_from_config(load_preset("ring8").config)
+    assert CONTROL_NAMES[3] == "g_hidden" and CONTROL_NAMES[11] == "lr_d"
+    return controls_from_config(load_preset(DEFAULT_PRESET).config)

@@ -61,7 +61,7 @@ def test_step_d_then_step_g_updates_the_views(page: Page) -> None:
     status = page.locator("#status")
     page.click("#btn-step-d")
     expect(status).to_contain_text("D steps 1 · G steps 0", timeout=30_000)
-    expect(page.locator("#view-batch")).to_contain_text("D step: x = [fake; real], 512 rows")
+    expect(page.locator("#view-batch")).to_contain_text("D step: x = [fake; real], 128 rows")
     table = page.locator("#batch-table")
     expect(table).to_contain_text("fake G(z)")
     expect(table).to_contain_text("real")

@@ -30,10 +30,12 @@ from playground.config import (
 from playground.loaders import DataFormatError
 from playground.presets import all_presets
 from playground.trainer import Trainer
-from playground.ui.session import Session, slider_values
+from playground.ui.session import DEFAULT_PRESET, Session, slider_values
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 SESSION_TTL_SECONDS = 2 * 3600
+TICKS_PER_SECOND = 8  # the autoplay timer's repaint rate
+QUICK = "hidden"  # no per-output loading overlay for sub-second steps: it costs repaints
 UPLOAD_KINDS = {
     ".csv": "points-file",
     ".npy": "points-file",
@@ -116,17 +118,16 @@ def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _session(state: Session | None) -> Session:
-    return state if state is not None else Session.from_preset()
-
-
 def _free(session: Session | None) -> None:
     """delete_callback: drop the trainer as soon as the tab is closed or has expired."""
     if session is not None:
+        session.stop_autoplay()
         session.trainer = None  # type: ignore[assignment]
 
 
-def config_from_controls(values: list[Any]) -> GANConfig:
+def config_from_controls(values: list[Any], base: GANConfig) -> GANConfig:
+    """The base config with the setup panel's values on top (fields without a control, such
+    as a preset's ring std, are kept)."""
     data = dict(zip(CONTROL_NAMES, values, strict=True))
     for name, kind, _ in CONTROL_FIELDS:
         value = data[name]
@@ -141,16 +142,26 @@ def config_from_controls(values: list[Any]) -> GANConfig:
             data[name] = float(value)
         elif kind == "bool":
             data[name] = bool(value)
-    return GANConfig.from_dict(data)
+    return GANConfig.from_dict({**base.to_dict(), **data})
 
 
 def controls_from_config(config: GANConfig) -> list[Any]:
     return [getattr(config, name) for name in CONTROL_NAMES]
 
 
-def build_app() -> gr.Blocks:
+def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
+    """The whole playground; a new tab starts on `default_preset`."""
     presets = {p.name: p for p in all_presets()}
-    default = Session.from_preset()
+    if default_preset not in presets:
+        raise ValueError(
+            f"preset: unknown preset '{default_preset}'; choose one of {', '.join(presets)}"
+        )
+    default = Session.from_preset(default_preset)
+
+    def _session(state: Session | None) -> Session:
+        """This tab's session, built on its first event."""
+        return state if state is not None else Session.from_preset(default_preset)
+
     default_config = default.trainer.config
 
     with gr.Blocks(title="GAN Playground") as demo:
@@ -210,7 +221,7 @@ def build_app() -> gr.Blocks:
                         value=40,
                         step=1,
                         label="iterations per tick",
-                        info="autoplay: iterations between ticks (8 ticks/s)",
+                        info="autoplay trains up to 8x this many iterations per second",
                     )
                     redraw_every = gr.Slider(
                         1,
@@ -289,7 +300,7 @@ def build_app() -> gr.Blocks:
                                     )
                                 interp_plot = gr.Plot(elem_id="view-interp", show_label=False)
                 summary = gr.JSON(visible=False, elem_id="summary")
-        timer = gr.Timer(0.125, active=False)
+        timer = gr.Timer(1 / TICKS_PER_SECOND, active=False)
 
         views = [
             status,
@@ -314,6 +325,10 @@ def build_app() -> gr.Blocks:
             def on(tab: int, build: Callable[[], Any]) -> Any:
                 return build() if session.tab == tab else gr.skip()
 
+            top = max(max(snaps), session.trainer.iteration, 1)
+            timeline_update = gr.Slider(
+                minimum=min(snaps), maximum=top, value=session.trainer.iteration
+            )
             return [
                 session.status_markdown(),
                 on(1, session.batch_figure),
@@ -324,11 +339,7 @@ def build_app() -> gr.Blocks:
                 on(4, session.loss_figure),
                 on(5, session.data_figure),
                 session.metrics_markdown(),
-                gr.Slider(
-                    minimum=min(snaps),
-                    maximum=max(max(snaps), session.trainer.iteration, 1),
-                    value=session.trainer.iteration,
-                ),
+                timeline_update,
                 session.summary(),
             ]
 
@@ -356,9 +367,15 @@ def build_app() -> gr.Blocks:
             handler.__name__ = action
             return handler
 
-        step_d_btn.click(stepper("step_d"), [state], [state, *views], api_name="step_d")
-        step_g_btn.click(stepper("step_g"), [state], [state, *views], api_name="step_g")
-        step_btn.click(stepper("step"), [state], [state, *views], api_name="step")
+        step_d_btn.click(
+            stepper("step_d"), [state], [state, *views], api_name="step_d", show_progress=QUICK
+        )
+        step_g_btn.click(
+            stepper("step_g"), [state], [state, *views], api_name="step_g", show_progress=QUICK
+        )
+        step_btn.click(
+            stepper("step"), [state], [state, *views], api_name="step", show_progress=QUICK
+        )
 
         @_friendly
         def run(state: Session | None, n: float) -> list[Any]:
@@ -373,8 +390,9 @@ def build_app() -> gr.Blocks:
 
         @_friendly
         def reset(state: Session | None, *values: Any) -> list[Any]:
-            config = config_from_controls(list(values))
             old = _session(state)
+            config = config_from_controls(list(values), old.trainer.config)
+            old.stop_autoplay()
             session = Session(Trainer(config), preset=old.preset, sampler=old._sampler_for(config))
             session.tab = old.tab
             session.message = "reset: a fresh run with the current settings"
@@ -395,8 +413,9 @@ def build_app() -> gr.Blocks:
 
         @_friendly
         def apply(state: Session | None, *values: Any) -> list[Any]:
-            config = config_from_controls(list(values))
-            session, note = _session(state).reconfigure(config)
+            current = _session(state)
+            config = config_from_controls(list(values), current.trainer.config)
+            session, note = current.reconfigure(config)
             session.message = note
             return [session, *render(session), *latent_render(session)]
 
@@ -407,6 +426,7 @@ def build_app() -> gr.Blocks:
         @_friendly
         def choose_preset(state: Session | None, name: str) -> list[Any]:
             old = _session(state)
+            old.stop_autoplay()
             session = Session.from_preset(name, device=old.trainer.config.device)
             session.tab = old.tab
             session.message = f"loaded preset '{name}'"
@@ -461,33 +481,29 @@ def build_app() -> gr.Blocks:
         eval_btn.click(evaluate_now, [state], [state, metrics_md], api_name="evaluate")
 
         # ---------------------------------------------------------------- autoplay
-        def play(state: Session | None) -> list[Any]:
+        def play(state: Session | None, n: float) -> list[Any]:
             session = _session(state)
-            session.playing = not session.playing
-            session.ticks = 0
-            label = "⏸ Pause" if session.playing else "▶ Play"
-            return [session, gr.Timer(active=session.playing), label]
+            if session.playing:
+                session.stop_autoplay()
+                with session.lock:
+                    session.message = f"paused at iteration {session.trainer.iteration}"
+                    return [session, gr.Timer(active=False), "▶ Play", *render(session)]
+            session.start_autoplay(max(1, int(n)) * TICKS_PER_SECOND)
+            return [session, gr.Timer(active=True), "⏸ Pause", *[gr.skip()] * len(views)]
 
-        play_btn.click(play, [state], [state, timer, play_btn], api_name="play")
+        play_btn.click(play, [state, per_tick], [state, timer, play_btn, *views], api_name="play")
 
         def tick(state: Session | None, n: float, every: float) -> list[Any]:
+            """Repaint while the session's autoplay thread trains."""
             session = _session(state)
-            if not session.playing:
-                return [session, gr.Timer(active=False), "▶ Play", *[gr.skip()] * len(views)]
+            session.autoplay_rate = max(1, int(n)) * TICKS_PER_SECOND
             with session.lock:
-                outcome = session.run(max(1, int(n)))
-                session.ticks += 1
-                if outcome.diverged:
-                    session.playing = False
+                if not session.playing:  # paused, or the guard stopped a diverging run
                     return [session, gr.Timer(active=False), "▶ Play", *render(session)]
+                session.ticks += 1
                 if session.ticks % max(1, int(every)):
-                    return [
-                        session,
-                        gr.skip(),
-                        gr.skip(),
-                        session.status_markdown(),
-                        *[gr.skip()] * (len(views) - 1),
-                    ]
+                    skipped = [gr.skip()] * (len(views) - 1)
+                    return [session, gr.skip(), gr.skip(), session.status_markdown(), *skipped]
                 return [session, gr.skip(), gr.skip(), *render(session)]
 
         timer.tick(
@@ -591,6 +607,7 @@ def build_app() -> gr.Blocks:
                 return [state, *[gr.skip()] * (len(views) + len(latent_outputs) + len(controls))]
             old = _session(state)
             trainer, info = unzip_checkpoint(path, device=old.trainer.config.device)
+            old.stop_autoplay()
             session = Session(trainer, preset="", sampler=info.get("sampler", "G"))
             session.tab = old.tab
             session.message = f"loaded checkpoint at iteration {trainer.iteration}"
@@ -629,9 +646,13 @@ def build_app() -> gr.Blocks:
 
 
 def launch(
-    host: str = "127.0.0.1", port: int = 7860, share: bool = False, **kwargs: Any
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    share: bool = False,
+    preset: str = DEFAULT_PRESET,
+    **kwargs: Any,
 ) -> gr.Blocks:
-    demo = build_app()
+    demo = build_app(preset)
     demo.queue(default_concurrency_limit=16)
     demo.launch(server_name=host, server_port=port, share=share, ssr_mode=False, **kwargs)
     return demo

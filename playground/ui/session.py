@@ -5,6 +5,7 @@ interpolation ends, the real points drawn for plots). No Gradio here, so it is t
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ from playground.metrics import evaluate
 from playground.presets import load_preset
 from playground.trainer import DivergenceError, Trainer
 
-DEFAULT_PRESET = "ring8"
+DEFAULT_PRESET = "classroom"
 VIEW_POINTS = 512
 SLIDER_DIMS = 16
 
@@ -46,6 +47,7 @@ class Session:
     playing: bool = False  # autoplay on/off for this tab
     ticks: int = 0  # autoplay ticks since Play, for the redraw interval
     tab: int = 1  # the view tab the user is looking at (only its plots are redrawn)
+    autoplay_rate: float = 320.0  # iterations per second while playing
 
     def __post_init__(self) -> None:
         view_rng = torch.Generator().manual_seed(1234)
@@ -77,6 +79,7 @@ class Session:
             self.trainer.update(**changed)
             return self, "applied live (no rebuild): " + ", ".join(sorted(changed))
         rebuilt = Session(Trainer(config), preset=self.preset, sampler=self._sampler_for(config))
+        self.stop_autoplay()
         rebuilt.tab = self.tab
         return rebuilt, "rebuilt the networks (changed " + ", ".join(sorted(changed)) + ")"
 
@@ -106,6 +109,43 @@ class Session:
 
     def run(self, n: int) -> StepOutcome:
         return self._guarded(f"ran {n} iterations", lambda: self.trainer.run(n))
+
+    # ------------------------------------------------------------ autoplay
+    def start_autoplay(self, iterations_per_second: float) -> None:
+        """Train on a background thread at up to this rate until stop_autoplay(); the page's
+        timer only repaints, so training speed does not wait for the browser."""
+        self.stop_autoplay()
+        self.autoplay_rate = max(1.0, float(iterations_per_second))
+        self._stop = threading.Event()
+        self.playing = True
+        self.ticks = 0
+        self._player = threading.Thread(target=self._autoplay_loop, args=(self._stop,), daemon=True)
+        self._player.start()
+
+    def stop_autoplay(self) -> None:
+        stop, player = getattr(self, "_stop", None), getattr(self, "_player", None)
+        if stop is not None:
+            stop.set()
+        if player is not None and player is not threading.current_thread():
+            player.join(timeout=5)
+        self._player = None
+        self.playing = False
+
+    def _autoplay_loop(self, stop: threading.Event) -> None:
+        chunk = 5  # iterations per lock hold: a click or repaint waits at most one chunk
+        done, start = 0, time.perf_counter()
+        while not stop.is_set():
+            with self.lock:
+                if stop.is_set():
+                    break
+                outcome = self._guarded("playing", lambda: self.trainer.run(chunk))
+            if outcome.diverged:
+                self.playing = False
+                break
+            done += chunk
+            ahead = done / self.autoplay_rate - (time.perf_counter() - start)
+            if ahead > 0:
+                stop.wait(ahead)  # throttle to the requested rate
 
     def rewind(self, iteration: int) -> str:
         available = [s for s in self.trainer.snapshots if s <= iteration]
