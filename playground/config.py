@@ -46,6 +46,8 @@ LIVE_FIELDS = frozenset(
         "clip_value",
         "gp_weight",
         "ema_decay",
+        "lr_decay_iters",
+        "lr_decay_to",
         "batch_size",
         "snapshot_every",
     }
@@ -84,6 +86,8 @@ _HELP = {
     "d_steps": "D steps per iteration",
     "g_steps": "G steps per iteration",
     "ema_decay": "EMA of G's weights for sampling (0 = off, e.g. 0.999)",
+    "lr_decay_iters": "decay both learning rates linearly over this many iterations (0 = constant)",
+    "lr_decay_to": "learning-rate fraction reached at the end of the decay",
     "seed": "seed for weights, data and noise: same seed, same run",
     "device": "auto (CUDA, then MPS, then CPU), cpu, cuda or mps",
     "snapshot_every": "keep a rewind snapshot every N iterations (0 = only manual)",
@@ -127,6 +131,8 @@ class GANConfig:
     d_steps: int = 1
     g_steps: int = 1
     ema_decay: float = 0.0
+    lr_decay_iters: int = 0
+    lr_decay_to: float = 0.1
     seed: int = 0
     device: str = "auto"
     snapshot_every: int = 50
@@ -167,6 +173,7 @@ class GANConfig:
             ("d_steps", 1),
             ("g_steps", 1),
             ("snapshot_every", 0),
+            ("lr_decay_iters", 0),
             ("snapshot_capacity", 1),
             ("seed", 0),
         ):
@@ -178,6 +185,8 @@ class GANConfig:
         for name in ("std", "clip_value", "gp_weight", "momentum"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}: must not be negative (got {getattr(self, name)})")
+        if not 0 <= self.lr_decay_to <= 1:
+            raise ValueError(f"lr_decay_to: must be in [0, 1] (got {self.lr_decay_to})")
         for name in ("beta1", "beta2", "ema_decay"):
             value = getattr(self, name)
             if not 0 <= value < 1:

@@ -125,15 +125,29 @@ class Trainer:
         new = self.config.replace(**changes)
         changed = [k for k in changes if getattr(new, k) != getattr(self.config, k)]
         self.config = new
-        for opt, lr in ((self.opt_g, new.lr_g), (self.opt_d, new.lr_d)):
+        self._apply_lr_schedule()
+        for opt in (self.opt_g, self.opt_d):
             for group in opt.param_groups:
-                group["lr"] = lr
                 if "betas" in group:
                     group["betas"] = (new.beta1, new.beta2)
                 if "momentum" in group:
                     group["momentum"] = new.momentum
         self._sync_ema()
         return changed
+
+    def lr_factor(self) -> float:
+        """Multiplier on the configured learning rates at this iteration (linear decay)."""
+        c = self.config
+        if not c.lr_decay_iters:
+            return 1.0
+        progress = min(1.0, self.iteration / c.lr_decay_iters)
+        return 1.0 - (1.0 - c.lr_decay_to) * progress
+
+    def _apply_lr_schedule(self) -> None:
+        factor = self.lr_factor()
+        for opt, lr in ((self.opt_g, self.config.lr_g), (self.opt_d, self.config.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr * factor
 
     # ---------------------------------------------------------------- sampling helpers
     def _real_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -308,6 +322,8 @@ class Trainer:
         )
         for key, value in zip(HISTORY_KEYS, row, strict=True):
             self.history[key].append(value)
+        if self.config.lr_decay_iters:
+            self._apply_lr_schedule()
         every = self.config.snapshot_every
         if every and self.iteration % every == 0:
             self.snapshot()

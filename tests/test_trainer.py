@@ -234,3 +234,12 @@ def test_sampling_does_not_change_the_training_run(small_config: GANConfig) -> N
 def test_device_is_reported(small_config: GANConfig) -> None:
     trainer = Trainer(small_config.replace(device="auto"))
     assert trainer.device_label.split(" ")[0] in ("CPU", "CUDA", "MPS")
+
+
+def test_linear_lr_decay_reaches_its_floor(small_config: GANConfig) -> None:
+    trainer = Trainer(small_config.replace(lr_decay_iters=10, lr_decay_to=0.25, lr_d=1e-3))
+    trainer.run(5)
+    assert math.isclose(trainer.opt_d.param_groups[0]["lr"], 1e-3 * (1 - 0.75 * 0.5))
+    trainer.run(10)
+    assert math.isclose(trainer.opt_d.param_groups[0]["lr"], 0.25e-3)
+    assert math.isclose(trainer.opt_g.param_groups[0]["lr"], 0.25 * small_config.lr_g)

@@ -86,3 +86,22 @@ def _default_controls() -> list:
 
     assert CONTROL_NAMES[3] == "g_hidden" and CONTROL_NAMES[11] == "lr_d"
     return controls_from_config(load_preset(DEFAULT_PRESET).config)
+
+
+def test_image_preset_checkpoint_round_trip(client: Client) -> None:
+    from gradio_client import handle_file
+
+    from playground.ui.app import CONTROL_NAMES
+
+    out = client.predict("digits-cgan", api_name="/preset")
+    summary = out[1 + len(CONTROL_NAMES) + SUMMARY]  # preset text, then the controls, then views
+    assert summary["dataset"] == "digits" and summary["iteration"] == 0
+    summary = client.predict(3, api_name="/run")[SUMMARY]
+    assert summary["iteration"] == 3
+    interpolation = client.predict(6, "slerp", 4, api_name="/interpolate")
+    assert "latent interpolation" in interpolation["plot"]
+    zip_path = client.predict(api_name="/save")
+    loaded = client.predict(handle_file(zip_path), api_name="/load")
+    summary = loaded[len(CONTROL_NAMES) + SUMMARY]
+    assert summary["iteration"] == 3 and summary["dataset"] == "digits"
+    assert "loaded checkpoint at iteration 3" in summary["message"]

@@ -325,7 +325,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             def on(tab: int, build: Callable[[], Any]) -> Any:
                 return build() if session.tab == tab else gr.skip()
 
-            top = max(max(snaps), session.trainer.iteration, 1)
+            top = max(max(snaps), session.trainer.iteration, min(snaps) + 1)
             timeline_update = gr.Slider(
                 minimum=min(snaps), maximum=top, value=session.trainer.iteration
             )

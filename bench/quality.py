@@ -1,0 +1,156 @@
+"""Train every good preset for seeds 0-2 through the CLI, sample through the CLI, and print the
+PacGAN Table 1 comparison with our numbers and wall times.
+
+Protocol (PacGAN/VEEGAN): 10 000 samples; a sample is high-quality (HQ) if it is within 3σ of its
+nearest mode; a mode is covered if at least one HQ sample is assigned to it; reverse KL is
+KL(q ‖ uniform) of the nearest-mode histogram. Digits: a classifier trained separately on the
+real digits judges the samples.
+
+Run: python bench/quality.py [--presets ring8 grid25 digits-cgan digits] [--seeds 0 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from playground import GANConfig, build_dataset  # noqa: E402
+from playground.metrics import DigitClassifier, mixture_metrics  # noqa: E402
+
+ANCHOR = {
+    "ring8": "7.9 / 8, 97.7 % HQ, rev. KL 0.07",
+    "grid25": "24.8 / 25, 94.2 % HQ, rev. KL 0.04",
+}
+TARGET = {
+    "ring8": dict(modes=8, hq=98.0, kl=0.05),
+    "grid25": dict(modes=25, hq=95.0, kl=0.04),
+}
+LIMIT_SECONDS = {"ring8": 180, "grid25": 180, "digits-cgan": 300, "digits": 300}
+
+
+def cli(*args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "playground", *args], cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+    )
+
+
+def train(preset: str, seed: int, out: Path) -> dict:
+    start = time.perf_counter()
+    cli(
+        "train",
+        "--preset",
+        preset,
+        "--seed",
+        str(seed),
+        "--out",
+        str(out),
+        "--quiet",
+        "--eval-samples",
+        "1000",
+    )
+    wall = time.perf_counter() - start
+    metrics = json.loads((out / "metrics.json").read_text())
+    return {
+        "train_seconds": metrics["train_seconds"],
+        "wall_seconds": wall,
+        "steps": metrics["steps"],
+    }
+
+
+def sample(run: Path, n: int, out: Path, label: int | None = None) -> dict[str, np.ndarray]:
+    args = ["sample", str(run), "--n", str(n), "--out", str(out)]
+    if label is not None:
+        args += ["--label", str(label)]
+    cli(*args)
+    with np.load(out) as data:
+        return {k: data[k] for k in data.files}
+
+
+def mixture_row(preset: str, run: Path, tmp: Path) -> dict:
+    x = sample(run, 10_000, tmp / "s.npz")["x"]
+    ds = build_dataset(GANConfig(dataset=preset))
+    return mixture_metrics(x, ds.centres.numpy(), ds.mode_std)
+
+
+def digits_row(preset: str, run: Path, tmp: Path, classifier: DigitClassifier) -> dict:
+    if preset == "digits-cgan":
+        agree, classes = [], []
+        for k in range(10):
+            x = sample(run, 100, tmp / f"s{k}.npz", label=k)["x"]
+            predicted = classifier.predict(x)
+            agree.append((predicted == k).mean())
+            classes.append(int((predicted == k).any()))
+        return {"label_agreement": float(np.mean(agree)), "classes_represented": sum(classes)}
+    x = sample(run, 1000, tmp / "s.npz")["x"]
+    return {"classes_covered": int(len(np.unique(classifier.predict(x))))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--presets", nargs="+", default=["ring8", "grid25", "digits-cgan", "digits"]
+    )
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    args = parser.parse_args()
+    classifier = DigitClassifier.load_or_train()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        for preset in args.presets:
+            for seed in args.seeds:
+                run = tmp / f"{preset}-{seed}"
+                timing = train(preset, seed, run)
+                if preset in TARGET:
+                    result = mixture_row(preset, run, tmp)
+                else:
+                    result = digits_row(preset, run, tmp, classifier)
+                rows.append({"preset": preset, "seed": seed, **timing, **result})
+                print(json.dumps(rows[-1]), flush=True)
+    print()
+    print(
+        "| preset | seed | anchor (PacGAN Table 1) | ours | target met | its | train s | wall s |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        p = r["preset"]
+        if p in TARGET:
+            t = TARGET[p]
+            ours = (
+                f"{r['modes_covered']} / {r['modes_total']}, {r['hq_percent']:.1f} % HQ, "
+                f"rev. KL {r['reverse_kl']:.3f}"
+            )
+            met = (
+                r["modes_covered"] >= t["modes"]
+                and r["hq_percent"] >= t["hq"]
+                and r["reverse_kl"] <= t["kl"]
+            )
+            anchor = ANCHOR[p]
+        elif p == "digits-cgan":
+            ours = (
+                f"{100 * r['label_agreement']:.1f} % agree, {r['classes_represented']}/10 classes"
+            )
+            met = r["label_agreement"] >= 0.95 and r["classes_represented"] == 10
+            anchor = "≥ 95 % agreement, all classes"
+        else:
+            ours = f"{r['classes_covered']}/10 classes in 1 000 samples"
+            met = r["classes_covered"] == 10
+            anchor = "all 10 classes"
+        met = met and r["train_seconds"] <= LIMIT_SECONDS[p]
+        print(
+            f"| {p} | {r['seed']} | {anchor} | {ours} | {'yes' if met else 'NO'} | "
+            f"{r['steps']} | {r['train_seconds']:.0f} | {r['wall_seconds']:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
