@@ -45,6 +45,7 @@ LIVE_FIELDS = frozenset(
         "g_steps",
         "clip_value",
         "gp_weight",
+        "r1_gamma",
         "ema_decay",
         "lr_decay_iters",
         "lr_decay_to",
@@ -82,6 +83,7 @@ _HELP = {
     "momentum": "SGD momentum",
     "clip_value": "wgan: clip D's weights to [-c, c]",
     "gp_weight": "wgan-gp: gradient-penalty weight",
+    "r1_gamma": "R1 penalty (gamma/2)·E‖∇D(real)‖² on any loss (0 = off): sharper, steadier",
     "batch_size": "real samples per D step (the D batch is twice this: fakes + reals)",
     "d_steps": "D steps per iteration",
     "g_steps": "G steps per iteration",
@@ -127,6 +129,7 @@ class GANConfig:
     momentum: float = 0.0
     clip_value: float = 0.01
     gp_weight: float = 10.0
+    r1_gamma: float = 0.0
     batch_size: int = 128
     d_steps: int = 1
     g_steps: int = 1
@@ -182,7 +185,7 @@ class GANConfig:
         for name in ("radius", "grid_spacing", "lr_g", "lr_d"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name}: must be positive (got {getattr(self, name)})")
-        for name in ("std", "clip_value", "gp_weight", "momentum"):
+        for name in ("std", "clip_value", "gp_weight", "r1_gamma", "momentum"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}: must not be negative (got {getattr(self, name)})")
         if not 0 <= self.lr_decay_to <= 1:

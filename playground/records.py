@@ -28,7 +28,7 @@ class DStepRecord:
     grad_norm_d: float
     delta_d: float  # ‖θ_D after − θ_D before‖
     delta_g: float  # always 0: G is not trained in the D step
-    penalty: float = 0.0  # WGAN-GP gradient penalty (already weighted), else 0
+    penalty: float = 0.0  # WGAN-GP and/or R1 penalty (already weighted), else 0
 
     @property
     def batch_size(self) -> int:

@@ -189,6 +189,9 @@ class Trainer:
         penalty = self._zero
         if c.loss == "wgan-gp":
             penalty = c.gp_weight * losses.gradient_penalty(self.D, real, fake, labels, self.rng)
+        if c.r1_gamma:
+            penalty = penalty + c.r1_gamma * losses.r1_penalty(self.D, real, labels)
+        if penalty is not self._zero:
             loss = loss + penalty
         loss.backward()
         grad_norm = _grad_norm(self._params["D"])

@@ -243,3 +243,11 @@ def test_linear_lr_decay_reaches_its_floor(small_config: GANConfig) -> None:
     trainer.run(10)
     assert math.isclose(trainer.opt_d.param_groups[0]["lr"], 0.25e-3)
     assert math.isclose(trainer.opt_g.param_groups[0]["lr"], 0.25 * small_config.lr_g)
+
+
+def test_r1_penalty_is_added_to_the_d_loss(small_config: GANConfig) -> None:
+    plain, with_r1 = Trainer(small_config), Trainer(small_config.replace(r1_gamma=10.0))
+    a, b = plain.step_d(), with_r1.step_d()
+    assert a.penalty == 0.0 and b.penalty > 0
+    assert math.isclose(b.loss_d, float(b.loss_terms.mean()) + b.penalty, rel_tol=1e-5)
+    assert math.isclose(float(a.loss_terms.mean()), float(b.loss_terms.mean()), rel_tol=1e-6)
