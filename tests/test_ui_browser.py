@@ -138,3 +138,60 @@ def test_latent_slider_regenerates_g_of_z(page: Page) -> None:
     page.click("#btn-interp")
     expect(page.locator("#view-interp")).to_contain_text("latent interpolation", timeout=30_000)
     page.screenshot(path=str(SHOTS / "05-latent.png"), full_page=True)
+
+
+@pytest.mark.parametrize(
+    ("locale", "first_title", "frozen_title", "next_label"),
+    [
+        ("en-US", "Sub-step 1 / 10 · sample noise z", "Sub-step 9 / 10 · D is frozen", "Next ▶"),
+        ("zh-CN", "第 1 / 10 步 · 采样噪声 z", "第 9 / 10 步 · D 被冻结", "下一步 ▶"),
+    ],
+)
+def test_slow_motion_walks_one_iteration_in_both_languages(
+    browser, app_url: str, locale: str, first_title: str, frozen_title: str, next_label: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale)
+    page = context.new_page()
+    page.goto(app_url)
+    expect(page.locator("#view-batch .js-plotly-plot")).to_be_attached(timeout=60_000)
+    expect(page.locator("#btn-next")).to_have_text(next_label, timeout=30_000)
+    caption = page.locator("#lecture-caption")
+    page.click("#btn-explain")
+    expect(caption).to_contain_text(first_title, timeout=30_000)
+    expect(page.locator("#status")).to_contain_text("Iteration 1 ")
+    titles = [first_title]
+    for n in range(2, 11):
+        page.click("#btn-next")
+        expect(caption).to_contain_text(f"{n} / 10", timeout=30_000)
+        titles.append(caption.inner_text().splitlines()[0])
+        if n == 9:
+            expect(caption).to_contain_text(frozen_title)
+            expect(caption).to_contain_text("‖Δθ_D‖ = 0")
+            expect(page.get_by_role("tab", name="2 · G step (D_on_G)")).to_have_attribute(
+                "aria-selected", "true"
+            )  # the matching view is brought up
+            expect(page.locator("#g-step-md")).to_contain_text("‖Δθ_D‖ = 0")
+            page.screenshot(path=str(SHOTS / f"06-slow-motion-frozen-{locale}.png"), full_page=True)
+    assert len(set(titles)) == 10
+    page.click("#btn-back")
+    expect(caption).to_contain_text("9 / 10", timeout=30_000)
+    context.close()
+
+
+def test_two_tabs_have_their_own_runs(browser, app_url: str) -> None:
+    first = browser.new_context(locale="zh-CN").new_page()
+    first.goto(app_url)
+    expect(first.locator("#btn-next")).to_have_text("下一步 ▶", timeout=60_000)
+    for n in (1, 2, 3):
+        first.click("#btn-step")
+        expect(first.locator("#status")).to_contain_text(f"Iteration {n} ", timeout=30_000)
+    second = browser.new_context(locale="en-US").new_page()
+    second.goto(app_url)
+    expect(second.locator("#btn-next")).to_have_text("Next ▶", timeout=60_000)
+    expect(second.locator("#status")).to_contain_text("Iteration 0 ")
+    second.click("#btn-step")
+    expect(second.locator("#status")).to_contain_text("Iteration 1 ", timeout=30_000)
+    first.click("#btn-step")
+    expect(first.locator("#status")).to_contain_text("Iteration 4 ", timeout=30_000)
+    first.context.close()
+    second.context.close()

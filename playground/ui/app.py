@@ -17,6 +17,7 @@ import gradio as gr
 import numpy as np
 import torch
 
+from playground import lecture
 from playground.checkpoint import CheckpointError, unzip_checkpoint, zip_checkpoint
 from playground.config import (
     ACTIVATIONS,
@@ -34,6 +35,7 @@ from playground.ui.session import DEFAULT_PRESET, Session, slider_values
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 SESSION_TTL_SECONDS = 2 * 3600
+LANGUAGE_NAMES = {"English": "en", "简体中文": "zh-CN"}
 TICKS_PER_SECOND = 8  # the autoplay timer's repaint rate
 QUICK = "hidden"  # no per-output loading overlay for sub-second steps: it costs repaints
 UPLOAD_KINDS = {
@@ -171,7 +173,17 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             "y = [0…0, 1…1], D scores every row, only D learns. **G step**: D_on_G = D(G(z)) with "
             "target 1, D frozen, only G learns."
         )
-        status = gr.Markdown(default.status_markdown(), elem_id="status")
+        with gr.Row():
+            status = gr.Markdown(default.status_markdown(), elem_id="status")
+            language = gr.Radio(
+                list(LANGUAGE_NAMES),
+                value="English",
+                label="language / 语言",
+                info="captions and lecture text; the browser's language picks the default",
+                elem_id="language",
+                scale=0,
+                min_width=220,
+            )
         with gr.Row():
             with gr.Column(scale=1, min_width=300, elem_id="setup-panel"):
                 preset = gr.Dropdown(
@@ -240,8 +252,28 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                         info="drag back: rewinds to the nearest snapshot, continues from it",
                         elem_id="timeline",
                     )
-                with gr.Tabs():
-                    with gr.Tab("1 · D step batch") as tab1:
+                with gr.Accordion(
+                    "🎓 Explain this step / 讲解这一步", open=True, elem_id="lecture"
+                ):
+                    with gr.Row():
+                        explain_btn = gr.Button(
+                            lecture.text("button.start", "en"),
+                            variant="primary",
+                            elem_id="btn-explain",
+                        )
+                        back_btn = gr.Button(lecture.text("button.back", "en"), elem_id="btn-back")
+                        next_btn = gr.Button(lecture.text("button.next", "en"), elem_id="btn-next")
+                        auto_advance = gr.Slider(
+                            0,
+                            10,
+                            value=0,
+                            step=0.5,
+                            label="auto-advance (s, 0 = off)",
+                            elem_id="auto-advance",
+                        )
+                    caption = gr.Markdown(lecture.text("start", "en"), elem_id="lecture-caption")
+                with gr.Tabs(selected=1) as tabs:
+                    with gr.Tab("1 · D step batch", id=1) as tab1:
                         batch_plot = gr.Plot(elem_id="view-batch", show_label=False)
                         batch_table = gr.Dataframe(
                             headers=["row", "part", "x", "label y", "D(x)", "loss term"],
@@ -249,20 +281,20 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                             label="x = [fake; real]: first rows of each half",
                             elem_id="batch-table",
                         )
-                    with gr.Tab("2 · G step (D_on_G)") as tab2:
+                    with gr.Tab("2 · G step (D_on_G)", id=2) as tab2:
                         g_md = gr.Markdown(elem_id="g-step-md")
                         g_plot = gr.Plot(elem_id="view-g", show_label=False)
-                    with gr.Tab("3 · D scores") as tab3:
+                    with gr.Tab("3 · D scores", id=3) as tab3:
                         scores_plot = gr.Plot(elem_id="view-scores", show_label=False)
-                    with gr.Tab("4 · losses") as tab4:
+                    with gr.Tab("4 · losses", id=4) as tab4:
                         loss_plot = gr.Plot(elem_id="view-loss", show_label=False)
-                    with gr.Tab("5 · data / samples") as tab5:
+                    with gr.Tab("5 · data / samples", id=5) as tab5:
                         with gr.Row():
                             data_plot = gr.Plot(elem_id="view-data", show_label=False, scale=3)
                             with gr.Column(scale=1):
                                 eval_btn = gr.Button("Evaluate", elem_id="btn-eval")
                                 metrics_md = gr.Markdown(elem_id="metrics-md")
-                    with gr.Tab("6 · latent space") as tab6:
+                    with gr.Tab("6 · latent space", id=6) as tab6:
                         with gr.Row():
                             with gr.Column(scale=1):
                                 class_pick = gr.Slider(
@@ -301,6 +333,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                                 interp_plot = gr.Plot(elem_id="view-interp", show_label=False)
                 summary = gr.JSON(visible=False, elem_id="summary")
         timer = gr.Timer(1 / TICKS_PER_SECOND, active=False)
+        lecture_timer = gr.Timer(2.0, active=False)
 
         views = [
             status,
@@ -636,12 +669,114 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                 show_progress="hidden",
             )
 
-        # first paint: every tab shows something before the first click
-        def first_paint(state: Session | None) -> list[Any]:
-            session = _session(state)
-            return [session, *render(session), *latent_render(session)]
+        # ---------------------------------------------------------------- lecture mode
+        lecture_outputs = [caption, tabs, lecture_timer]
 
-        demo.load(first_paint, [state], [state, *views, *latent_outputs])
+        def narrate(session: Session, seconds: float) -> list[Any]:
+            """The current sub-step's caption, its view selected, auto-advance timer set."""
+            session.tab = session.narration.view(session.sub_step)
+            more = session.sub_step < len(lecture.SUB_STEPS) - 1
+            timer_update = gr.Timer(value=max(seconds, 0.5), active=bool(seconds) and more)
+            text_ = session.narration.caption(session.sub_step, session.language)
+            return [text_, gr.Tabs(selected=session.tab), timer_update]
+
+        @_friendly
+        def explain(state: Session | None, seconds: float) -> list[Any]:
+            session = _session(state)
+            session.stop_autoplay()
+            with session.lock:
+                session.narration = lecture.narrate_iteration(session.trainer)
+                session.sub_step = 0
+                session.message = f"explained iteration {session.trainer.iteration}"
+                return [session, *narrate(session, seconds), *render(session)]
+
+        explain_btn.click(
+            explain, [state, auto_advance], [state, *lecture_outputs, *views], api_name="explain"
+        )
+
+        def move(delta: int, state: Session | None, seconds: float) -> list[Any]:
+            session = _session(state)
+            with session.lock:
+                if session.narration is None:
+                    return [
+                        session,
+                        lecture.text("start", session.language),
+                        gr.skip(),
+                        gr.Timer(active=False),
+                        *[gr.skip()] * len(views),
+                    ]
+                last = len(lecture.SUB_STEPS) - 1
+                session.sub_step = min(max(session.sub_step + delta, 0), last)
+                return [session, *narrate(session, seconds), *render(session)]
+
+        next_btn.click(
+            functools.partial(move, 1),
+            [state, auto_advance],
+            [state, *lecture_outputs, *views],
+            api_name="next",
+        )
+        back_btn.click(
+            functools.partial(move, -1),
+            [state, auto_advance],
+            [state, *lecture_outputs, *views],
+            api_name="back",
+        )
+        lecture_timer.tick(
+            functools.partial(move, 1),
+            [state, auto_advance],
+            [state, *lecture_outputs, *views],
+            show_progress="hidden",
+        )
+
+        def language_buttons(session: Session) -> list[Any]:
+            lang = session.language
+            return [gr.Button(lecture.text(f"button.{k}", lang)) for k in ("start", "back", "next")]
+
+        def set_language(state: Session | None, name: str) -> list[Any]:
+            session = _session(state)
+            session.language = LANGUAGE_NAMES.get(name, "en")
+            with session.lock:
+                text_ = (
+                    session.narration.caption(session.sub_step, session.language)
+                    if session.narration is not None
+                    else lecture.text("start", session.language)
+                )
+            return [session, text_, *language_buttons(session)]
+
+        language.input(
+            set_language,
+            [state, language],
+            [state, caption, explain_btn, back_btn, next_btn],
+            api_name="language",
+        )
+
+        # first paint: every tab shows something before the first click, in the browser's language
+        def first_paint(state: Session | None, request: gr.Request) -> list[Any]:
+            owner = request.session_hash if request is not None else None
+            session = _session(state)
+            if state is None or session.owner != owner:
+                # a page load is a new tab: its own fresh run, in its browser's language (the
+                # state seen here can be a copy of another tab's first state: never reuse it)
+                session = Session.from_preset(default_preset)
+                session.owner = owner
+                header = request.headers.get("accept-language", "") if request is not None else ""
+                session.language = lecture.normalise_language(header.split(",")[0].strip())
+            name = next(k for k, v in LANGUAGE_NAMES.items() if v == session.language)
+            caption_text = lecture.text("start", session.language)
+            return [
+                session,
+                name,
+                caption_text,
+                *language_buttons(session),
+                *render(session),
+                *latent_render(session),
+            ]
+
+        demo.load(
+            first_paint,
+            [state],
+            [state, language, caption, explain_btn, back_btn, next_btn, *views, *latent_outputs],
+        )
     return demo
 
 

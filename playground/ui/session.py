@@ -15,6 +15,7 @@ import torch
 
 from playground import figures, probes
 from playground.config import LIVE_FIELDS, GANConfig
+from playground.lecture import Narration
 from playground.losses import PROBABILITY_LOSSES
 from playground.metrics import evaluate
 from playground.presets import load_preset
@@ -48,6 +49,10 @@ class Session:
     ticks: int = 0  # autoplay ticks since Play, for the redraw interval
     tab: int = 1  # the view tab the user is looking at (only its plots are redrawn)
     autoplay_rate: float = 320.0  # iterations per second while playing
+    language: str = "en"  # "en" or "zh-CN": captions and lecture text
+    owner: str | None = None  # the browser session that built it (page loads check it)
+    narration: Narration | None = None  # the iteration being explained in slow motion
+    sub_step: int = 0  # which of its ten sub-steps is on screen
 
     def __post_init__(self) -> None:
         view_rng = torch.Generator().manual_seed(1234)

@@ -1,0 +1,118 @@
+"""Narrated slow motion: one real iteration (one D step, one G step) told as ten sub-steps, each
+caption naming this step's actual numbers, in English or Simplified Chinese.
+
+Captions are data (assets/lecture/captions.json) so a translator edits text, not code.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from playground.records import DStepRecord, GStepRecord
+from playground.trainer import Trainer
+
+CAPTIONS_FILE = Path(__file__).resolve().parent.parent / "assets" / "lecture" / "captions.json"
+LANGUAGES = ("en", "zh-CN")
+# sub-step key → the view tab (1-6) that shows it
+SUB_STEPS: tuple[tuple[str, int], ...] = (
+    ("noise", 6),
+    ("generate", 1),
+    ("concat", 1),
+    ("score", 1),
+    ("loss", 3),
+    ("gradients", 4),
+    ("d_update", 4),
+    ("g_step", 2),
+    ("frozen", 2),
+    ("g_update", 5),
+)
+
+
+@lru_cache(maxsize=1)
+def captions() -> dict[str, dict[str, str]]:
+    """{language: {key: template}}, read once."""
+    return json.loads(CAPTIONS_FILE.read_text(encoding="utf-8"))
+
+
+def normalise_language(code: str | None) -> str:
+    """Browser codes such as 'zh', 'zh-Hans-CN' or 'en-GB' → 'zh-CN' or 'en'."""
+    return "zh-CN" if code and code.lower().startswith("zh") else "en"
+
+
+def text(key: str, language: str, **values: Any) -> str:
+    return captions()[normalise_language(language)][key].format(**values)
+
+
+@dataclass
+class Narration:
+    """One narrated iteration: its records and the numbers each caption quotes."""
+
+    d: DStepRecord
+    g: GStepRecord
+    after_mean: float  # mean D(G(z)) for the G step's z, after G's update
+    iteration: int
+
+    def values(self) -> dict[str, Any]:
+        d, g = self.d, self.g
+        b = d.batch_size
+        fake0 = d.x[0]
+        where = (
+            f"({float(fake0[0]):.2f}, {float(fake0[1]):.2f})"
+            if fake0.numel() == 2
+            else f"{tuple(fake0.shape)}"
+        )
+        return {
+            "iteration": self.iteration,
+            "b": b,
+            "rows": 2 * b,
+            "z_dim": d.z.shape[1],
+            "z0": ", ".join(f"{float(v):.2f}" for v in d.z[0, :3]),
+            "fake0": where,
+            "fake_score": float(d.scores[0]),
+            "real_score": float(d.scores[b]),
+            "d_real": d.d_real_mean,
+            "d_fake": d.d_fake_mean,
+            "loss_d": d.loss_d,
+            "term0": float(d.loss_terms[0]),
+            "term_real": float(d.loss_terms[b]),
+            "grad_d": d.grad_norm_d,
+            "delta_d": d.delta_d,
+            "delta_g_in_d": f"{d.delta_g:g}",
+            "d_on_g": g.d_on_g_mean,
+            "loss_g": g.loss_g,
+            "grad_g": g.grad_norm_g,
+            "delta_d_in_g": f"{g.delta_d:g}",
+            "delta_g": g.delta_g,
+            "after": self.after_mean,
+        }
+
+    def caption(self, index: int, language: str) -> str:
+        key, _ = SUB_STEPS[index]
+        head = text(
+            "header",
+            language,
+            n=index + 1,
+            total=len(SUB_STEPS),
+            title=text(f"{key}.title", language),
+        )
+        return f"{head}\n\n{text(key, language, **self.values())}"
+
+    @staticmethod
+    def view(index: int) -> int:
+        return SUB_STEPS[index][1]
+
+
+def narrate_iteration(trainer: Trainer) -> Narration:
+    """Run one D step and one G step for real and keep what the captions need."""
+    trainer.step_d()
+    g = trainer.step_g()
+    d = trainer.last_d
+    with torch.no_grad():
+        after = trainer.score(trainer.generate(g.z, g.labels), g.labels).mean()
+    return Narration(d=d, g=g, after_mean=float(after), iteration=trainer.iteration)

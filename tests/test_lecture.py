@@ -1,0 +1,51 @@
+"""Narrated slow motion: captions complete in both languages and quoting the real numbers."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from playground import GANConfig, Trainer
+from playground.lecture import LANGUAGES, SUB_STEPS, captions, narrate_iteration, normalise_language
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_every_caption_key_exists_in_every_language_with_the_same_placeholders() -> None:
+    table = captions()
+    assert set(table) == set(LANGUAGES)
+    english = table["en"]
+    for language in LANGUAGES:
+        missing = set(english) ^ set(table[language])
+        assert not missing, f"{language} is missing or has extra keys: {sorted(missing)}"
+        for key, template in english.items():
+            assert _fields(table[language][key]) == _fields(template), (language, key)
+            assert table[language][key].strip(), (language, key)
+    for key, _ in SUB_STEPS:
+        assert key in english and f"{key}.title" in english
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_captions_quote_this_iterations_numbers(language: str) -> None:
+    trainer = Trainer(GANConfig(dataset="ring8", batch_size=16, seed=1))
+    narration = narrate_iteration(trainer)
+    assert trainer.iteration == 1 and trainer.d_step_count == 1 and trainer.g_step_count == 1
+    texts = [narration.caption(i, language) for i in range(len(SUB_STEPS))]
+    assert all(f"{i + 1} / 10" in t for i, t in enumerate(texts))
+    assert f"{float(narration.d.scores[0]):.2f}" in texts[3]  # "D gave this fake 0.52"
+    assert f"{narration.d.loss_d:.4f}" in texts[4]
+    assert f"{narration.d.delta_d:.5f}" in texts[6]
+    assert narration.g.delta_d == 0.0
+    assert re.search(r"‖Δθ_D‖ = 0\*\*", texts[8])  # sub-step 9: D frozen, change exactly 0
+    assert f"{narration.g.delta_g:.5f}" in texts[9]
+
+
+def test_browser_language_codes_are_normalised() -> None:
+    assert normalise_language("zh-Hans-CN") == "zh-CN"
+    assert normalise_language("zh") == "zh-CN"
+    assert normalise_language("en-GB") == "en"
+    assert normalise_language(None) == "en"
