@@ -195,3 +195,51 @@ def test_two_tabs_have_their_own_runs(browser, app_url: str) -> None:
     expect(first.locator("#status")).to_contain_text("Iteration 4 ", timeout=30_000)
     first.context.close()
     second.context.close()
+
+
+def test_a_tour_runs_end_to_end(page: Page) -> None:
+    caption = page.locator("#lecture-caption")
+    page.locator("#tour-pick input").click()
+    page.get_by_role("option", name=re.compile("Mode collapse")).click()
+    page.click("#btn-tour-start")
+    expect(caption).to_contain_text("Mode collapse · 1 / 3", timeout=60_000)
+    expect(caption).to_contain_text("❓")
+    expect(page.locator("#ctl-preset input")).to_have_value(re.compile("mode collapse", re.I))
+    page.click("#btn-tour-next")
+    expect(caption).to_contain_text("Mode collapse · 2 / 3", timeout=60_000)
+    expect(page.locator("#status")).to_contain_text("Iteration 1500 ")
+    expect(page.locator("#metrics-md")).to_contain_text("modes covered")
+    expect(page.get_by_role("tab", name="5 · data / samples")).to_have_attribute("aria-selected", "true")
+    page.click("#btn-tour-next")
+    expect(caption).to_contain_text("Mode collapse · 3 / 3", timeout=60_000)
+    expect(page.locator("#status")).to_contain_text("Iteration 3000 ")
+    page.click("#btn-tour-next")
+    expect(caption).to_contain_text("End of the tour", timeout=30_000)
+    page.screenshot(path=str(SHOTS / "07-tour.png"), full_page=True)
+
+
+def test_a_link_restores_the_setup_and_presenter_view_hides_the_setup(browser, app_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(app_url + "?preset=ring8&seed=7&lr_d=0.0004&loss=hinge&tour=lr-too-high&step=0")
+    caption = page.locator("#lecture-caption")
+    expect(caption).to_contain_text("Learning rate too high · 1 / 2", timeout=60_000)
+    # the tour's first step loads its own preset, which wins over the link's preset
+    expect(page.locator("#ctl-preset input")).to_have_value(re.compile("learning rate too high", re.I))
+    page.click("#btn-share")
+    link = page.locator("#share-link textarea")
+    expect(link).to_have_value(re.compile(r"preset=lr-too-high.*tour=lr-too-high&step=0"), timeout=30_000)
+
+    page.goto(app_url + "?preset=ring8&seed=7&lr_d=0.0004&loss=hinge")
+    expect(page.locator("#ctl-preset input")).to_have_value(re.compile("Ring of 8", re.I), timeout=60_000)
+    page.locator("#setup-panel").get_by_text("setup", exact=True).click()  # open the accordion
+    expect(page.locator("#ctl-seed input")).to_have_value("7")
+    expect(page.locator("#ctl-lr_d input")).to_have_value("0.0004")
+    expect(page.locator("#ctl-loss input")).to_have_value("hinge")
+    page.locator("#presenter input").check()
+    expect(page.locator("#setup-panel")).to_be_hidden()
+    expect(page.locator("#btn-step")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "08-presenter.png"), full_page=True)
+    page.locator("#presenter input").uncheck()
+    expect(page.locator("#setup-panel")).to_be_visible()
+    context.close()

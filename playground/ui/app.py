@@ -30,7 +30,9 @@ from playground.config import (
 )
 from playground.loaders import DataFormatError
 from playground.presets import all_presets
+from playground.tours import load_tour, tour_names
 from playground.trainer import Trainer
+from playground.ui import share
 from playground.ui.session import DEFAULT_PRESET, Session, slider_values
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -154,6 +156,7 @@ def controls_from_config(config: GANConfig) -> list[Any]:
 def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
     """The whole playground; a new tab starts on `default_preset`."""
     presets = {p.name: p for p in all_presets()}
+    tours = {name: load_tour(name) for name in tour_names()}
     if default_preset not in presets:
         raise ValueError(
             f"preset: unknown preset '{default_preset}'; choose one of {', '.join(presets)}"
@@ -213,6 +216,11 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                     load_ckpt = gr.File(
                         label="load a checkpoint (.zip)", file_types=[".zip"], elem_id="load-ckpt"
                     )
+                    import_cfg = gr.File(
+                        label="import a config (.json)",
+                        file_types=[".json"],
+                        elem_id="import-config",
+                    )
             with gr.Column(scale=3):
                 with gr.Row():
                     step_d_btn = gr.Button("Step D", variant="secondary", elem_id="btn-step-d")
@@ -271,6 +279,31 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                             label="auto-advance (s, 0 = off)",
                             elem_id="auto-advance",
                         )
+                    with gr.Row():
+                        tour_pick = gr.Dropdown(
+                            [
+                                (f"{t.title['en']} · {t.title['zh-CN']}", t.name)
+                                for t in tours.values()
+                            ],
+                            value=next(iter(tours)),
+                            label="scenario tour / 场景导览",
+                            elem_id="tour-pick",
+                        )
+                        tour_start = gr.Button("Start tour / 开始导览", elem_id="btn-tour-start")
+                        tour_next = gr.Button(
+                            "Next tour step / 导览下一步 ▶", elem_id="btn-tour-next"
+                        )
+                        presenter = gr.Checkbox(
+                            label="presenter view / 演示模式",
+                            info="large text, setup panel hidden",
+                            elem_id="presenter",
+                        )
+                        share_btn = gr.Button("Link to this setup / 分享链接", elem_id="btn-share")
+                    share_link = gr.Textbox(
+                        label="link (config, seed, tour step)",
+                        elem_id="share-link",
+                        interactive=False,
+                    )
                     caption = gr.Markdown(lecture.text("start", "en"), elem_id="lecture-caption")
                 with gr.Tabs(selected=1) as tabs:
                     with gr.Tab("1 · D step batch", id=1) as tab1:
@@ -425,9 +458,9 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
         def reset(state: Session | None, *values: Any) -> list[Any]:
             old = _session(state)
             config = config_from_controls(list(values), old.trainer.config)
-            old.stop_autoplay()
-            session = Session(Trainer(config), preset=old.preset, sampler=old._sampler_for(config))
-            session.tab = old.tab
+            session = old.successor(
+                Session(Trainer(config), preset=old.preset, sampler=old._sampler_for(config))
+            )
             session.message = "reset: a fresh run with the current settings"
             return [
                 session,
@@ -459,9 +492,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
         @_friendly
         def choose_preset(state: Session | None, name: str) -> list[Any]:
             old = _session(state)
-            old.stop_autoplay()
-            session = Session.from_preset(name, device=old.trainer.config.device)
-            session.tab = old.tab
+            session = old.successor(Session.from_preset(name, device=old.trainer.config.device))
             session.message = f"loaded preset '{name}'"
             return [
                 session,
@@ -640,9 +671,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                 return [state, *[gr.skip()] * (len(views) + len(latent_outputs) + len(controls))]
             old = _session(state)
             trainer, info = unzip_checkpoint(path, device=old.trainer.config.device)
-            old.stop_autoplay()
-            session = Session(trainer, preset="", sampler=info.get("sampler", "G"))
-            session.tab = old.tab
+            session = old.successor(Session(trainer, preset="", sampler=info.get("sampler", "G")))
             session.message = f"loaded checkpoint at iteration {trainer.iteration}"
             return [
                 session,
@@ -750,6 +779,122 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             api_name="language",
         )
 
+        # ---------------------------------------------------------------- tours, links, presenter
+        full_outputs = [preset, preset_md, *controls, caption, tabs, *views, *latent_outputs]
+
+        def full_render(session: Session, text_: str) -> list[Any]:
+            """Everything a new run changes: setup panel, caption, view tab, views, latent."""
+            name = session.preset if session.preset in presets else gr.skip()
+            description = (
+                presets[session.preset].description if session.preset in presets else gr.skip()
+            )
+            return [
+                name,
+                description,
+                *controls_from_config(session.trainer.config),
+                text_,
+                gr.Tabs(selected=session.tab),
+                *render(session),
+                *latent_render(session),
+            ]
+
+        @_friendly
+        def start_tour(state: Session | None, name: str) -> list[Any]:
+            old = _session(state)
+            old.tour = load_tour(name)
+            session = old.play_tour_step(0)
+            return [session, *full_render(session, session.tour.caption(0, session.language))]
+
+        tour_start.click(
+            start_tour, [state, tour_pick], [state, *full_outputs], api_name="start_tour"
+        )
+
+        @_friendly
+        def next_tour_step(state: Session | None) -> list[Any]:
+            session = _session(state)
+            if session.tour is None:
+                raise ValueError("tour: pick a tour and click Start tour first")
+            if session.tour_step + 1 >= len(session.tour.steps):
+                done = "✅ " + ("导览结束。" if session.language == "zh-CN" else "End of the tour.")
+                text_ = session.tour.caption(session.tour_step, session.language) + "\n\n" + done
+                return [
+                    session,
+                    *[gr.skip()] * 2,
+                    *[gr.skip()] * len(controls),
+                    text_,
+                    *[gr.skip()] * (1 + len(views) + len(latent_outputs)),
+                ]
+            with session.lock:
+                session = session.play_tour_step(session.tour_step + 1)
+            return [
+                session,
+                *full_render(session, session.tour.caption(session.tour_step, session.language)),
+            ]
+
+        tour_next.click(next_tour_step, [state], [state, *full_outputs], api_name="next_tour_step")
+
+        presenter.change(
+            None,
+            [presenter],
+            None,
+            js="(on) => { document.body.classList.toggle('presenter', on); return []; }",
+        )
+
+        def link(state: Session | None, request: gr.Request) -> str:
+            session = _session(state)
+            query = share.to_query(
+                session.preset if session.preset in presets else "",
+                session.trainer.config,
+                session.tour.name if session.tour else None,
+                session.tour_step,
+            )
+            origin = (
+                request.headers.get("origin")
+                or f"http://{request.headers.get('host', '127.0.0.1:7860')}"
+            )
+            return f"{origin}/?{query}"
+
+        share_btn.click(link, [state], [share_link], api_name="link")
+
+        @_friendly
+        def import_config(state: Session | None, path: str | None) -> list[Any]:
+            if not path:
+                return [state, *[gr.skip()] * len(full_outputs)]
+            try:
+                data = json.loads(Path(path).read_text(encoding="utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise ValueError(f"config file: not valid JSON ({exc})") from None
+            if not isinstance(data, dict):
+                raise ValueError("config file: expected a JSON object")
+            config = GANConfig.from_dict(data.get("config", data))
+            old = _session(state)
+            name = data.get("preset") if data.get("preset") in presets else old.preset
+            session = old.successor(
+                Session(Trainer(config), preset=name, sampler=old._sampler_for(config))
+            )
+            session.message = "imported the config file: a fresh run"
+            return [session, *full_render(session, gr.skip())]
+
+        import_cfg.upload(
+            import_config, [state, import_cfg], [state, *full_outputs], api_name="import_config"
+        )
+
+        def from_link(request: gr.Request) -> Session | None:
+            """The session a page URL asks for (?preset=…&seed=…&tour=…&step=…), if any."""
+            setup = share.from_query(dict(request.query_params), default_preset)
+            if setup is None:
+                return None
+            session = Session(
+                Trainer(setup.config), preset=setup.preset, sampler=presets[setup.preset].sampler
+            )
+            if setup.tour:
+                session.tour = load_tour(setup.tour)
+                last = min(setup.step, len(session.tour.steps) - 1)
+                for index in range(last + 1):
+                    session = session.play_tour_step(index)
+            session.message = "restored the setup from the link"
+            return session
+
         # first paint: every tab shows something before the first click, in the browser's language
         def first_paint(state: Session | None, request: gr.Request) -> list[Any]:
             owner = request.session_hash if request is not None else None
@@ -757,25 +902,30 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             if state is None or session.owner != owner:
                 # a page load is a new tab: its own fresh run, in its browser's language (the
                 # state seen here can be a copy of another tab's first state: never reuse it)
-                session = Session.from_preset(default_preset)
-                session.owner = owner
                 header = request.headers.get("accept-language", "") if request is not None else ""
-                session.language = lecture.normalise_language(header.split(",")[0].strip())
+                language = lecture.normalise_language(header.split(",")[0].strip())
+                note = ""
+                try:
+                    session = (
+                        from_link(request) if request is not None else None
+                    ) or Session.from_preset(default_preset)
+                except ValueError as exc:
+                    session = Session.from_preset(default_preset)
+                    note = f"⚠️ {exc}; started the default preset instead"
+                session.owner, session.language = owner, language
+                session.message = note or session.message
             name = next(k for k, v in LANGUAGE_NAMES.items() if v == session.language)
-            caption_text = lecture.text("start", session.language)
-            return [
-                session,
-                name,
-                caption_text,
-                *language_buttons(session),
-                *render(session),
-                *latent_render(session),
-            ]
+            text_ = (
+                session.tour.caption(session.tour_step, session.language)
+                if session.tour
+                else lecture.text("start", session.language)
+            )
+            return [session, name, *language_buttons(session), *full_render(session, text_)]
 
         demo.load(
             first_paint,
             [state],
-            [state, language, caption, explain_btn, back_btn, next_btn, *views, *latent_outputs],
+            [state, language, explain_btn, back_btn, next_btn, *full_outputs],
         )
     return demo
 
@@ -789,5 +939,6 @@ def launch(
 ) -> gr.Blocks:
     demo = build_app(preset)
     demo.queue(default_concurrency_limit=16)
-    demo.launch(server_name=host, server_port=port, share=share, ssr_mode=False, **kwargs)
+    css = (ASSETS / "styles" / "playground.css").read_text(encoding="utf-8")
+    demo.launch(server_name=host, server_port=port, share=share, ssr_mode=False, css=css, **kwargs)
     return demo

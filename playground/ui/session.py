@@ -19,6 +19,7 @@ from playground.lecture import Narration
 from playground.losses import PROBABILITY_LOSSES
 from playground.metrics import evaluate
 from playground.presets import load_preset
+from playground.tours import Tour
 from playground.trainer import DivergenceError, Trainer
 
 DEFAULT_PRESET = "classroom"
@@ -51,6 +52,8 @@ class Session:
     autoplay_rate: float = 320.0  # iterations per second while playing
     language: str = "en"  # "en" or "zh-CN": captions and lecture text
     owner: str | None = None  # the browser session that built it (page loads check it)
+    tour: Tour | None = None  # the scenario tour being walked, if any
+    tour_step: int = 0
     narration: Narration | None = None  # the iteration being explained in slow motion
     sub_step: int = 0  # which of its ten sub-steps is on screen
 
@@ -90,6 +93,30 @@ class Session:
 
     def _sampler_for(self, config: GANConfig) -> str:
         return self.sampler if config.ema_decay > 0 else "G"
+
+    def successor(self, other: Session) -> Session:
+        """Hand this tab over to a new run (preset, reset, load, tour): the tab, language,
+        owner and tour carry on; this run's autoplay stops."""
+        self.stop_autoplay()
+        other.tab, other.language, other.owner = self.tab, self.language, self.owner
+        other.tour, other.tour_step = self.tour, self.tour_step
+        return other
+
+    def play_tour_step(self, index: int) -> Session:
+        """Carry out tour step `index` (load its preset, run, evaluate, point at its view);
+        returns the session that holds the result (a new one when a preset was loaded)."""
+        step = self.tour.steps[index]
+        session = self
+        if step.preset:
+            device = self.trainer.config.device
+            session = self.successor(Session.from_preset(step.preset, device=device))
+        session.tour_step = index
+        if step.run:
+            session.run(step.run)
+        if step.evaluate:
+            session.refresh_metrics()
+        session.tab = step.view
+        return session
 
     # ------------------------------------------------------------ stepping
     def _guarded(self, action: str, fn: Any) -> StepOutcome:

@@ -1,0 +1,63 @@
+"""The whole setup in a page URL: `?preset=ring8&seed=3&lr_d=0.0004&tour=mode-collapse&step=2`.
+Only fields that differ from the preset are written, so links stay short and readable."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from playground.config import _TYPES, GANConfig
+from playground.presets import load_preset
+
+SETUP_KEYS = ("preset", "tour", "step")
+
+
+@dataclass
+class Setup:
+    preset: str
+    config: GANConfig
+    tour: str | None = None
+    step: int = 0
+
+
+def to_query(preset: str, config: GANConfig, tour: str | None = None, step: int = 0) -> str:
+    base = load_preset(preset).config.to_dict() if preset else GANConfig().to_dict()
+    params: dict[str, str] = {"preset": preset} if preset else {}
+    for key, value in config.to_dict().items():
+        if value != base[key] and key != "data_path":
+            params[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    if tour:
+        params["tour"] = tour
+        params["step"] = str(step)
+    return urlencode(params)
+
+
+def from_query(params: Mapping[str, str], default_preset: str) -> Setup | None:
+    """The setup a URL asks for, or None when it names none; bad values raise ValueError."""
+    if not any(key in params for key in (*SETUP_KEYS, *_TYPES)):
+        return None
+    preset = params.get("preset", default_preset)
+    data = load_preset(preset).config.to_dict()
+    for key, raw in params.items():
+        if key in SETUP_KEYS:
+            continue
+        if key not in _TYPES:
+            raise ValueError(f"link: unknown setting '{key}'")
+        data[key] = _parse(key, raw)
+    step = params.get("step", "0")
+    if not step.isdigit():
+        raise ValueError(f"link: step must be a number (got '{step}')")
+    return Setup(preset, GANConfig.from_dict(data), params.get("tour") or None, int(step))
+
+
+def _parse(key: str, raw: str) -> object:
+    kind = _TYPES[key]
+    try:
+        if kind is bool:
+            if raw.lower() not in ("true", "false", "1", "0"):
+                raise ValueError
+            return raw.lower() in ("true", "1")
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"link: {key} must be a {kind.__name__} (got '{raw}')") from None
