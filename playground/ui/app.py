@@ -22,7 +22,6 @@ from playground.checkpoint import CheckpointError, unzip_checkpoint, zip_checkpo
 from playground.config import (
     ACTIVATIONS,
     DATASETS,
-    LIVE_FIELDS,
     LOSSES,
     MODELS,
     OPTIMIZERS,
@@ -33,6 +32,7 @@ from playground.presets import all_presets
 from playground.tours import load_tour, tour_names
 from playground.trainer import Trainer
 from playground.ui import share
+from playground.ui.i18n import I18N, t
 from playground.ui.session import DEFAULT_PRESET, Session, slider_values
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -87,9 +87,7 @@ def device_choices() -> list[str]:
 
 
 def _control(name: str, kind: str, extra: dict[str, Any], value: Any) -> gr.components.Component:
-    tag = "applies live" if name in LIVE_FIELDS else "rebuilds the networks"
-    info = f"{GANConfig.help(name)} ({tag})"
-    label = name.replace("_", " ")
+    label, info = t(f"field.{name}"), t(f"field.{name}.info")
     if kind == "dropdown":
         choices = extra.get("choices") or device_choices()
         return gr.Dropdown(
@@ -98,9 +96,7 @@ def _control(name: str, kind: str, extra: dict[str, Any], value: Any) -> gr.comp
     if kind == "bool":
         return gr.Checkbox(value=value, label=label, info=info, elem_id=f"ctl-{name}")
     if kind == "text":
-        return gr.Textbox(
-            value=value, label="data file (set by upload)", info=info, elem_id=f"ctl-{name}"
-        )
+        return gr.Textbox(value=value, label=label, info=info, elem_id=f"ctl-{name}")
     precision = 0 if kind == "int" else None
     return gr.Number(
         value=value, label=label, info=info, precision=precision, elem_id=f"ctl-{name}"
@@ -171,18 +167,14 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
 
     with gr.Blocks(title="GAN Playground") as demo:
         state = gr.State(None, time_to_live=SESSION_TTL_SECONDS, delete_callback=_free)
-        gr.Markdown(
-            "# GAN Playground\nTrain a GAN one step at a time. **D step**: x = [fake; real], "
-            "y = [0…0, 1…1], D scores every row, only D learns. **G step**: D_on_G = D(G(z)) with "
-            "target 1, D frozen, only G learns."
-        )
+        gr.Markdown(t("title"))
         with gr.Row():
             status = gr.Markdown(default.status_markdown(), elem_id="status")
             language = gr.Radio(
                 list(LANGUAGE_NAMES),
                 value="English",
                 label="language / 语言",
-                info="captions and lecture text; the browser's language picks the default",
+                info=t("language.info"),
                 elem_id="language",
                 scale=0,
                 min_width=220,
@@ -192,77 +184,73 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                 preset = gr.Dropdown(
                     choices=[(f"{p.title}", p.name) for p in presets.values()],
                     value=default.preset,
-                    label="preset",
-                    info="fills every setting below and starts a fresh run",
+                    label=t("preset"),
+                    info=t("preset.info"),
                     elem_id="ctl-preset",
                 )
                 preset_md = gr.Markdown(presets[default.preset].description)
-                with gr.Accordion("setup", open=False):
+                with gr.Accordion(t("setup"), open=False):
                     controls = [
                         _control(name, kind, extra, getattr(default_config, name))
                         for name, kind, extra in CONTROL_FIELDS
                     ]
                     upload = gr.File(
-                        label="your data: .csv/.npy points, .npz/.idx images",
+                        label=t("upload"),
                         file_types=list(UPLOAD_KINDS),
                         elem_id="upload-data",
                     )
-                    apply_btn = gr.Button("Apply settings", elem_id="btn-apply")
-                with gr.Accordion("save / load", open=False):
-                    save_btn = gr.Button("Download checkpoint (.zip)", elem_id="btn-save")
-                    samples_btn = gr.Button("Download 1000 samples (.npz)", elem_id="btn-samples")
-                    export_btn = gr.Button("Export config (.json)", elem_id="btn-export")
-                    download = gr.File(label="download", interactive=False, elem_id="download")
+                    apply_btn = gr.Button(t("apply"), elem_id="btn-apply")
+                with gr.Accordion(t("save_load"), open=False):
+                    save_btn = gr.Button(t("save"), elem_id="btn-save")
+                    samples_btn = gr.Button(t("samples"), elem_id="btn-samples")
+                    export_btn = gr.Button(t("export"), elem_id="btn-export")
+                    download = gr.File(label=t("download"), interactive=False, elem_id="download")
                     load_ckpt = gr.File(
-                        label="load a checkpoint (.zip)", file_types=[".zip"], elem_id="load-ckpt"
+                        label=t("load_ckpt"), file_types=[".zip"], elem_id="load-ckpt"
                     )
                     import_cfg = gr.File(
-                        label="import a config (.json)",
+                        label=t("import_cfg"),
                         file_types=[".json"],
                         elem_id="import-config",
                     )
             with gr.Column(scale=3):
                 with gr.Row():
-                    step_d_btn = gr.Button("Step D", variant="secondary", elem_id="btn-step-d")
-                    step_g_btn = gr.Button("Step G", variant="secondary", elem_id="btn-step-g")
-                    step_btn = gr.Button(
-                        "Step (1 iteration)", variant="primary", elem_id="btn-step"
-                    )
+                    step_d_btn = gr.Button(t("step_d"), variant="secondary", elem_id="btn-step-d")
+                    step_g_btn = gr.Button(t("step_g"), variant="secondary", elem_id="btn-step-g")
+                    step_btn = gr.Button(t("step"), variant="primary", elem_id="btn-step")
                     run_n = gr.Number(
                         value=100, precision=0, label="N", min_width=80, elem_id="run-n"
                     )
-                    run_btn = gr.Button("Run N", elem_id="btn-run")
-                    play_btn = gr.Button("▶ Play", elem_id="btn-play")
-                    reset_btn = gr.Button("Reset", variant="stop", elem_id="btn-reset")
+                    run_btn = gr.Button(t("run_n"), elem_id="btn-run")
+                    play_btn = gr.Button(t("play"), elem_id="btn-play")
+                    reset_btn = gr.Button(t("reset"), variant="stop", elem_id="btn-reset")
                 with gr.Row():
                     per_tick = gr.Slider(
                         1,
                         200,
                         value=40,
                         step=1,
-                        label="iterations per tick",
-                        info="autoplay trains up to 8x this many iterations per second",
+                        label=t("per_tick"),
+                        info=t("per_tick.info"),
                     )
                     redraw_every = gr.Slider(
                         1,
                         20,
                         value=1,
                         step=1,
-                        label="redraw every N ticks",
-                        info="autoplay: fewer redraws = more iterations/s",
+                        label=t("redraw"),
+                        info=t("redraw.info"),
                     )
                     timeline = gr.Slider(
                         0,
                         1,
                         value=0,
                         step=1,
-                        label="timeline (rewind)",
-                        info="drag back: rewinds to the nearest snapshot, continues from it",
+                        label=t("timeline"),
+                        info=t("timeline.info"),
                         elem_id="timeline",
                     )
-                with gr.Accordion(
-                    "🎓 Explain this step / 讲解这一步", open=True, elem_id="lecture"
-                ):
+                with gr.Accordion(t("lecture"), open=True, elem_id="lecture"):
                     with gr.Row():
                         explain_btn = gr.Button(
                             lecture.text("button.start", "en"),
@@ -276,7 +264,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                             10,
                             value=0,
                             step=0.5,
-                            label="auto-advance (s, 0 = off)",
+                            label=t("auto_advance"),
                             elem_id="auto-advance",
                         )
                     with gr.Row():
@@ -286,48 +274,46 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                                 for t in tours.values()
                             ],
                             value=next(iter(tours)),
-                            label="scenario tour / 场景导览",
+                            label=t("tour"),
                             elem_id="tour-pick",
                         )
-                        tour_start = gr.Button("Start tour / 开始导览", elem_id="btn-tour-start")
-                        tour_next = gr.Button(
-                            "Next tour step / 导览下一步 ▶", elem_id="btn-tour-next"
-                        )
+                        tour_start = gr.Button(t("tour_start"), elem_id="btn-tour-start")
+                        tour_next = gr.Button(t("tour_next"), elem_id="btn-tour-next")
                         presenter = gr.Checkbox(
-                            label="presenter view / 演示模式",
-                            info="large text, setup panel hidden",
+                            label=t("presenter"),
+                            info=t("presenter.info"),
                             elem_id="presenter",
                         )
-                        share_btn = gr.Button("Link to this setup / 分享链接", elem_id="btn-share")
+                        share_btn = gr.Button(t("share"), elem_id="btn-share")
                     share_link = gr.Textbox(
-                        label="link (config, seed, tour step)",
+                        label=t("share_link"),
                         elem_id="share-link",
                         interactive=False,
                     )
                     caption = gr.Markdown(lecture.text("start", "en"), elem_id="lecture-caption")
                 with gr.Tabs(selected=1) as tabs:
-                    with gr.Tab("1 · D step batch", id=1) as tab1:
+                    with gr.Tab(t("tab1"), id=1, elem_id="tab-1") as tab1:
                         batch_plot = gr.Plot(elem_id="view-batch", show_label=False)
                         batch_table = gr.Dataframe(
                             headers=["row", "part", "x", "label y", "D(x)", "loss term"],
                             interactive=False,
-                            label="x = [fake; real]: first rows of each half",
+                            label=t("batch_table"),
                             elem_id="batch-table",
                         )
-                    with gr.Tab("2 · G step (D_on_G)", id=2) as tab2:
+                    with gr.Tab(t("tab2"), id=2, elem_id="tab-2") as tab2:
                         g_md = gr.Markdown(elem_id="g-step-md")
                         g_plot = gr.Plot(elem_id="view-g", show_label=False)
-                    with gr.Tab("3 · D scores", id=3) as tab3:
+                    with gr.Tab(t("tab3"), id=3, elem_id="tab-3") as tab3:
                         scores_plot = gr.Plot(elem_id="view-scores", show_label=False)
-                    with gr.Tab("4 · losses", id=4) as tab4:
+                    with gr.Tab(t("tab4"), id=4, elem_id="tab-4") as tab4:
                         loss_plot = gr.Plot(elem_id="view-loss", show_label=False)
-                    with gr.Tab("5 · data / samples", id=5) as tab5:
+                    with gr.Tab(t("tab5"), id=5, elem_id="tab-5") as tab5:
                         with gr.Row():
                             data_plot = gr.Plot(elem_id="view-data", show_label=False, scale=3)
                             with gr.Column(scale=1):
-                                eval_btn = gr.Button("Evaluate", elem_id="btn-eval")
+                                eval_btn = gr.Button(t("evaluate"), elem_id="btn-eval")
                                 metrics_md = gr.Markdown(elem_id="metrics-md")
-                    with gr.Tab("6 · latent space", id=6) as tab6:
+                    with gr.Tab(t("tab6"), id=6, elem_id="tab-6") as tab6:
                         with gr.Row():
                             with gr.Column(scale=1):
                                 class_pick = gr.Slider(
@@ -335,7 +321,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                                     9,
                                     value=0,
                                     step=1,
-                                    label="class (cGAN)",
+                                    label=t("class"),
                                     visible=default.trainer.conditional,
                                     elem_id="class-pick",
                                 )
@@ -354,15 +340,13 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                             with gr.Column(scale=2):
                                 latent_plot = gr.Plot(elem_id="view-latent", show_label=False)
                                 with gr.Row():
-                                    rand_a = gr.Button("Randomise A", elem_id="btn-rand-a")
-                                    rand_b = gr.Button("Randomise B", elem_id="btn-rand-b")
+                                    rand_a = gr.Button(t("rand_a"), elem_id="btn-rand-a")
+                                    rand_b = gr.Button(t("rand_b"), elem_id="btn-rand-b")
                                     method = gr.Radio(
-                                        ["lerp", "slerp"], value="slerp", label="path"
+                                        ["lerp", "slerp"], value="slerp", label=t("path")
                                     )
-                                    frames = gr.Slider(2, 16, value=8, step=1, label="frames")
-                                    interp_btn = gr.Button(
-                                        "Interpolate A → B", elem_id="btn-interp"
-                                    )
+                                    frames = gr.Slider(2, 16, value=8, step=1, label=t("frames"))
+                                    interp_btn = gr.Button(t("interpolate"), elem_id="btn-interp")
                                 interp_plot = gr.Plot(elem_id="view-interp", show_label=False)
                 summary = gr.JSON(visible=False, elem_id="summary")
         timer = gr.Timer(1 / TICKS_PER_SECOND, active=False)
@@ -467,7 +451,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                 *render(session),
                 *latent_render(session),
                 gr.Timer(active=False),
-                "▶ Play",
+                t("play"),
             ]
 
         reset_btn.click(
@@ -551,9 +535,9 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                 session.stop_autoplay()
                 with session.lock:
                     session.message = f"paused at iteration {session.trainer.iteration}"
-                    return [session, gr.Timer(active=False), "▶ Play", *render(session)]
+                    return [session, gr.Timer(active=False), t("play"), *render(session)]
             session.start_autoplay(max(1, int(n)) * TICKS_PER_SECOND)
-            return [session, gr.Timer(active=True), "⏸ Pause", *[gr.skip()] * len(views)]
+            return [session, gr.Timer(active=True), t("pause"), *[gr.skip()] * len(views)]
 
         play_btn.click(play, [state, per_tick], [state, timer, play_btn, *views], api_name="play")
 
@@ -563,7 +547,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             session.autoplay_rate = max(1, int(n)) * TICKS_PER_SECOND
             with session.lock:
                 if not session.playing:  # paused, or the guard stopped a diverging run
-                    return [session, gr.Timer(active=False), "▶ Play", *render(session)]
+                    return [session, gr.Timer(active=False), t("play"), *render(session)]
                 session.ticks += 1
                 if session.ticks % max(1, int(every)):
                     skipped = [gr.skip()] * (len(views) - 1)
@@ -815,7 +799,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             if session.tour is None:
                 raise ValueError("tour: pick a tour and click Start tour first")
             if session.tour_step + 1 >= len(session.tour.steps):
-                done = "✅ " + ("导览结束。" if session.language == "zh-CN" else "End of the tour.")
+                done = "✅ " + lecture.text("tour.end", session.language)
                 text_ = session.tour.caption(session.tour_step, session.language) + "\n\n" + done
                 return [
                     session,
@@ -898,22 +882,24 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
         # first paint: every tab shows something before the first click, in the browser's language
         def first_paint(state: Session | None, request: gr.Request) -> list[Any]:
             owner = request.session_hash if request is not None else None
+            header = request.headers.get("accept-language", "") if request is not None else ""
+            language = lecture.normalise_language(header.split(",")[0].strip())
             session = _session(state)
-            if state is None or session.owner != owner:
-                # a page load is a new tab: its own fresh run, in its browser's language (the
-                # state seen here can be a copy of another tab's first state: never reuse it)
-                header = request.headers.get("accept-language", "") if request is not None else ""
-                language = lecture.normalise_language(header.split(",")[0].strip())
+            if state is None or (session.owner is not None and session.owner != owner):
+                # a page load is a new tab: its own fresh run (the state seen here can be a copy
+                # of another tab's first state: never reuse one that another tab owns)
                 note = ""
                 try:
-                    session = (
-                        from_link(request) if request is not None else None
-                    ) or Session.from_preset(default_preset)
+                    link_session = from_link(request) if request is not None else None
+                    session = link_session or Session.from_preset(default_preset)
                 except ValueError as exc:
                     session = Session.from_preset(default_preset)
                     note = f"⚠️ {exc}; started the default preset instead"
-                session.owner, session.language = owner, language
                 session.message = note or session.message
+                session.language = language
+            elif session.owner is None:
+                session.language = language  # a click beat the page load: keep its run
+            session.owner = owner
             name = next(k for k, v in LANGUAGE_NAMES.items() if v == session.language)
             text_ = (
                 session.tour.caption(session.tour_step, session.language)
@@ -940,5 +926,13 @@ def launch(
     demo = build_app(preset)
     demo.queue(default_concurrency_limit=16)
     css = (ASSETS / "styles" / "playground.css").read_text(encoding="utf-8")
-    demo.launch(server_name=host, server_port=port, share=share, ssr_mode=False, css=css, **kwargs)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        share=share,
+        ssr_mode=False,
+        css=css,
+        i18n=I18N,
+        **kwargs,
+    )
     return demo

@@ -15,7 +15,7 @@ import torch
 
 from playground import figures, probes
 from playground.config import LIVE_FIELDS, GANConfig
-from playground.lecture import Narration
+from playground.lecture import Narration, text
 from playground.losses import PROBABILITY_LOSSES
 from playground.metrics import evaluate
 from playground.presets import load_preset
@@ -222,26 +222,32 @@ class Session:
 
     def status_markdown(self) -> str:
         s = self.summary()
-        parts = [
-            f"**Iteration {s['iteration']}** · D steps {s['d_steps']} · G steps {s['g_steps']}"
-        ]
-        parts.append(f"running on **{s['device']}**")
+        line = text(
+            "status",
+            self.language,
+            iteration=s["iteration"],
+            d=s["d_steps"],
+            g=s["g_steps"],
+            device=s["device"],
+        )
         if s["loss_d"] is not None:
-            parts.append(f"loss_D {s['loss_d']:.4f}")
+            line += f" · loss_D {s['loss_d']:.4f}"
         if s["loss_g"] is not None:
-            parts.append(f"loss_G {s['loss_g']:.4f}")
-        line = " · ".join(parts)
+            line += f" · loss_G {s['loss_g']:.4f}"
         return f"{line}\n\n{self.message}" if self.message else line
 
     def g_step_markdown(self) -> str:
         g = self.trainer.last_g
         if g is None:
-            return "No G step yet. Click **Step G** or **Step**."
-        return (
-            f"D_on_G = D(G(z)), target 1. Mean D(G(z)) before G's update: **{g.d_on_g_mean:.3f}**"
-            f" · loss_G {g.loss_g:.4f} · ‖∇G‖ {g.grad_norm_g:.3g}\n\n"
-            f"Parameter change in this G step: **‖Δθ_D‖ = {g.delta_d:g}** (D frozen) · "
-            f"**‖Δθ_G‖ = {g.delta_g:.3g}**"
+            return text("g_md.none", self.language)
+        return text(
+            "g_md",
+            self.language,
+            mean=g.d_on_g_mean,
+            loss_g=g.loss_g,
+            grad=g.grad_norm_g,
+            dd=f"{g.delta_d:g}",
+            dg=g.delta_g,
         )
 
     def batch_table(self, per_half: int = 8) -> list[list[Any]]:
