@@ -3,11 +3,11 @@ how long to train it and which generator to sample from."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from playground.config import GANConfig
+from playground.named_json import names_in, read_named
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "assets" / "presets"
 
@@ -24,17 +24,12 @@ class Preset:
 
 
 def preset_names(directory: Path = PRESET_DIR) -> list[str]:
-    return sorted(p.stem for p in directory.glob("*.json"))
+    return names_in(directory)
 
 
 def load_preset(name: str, directory: Path = PRESET_DIR) -> Preset:
     """Read and validate one preset; an unknown name lists the known ones."""
-    path = directory / f"{name}.json"
-    if not path.is_file():
-        raise ValueError(
-            f"preset: unknown preset '{name}'; choose one of {', '.join(preset_names(directory))}"
-        )
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = read_named(directory, name, "preset")
     try:
         config = GANConfig.from_dict(data["config"])
     except ValueError as exc:

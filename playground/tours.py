@@ -3,11 +3,11 @@ stored as JSON under assets/tours/, so a lecturer adds a tour without writing co
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from playground.lecture import LANGUAGES, normalise_language
+from playground.named_json import names_in, read_named
 from playground.presets import preset_names
 
 TOUR_DIR = Path(__file__).resolve().parent.parent / "assets" / "tours"
@@ -39,17 +39,12 @@ class Tour:
 
 
 def tour_names(directory: Path = TOUR_DIR) -> list[str]:
-    return sorted(p.stem for p in directory.glob("*.json"))
+    return names_in(directory)
 
 
 def load_tour(name: str, directory: Path = TOUR_DIR) -> Tour:
     """Read and check one tour; a mistake names the tour, the step and what is wrong."""
-    path = directory / f"{name}.json"
-    if not path.is_file():
-        raise ValueError(
-            f"tour: unknown tour '{name}'; choose one of {', '.join(tour_names(directory))}"
-        )
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = read_named(directory, name, "tour")
     title = _bilingual(data.get("title"), f"tour {name}: title")
     steps = []
     for i, raw in enumerate(data.get("steps", []), start=1):

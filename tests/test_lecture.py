@@ -49,3 +49,35 @@ def test_browser_language_codes_are_normalised() -> None:
     assert normalise_language("zh") == "zh-CN"
     assert normalise_language("en-GB") == "en"
     assert normalise_language(None) == "en"
+
+
+def test_every_shipped_tour_loads_in_both_languages() -> None:
+    from playground.tours import load_tour, tour_names
+
+    names = tour_names()
+    assert {"mode-collapse", "saturating-loss", "d-too-strong", "lr-too-high"} <= set(names)
+    for name in names:
+        tour = load_tour(name)
+        for i in range(len(tour.steps)):
+            for language in LANGUAGES:
+                assert f"{i + 1} / {len(tour.steps)}" in tour.caption(i, language)
+
+
+def test_a_broken_tour_is_reported_by_step(tmp_path) -> None:
+    import json
+
+    from playground.tours import load_tour
+
+    steps = [{"preset": "ring8", "view": 9, "caption": {"en": "a", "zh-CN": "甲"}}]
+    (tmp_path / "bad.json").write_text(
+        json.dumps({"title": {"en": "t", "zh-CN": "t"}, "steps": steps})
+    )
+    with pytest.raises(ValueError, match="tour bad, step 1: view must be 1-6"):
+        load_tour("bad", tmp_path)
+    steps[0]["view"] = 1
+    steps[0]["caption"] = {"en": "only English"}
+    (tmp_path / "bad.json").write_text(
+        json.dumps({"title": {"en": "t", "zh-CN": "t"}, "steps": steps})
+    )
+    with pytest.raises(ValueError, match="step 1: caption: missing the zh-CN text"):
+        load_tour("bad", tmp_path)

@@ -119,10 +119,6 @@ FIELD_ZH: dict[str, tuple[str, str]] = {
 }
 
 
-def field_label(name: str) -> str:
-    return f"field.{name}"
-
-
 def _tables() -> tuple[dict[str, str], dict[str, str]]:
     en = {key: pair[0] for key, pair in TEXT.items()}
     zh = {key: pair[1] for key, pair in TEXT.items()}

@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import plotly.graph_objects as go
 import torch
 
@@ -415,7 +414,3 @@ def slider_values(z: torch.Tensor) -> list[float]:
     """The first SLIDER_DIMS entries of z, rounded for the sliders."""
     values = [round(float(v), 2) for v in z[:SLIDER_DIMS]]
     return values + [0.0] * (SLIDER_DIMS - len(values))
-
-
-def default_sample_seed() -> int:
-    return int(np.random.default_rng().integers(0, 2**31 - 1))
