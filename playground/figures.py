@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from playground.lecture import text
 from playground.records import DStepRecord, GStepRecord
 
 FAKE_COLOUR = "#d62728"
@@ -88,11 +89,11 @@ def _scatter(x: np.ndarray, y: np.ndarray, name: str, **props: object) -> dict:
     return dict(type="scatter", x=x, y=y, mode="markers", name=name, **props)
 
 
-def _real_cloud(real: np.ndarray, opacity: float = 0.3) -> dict:
+def _real_cloud(real: np.ndarray, language: str, opacity: float = 0.3) -> dict:
     return _scatter(
         real[:, 0],
         real[:, 1],
-        "real",
+        text("fig.real", language),
         marker=dict(size=4, color=REAL_COLOUR, opacity=opacity),
         hoverinfo="skip",
     )
@@ -105,13 +106,17 @@ _BATCH_HOVER = (
 )
 
 
-def batch_points_figure(record: DStepRecord, probability: bool) -> go.Figure:
+def batch_points_figure(record: DStepRecord, probability: bool, language: str = "en") -> go.Figure:
     """x = [fake; real] as a scatter: symbol = label, colour = D's score, hover = loss term."""
     x, y = record.x.numpy(), record.y.numpy()
     scores, terms = record.scores.numpy(), record.loss_terms.numpy()
     lo, hi = _score_range(scores, probability)
-    fig = _figure(f"D step: x = [fake; real], {len(x)} rows, coloured by D's score")
-    for label, name, symbol in ((0, "fake (y=0)", "x"), (1, "real (y=1)", "circle")):
+    fig = _figure(text("fig.batch", language, rows=len(x)))
+    rows_by_label = (
+        (0, text("fig.fake_row", language), "x"),
+        (1, text("fig.real_row", language), "circle"),
+    )
+    for label, name, symbol in rows_by_label:
         rows = np.flatnonzero(y == label)[: MAX_POINTS // 2]
         marker = dict(
             symbol=symbol,
@@ -182,23 +187,25 @@ def thumbnails_figure(
     return fig.figure()
 
 
-def batch_images_figure(record: DStepRecord, probability: bool) -> go.Figure:
+def batch_images_figure(record: DStepRecord, probability: bool, language: str = "en") -> go.Figure:
     b = record.batch_size
     half = min(MAX_THUMBS // 2, b)
     rows = np.r_[np.arange(half), b + np.arange(half)]
     images = ((record.x.numpy()[rows] + 1) / 2).clip(0, 1)
     fmt = "{:.2f}" if probability else "{:.1f}"
     captions = [f"y={int(record.y[i])} D={fmt.format(float(record.scores[i]))}" for i in rows]
-    title = f"D step: first {half} fakes (y=0), then {half} reals (y=1)"
+    title = text("fig.batch_images", language, half=half)
     return thumbnails_figure(images, captions, title)
 
 
 # ---------------------------------------------------------------- view 2: D_on_G
-def g_step_points_figure(record: GStepRecord, real: np.ndarray, probability: bool) -> go.Figure:
+def g_step_points_figure(
+    record: GStepRecord, real: np.ndarray, probability: bool, language: str = "en"
+) -> go.Figure:
     fake, scores = record.fake.numpy()[:MAX_POINTS], record.scores.numpy()[:MAX_POINTS]
     lo, hi = _score_range(scores, probability)
-    fig = _figure("G step: D_on_G = D(G(z)), target 1 (D frozen)")
-    fig.data.append(_real_cloud(real, 0.25))
+    fig = _figure(text("fig.g_points", language))
+    fig.data.append(_real_cloud(real, language, 0.25))
     marker = dict(
         size=7,
         symbol="x",
@@ -223,7 +230,7 @@ def g_step_points_figure(record: GStepRecord, real: np.ndarray, probability: boo
     return fig.figure()
 
 
-def g_step_images_figure(record: GStepRecord, probability: bool) -> go.Figure:
+def g_step_images_figure(record: GStepRecord, probability: bool, language: str = "en") -> go.Figure:
     images = ((record.fake.numpy()[:MAX_THUMBS] + 1) / 2).clip(0, 1)
     labels = record.labels
     fmt = "{:.2f}" if probability else "{:.1f}"
@@ -231,17 +238,22 @@ def g_step_images_figure(record: GStepRecord, probability: bool) -> go.Figure:
     for i, s in enumerate(record.scores.numpy()[: len(images)]):
         tag = f"c{int(labels[i])} " if labels is not None else ""
         captions.append(f"{tag}D={fmt.format(float(s))}")
-    return thumbnails_figure(images, captions, "G step: D_on_G = D(G(z)) per fake (D frozen)")
+    return thumbnails_figure(images, captions, text("fig.g_images", language))
 
 
 # ---------------------------------------------------------------- view 3: D scores
 def scores_figure(
-    record: DStepRecord | None, history: dict[str, list[float]], probability: bool
+    record: DStepRecord | None,
+    history: dict[str, list[float]],
+    probability: bool,
+    language: str = "en",
 ) -> go.Figure:
     """Left: D(real) vs D(fake) histogram of the last D step. Right: the means over time."""
-    fig = _figure("D scores: last D step (left), means over iterations (right)", barmode="overlay")
+    fig = _figure(text("fig.scores", language), barmode="overlay")
     fig.axis("xaxis", domain=[0, 0.45], title=dict(text="D(x)"))
-    fig.axis("xaxis2", domain=[0.55, 1], anchor="y2", title=dict(text="iteration"))
+    fig.axis(
+        "xaxis2", domain=[0.55, 1], anchor="y2", title=dict(text=text("fig.iteration", language))
+    )
     fig.axis("yaxis2", anchor="x2")
     if record is not None:
         scores = record.scores.numpy()
@@ -281,12 +293,12 @@ def scores_figure(
 
 
 # ---------------------------------------------------------------- view 4: losses
-def loss_figure(history: dict[str, list[float]]) -> go.Figure:
+def loss_figure(history: dict[str, list[float]], language: str = "en") -> go.Figure:
     """loss_D and loss_G (top) and gradient norms (bottom), log-spaced over iterations."""
-    fig = _figure("losses (top) and gradient norms (bottom)", height=420)
+    fig = _figure(text("fig.loss", language), height=420)
     fig.axis("yaxis", domain=[0.55, 1], title=dict(text="loss"))
     fig.axis("yaxis2", domain=[0, 0.45], anchor="x", title=dict(text="‖∇‖"))
-    fig.axis("xaxis", title=dict(text="iteration"))
+    fig.axis("xaxis", title=dict(text=text("fig.iteration", language)))
     idx = log_spaced(len(history["iteration"]))
     its = np.asarray(history["iteration"])[idx]
     for key, name, colour, axis in (
@@ -318,9 +330,10 @@ def field_figure(
     fake: np.ndarray,
     pull: np.ndarray | None,
     probability: bool,
+    language: str = "en",
 ) -> go.Figure:
     """Real vs generated points over D's decision heat-map, with G's gradient arrows."""
-    fig = _figure("data: real vs G(z) over D's decision field", height=420)
+    fig = _figure(text("fig.field", language), height=420)
     lo, hi = _score_range(field, probability)
     fig.add(
         "heatmap",
@@ -334,7 +347,7 @@ def field_figure(
         colorbar=dict(title=dict(text="D(x)"), len=0.8),
         hovertemplate="D = %{z:.2f}<extra></extra>",
     )
-    fig.data.append(_real_cloud(real, 1.0))
+    fig.data.append(_real_cloud(real, language, 1.0))
     fig.data.append(
         _scatter(fake[:, 0], fake[:, 1], "G(z)", marker=dict(size=4, color=FAKE_COLOUR))
     )
@@ -348,7 +361,7 @@ def field_figure(
         fig.add(
             "scattergl",
             mode="lines",
-            name="G's gradient",
+            name=text("fig.gradient", language),
             hoverinfo="skip",
             x=np.stack([base[:, 0], tips[:, 0], gap], 1).ravel(),
             y=np.stack([base[:, 1], tips[:, 1], gap], 1).ravel(),
@@ -360,17 +373,22 @@ def field_figure(
     return fig.figure()
 
 
-def sample_grid_figure(images: np.ndarray, labels: np.ndarray | None, columns: int) -> go.Figure:
+def sample_grid_figure(
+    images: np.ndarray, labels: np.ndarray | None, columns: int, language: str = "en"
+) -> go.Figure:
     if labels is None:
-        return thumbnails_figure(images, [""] * len(images), "fixed-noise samples", columns)
-    captions = [f"class {int(c)}" for c in labels]
-    return thumbnails_figure(images, captions, "fixed-noise samples, one row per class", columns)
+        title = text("fig.samples", language)
+        return thumbnails_figure(images, [""] * len(images), title, columns)
+    captions = [text("fig.class", language, k=int(c)) for c in labels]
+    return thumbnails_figure(images, captions, text("fig.samples_cgan", language), columns)
 
 
 # ---------------------------------------------------------------- view 6: latent space
-def interpolation_points_figure(path: np.ndarray, real: np.ndarray) -> go.Figure:
-    fig = _figure("latent interpolation: G(z) from A to B")
-    fig.data.append(_real_cloud(real))
+def interpolation_points_figure(
+    path: np.ndarray, real: np.ndarray, language: str = "en"
+) -> go.Figure:
+    fig = _figure(text("fig.interp", language))
+    fig.data.append(_real_cloud(real, language))
     fig.add(
         "scatter",
         x=path[:, 0],
@@ -388,20 +406,22 @@ def interpolation_points_figure(path: np.ndarray, real: np.ndarray) -> go.Figure
     return fig.figure()
 
 
-def interpolation_images_figure(images: np.ndarray) -> go.Figure:
+def interpolation_images_figure(images: np.ndarray, language: str = "en") -> go.Figure:
     n = len(images)
     captions = ["A" if i == 0 else "B" if i == n - 1 else f"t={i / (n - 1):.2f}" for i in range(n)]
-    return thumbnails_figure(images, captions, "latent interpolation: G(z) from A to B", columns=n)
+    return thumbnails_figure(images, captions, text("fig.interp", language), columns=n)
 
 
-def latent_point_figure(point: np.ndarray, real: np.ndarray, fake: np.ndarray) -> go.Figure:
-    fig = _figure("G(z) for the slider vector")
-    fig.data.append(_real_cloud(real))
+def latent_point_figure(
+    point: np.ndarray, real: np.ndarray, fake: np.ndarray, language: str = "en"
+) -> go.Figure:
+    fig = _figure(text("fig.latent", language))
+    fig.data.append(_real_cloud(real, language))
     fig.data.append(
         _scatter(
             fake[:, 0],
             fake[:, 1],
-            "G(z), random z",
+            text("fig.random_z", language),
             hoverinfo="skip",
             marker=dict(size=4, color=FAKE_COLOUR, opacity=0.3),
         )

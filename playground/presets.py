@@ -21,6 +21,13 @@ class Preset:
     steps: int
     sampler: str  # "G" or "ema"
     fails_on_purpose: bool = False
+    translations: tuple[tuple[str, str, str], ...] = ()  # (language, title, description)
+
+    def title_in(self, language: str) -> str:
+        return next((t for lang, t, _ in self.translations if lang == language), self.title)
+
+    def description_in(self, language: str) -> str:
+        return next((d for lang, _, d in self.translations if lang == language), self.description)
 
 
 def preset_names(directory: Path = PRESET_DIR) -> list[str]:
@@ -45,6 +52,11 @@ def load_preset(name: str, directory: Path = PRESET_DIR) -> Preset:
         steps=int(data["steps"]),
         sampler=sampler,
         fails_on_purpose=bool(data.get("fails_on_purpose", False)),
+        translations=tuple(
+            (lang, data[lang]["title"], data[lang]["description"])
+            for lang in ("zh-CN",)
+            if isinstance(data.get(lang), dict)
+        ),
     )
 
 

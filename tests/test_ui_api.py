@@ -105,3 +105,21 @@ def test_image_preset_checkpoint_round_trip(client: Client) -> None:
     summary = loaded[len(CONTROL_NAMES) + SUMMARY]
     assert summary["iteration"] == 3 and summary["dataset"] == "digits"
     assert "loaded checkpoint at iteration 3" in summary["message"]
+
+
+def test_exported_setup_with_tour_position_imports_back(client: Client) -> None:
+    import json
+
+    from gradio_client import handle_file
+
+    client.predict("lr-too-high", api_name="/start_tour")
+    path = client.predict(api_name="/export_config")
+    data = json.loads(open(path, encoding="utf-8").read())
+    assert data["preset"] == "lr-too-high" and data["tour"] == "lr-too-high"
+    assert data["tour_step"] == 0 and data["config"]["optimizer"] == "sgd"
+    fresh = Client(client.src, verbose=False)
+    out = fresh.predict(handle_file(path), api_name="/import_config")
+    from playground.ui.app import CONTROL_NAMES
+
+    caption = out[2 + len(CONTROL_NAMES)]  # preset, description, setup controls, caption
+    assert "Learning rate too high · 1 / 2" in caption

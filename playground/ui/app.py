@@ -182,7 +182,9 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
         with gr.Row():
             with gr.Column(scale=1, min_width=300, elem_id="setup-panel"):
                 preset = gr.Dropdown(
-                    choices=[(f"{p.title}", p.name) for p in presets.values()],
+                    choices=[
+                        (f"{p.title} · {p.title_in('zh-CN')}", p.name) for p in presets.values()
+                    ],
                     value=default.preset,
                     label=t("preset"),
                     info=t("preset.info"),
@@ -445,7 +447,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             session = old.successor(
                 Session(Trainer(config), preset=old.preset, sampler=old._sampler_for(config))
             )
-            session.message = "reset: a fresh run with the current settings"
+            session.say("reset")
             return [
                 session,
                 *render(session),
@@ -465,8 +467,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
         def apply(state: Session | None, *values: Any) -> list[Any]:
             current = _session(state)
             config = config_from_controls(list(values), current.trainer.config)
-            session, note = current.reconfigure(config)
-            session.message = note
+            session = current.reconfigure(config)
             return [session, *render(session), *latent_render(session)]
 
         apply_btn.click(
@@ -477,10 +478,10 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
         def choose_preset(state: Session | None, name: str) -> list[Any]:
             old = _session(state)
             session = old.successor(Session.from_preset(name, device=old.trainer.config.device))
-            session.message = f"loaded preset '{name}'"
+            session.say("loaded_preset", name=name)
             return [
                 session,
-                presets[name].description,
+                presets[name].description_in(session.language),
                 *controls_from_config(session.trainer.config),
                 *render(session),
                 *latent_render(session),
@@ -534,7 +535,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             if session.playing:
                 session.stop_autoplay()
                 with session.lock:
-                    session.message = f"paused at iteration {session.trainer.iteration}"
+                    session.say("paused", iteration=session.trainer.iteration)
                     return [session, gr.Timer(active=False), t("play"), *render(session)]
             session.start_autoplay(max(1, int(n)) * TICKS_PER_SECOND)
             return [session, gr.Timer(active=True), t("pause"), *[gr.skip()] * len(views)]
@@ -640,11 +641,10 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
         def export(state: Session | None) -> list[Any]:
             session = _session(state)
             path = Path(tempfile.mkdtemp(prefix="gan-config-")) / "gan-playground-config.json"
-            path.write_text(
-                json.dumps(
-                    {"config": session.trainer.config.to_dict(), "preset": session.preset}, indent=2
-                )
-            )
+            setup = {"config": session.trainer.config.to_dict(), "preset": session.preset}
+            if session.tour is not None:  # the tour position travels with the setup
+                setup.update(tour=session.tour.name, tour_step=session.tour_step)
+            path.write_text(json.dumps(setup, indent=2))
             return [session, str(path)]
 
         export_btn.click(export, [state], [state, download], api_name="export_config")
@@ -656,7 +656,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             old = _session(state)
             trainer, info = unzip_checkpoint(path, device=old.trainer.config.device)
             session = old.successor(Session(trainer, preset="", sampler=info.get("sampler", "G")))
-            session.message = f"loaded checkpoint at iteration {trainer.iteration}"
+            session.say("loaded_ckpt", iteration=trainer.iteration)
             return [
                 session,
                 *controls_from_config(trainer.config),
@@ -700,7 +700,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             with session.lock:
                 session.narration = lecture.narrate_iteration(session.trainer)
                 session.sub_step = 0
-                session.message = f"explained iteration {session.trainer.iteration}"
+                session.say("explained", iteration=session.trainer.iteration)
                 return [session, *narrate(session, seconds), *render(session)]
 
         explain_btn.click(
@@ -749,17 +749,23 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             session = _session(state)
             session.language = LANGUAGE_NAMES.get(name, "en")
             with session.lock:
-                text_ = (
-                    session.narration.caption(session.sub_step, session.language)
-                    if session.narration is not None
-                    else lecture.text("start", session.language)
+                if session.tour is not None:
+                    text_ = session.tour.caption(session.tour_step, session.language)
+                elif session.narration is not None:
+                    text_ = session.narration.caption(session.sub_step, session.language)
+                else:
+                    text_ = lecture.text("start", session.language)
+                description = (
+                    presets[session.preset].description_in(session.language)
+                    if session.preset in presets
+                    else gr.skip()
                 )
-            return [session, text_, *language_buttons(session)]
+                return [session, text_, *language_buttons(session), description, *render(session)]
 
         language.input(
             set_language,
             [state, language],
-            [state, caption, explain_btn, back_btn, next_btn],
+            [state, caption, explain_btn, back_btn, next_btn, preset_md, *views],
             api_name="language",
         )
 
@@ -770,7 +776,9 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             """Everything a new run changes: setup panel, caption, view tab, views, latent."""
             name = session.preset if session.preset in presets else gr.skip()
             description = (
-                presets[session.preset].description if session.preset in presets else gr.skip()
+                presets[session.preset].description_in(session.language)
+                if session.preset in presets
+                else gr.skip()
             )
             return [
                 name,
@@ -856,14 +864,20 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             session = old.successor(
                 Session(Trainer(config), preset=name, sampler=old._sampler_for(config))
             )
-            session.message = "imported the config file: a fresh run"
-            return [session, *full_render(session, gr.skip())]
+            session.tour = None
+            text_: Any = gr.skip()
+            if data.get("tour") in tours:
+                step = int(data.get("tour_step", 0))
+                session = session.start_tour_at(tours[data["tour"]], step)
+                text_ = session.tour.caption(session.tour_step, session.language)
+            session.say("imported")
+            return [session, *full_render(session, text_)]
 
         import_cfg.upload(
             import_config, [state, import_cfg], [state, *full_outputs], api_name="import_config"
         )
 
-        def from_link(request: gr.Request) -> Session | None:
+        def from_link(request: gr.Request, language: str) -> Session | None:
             """The session a page URL asks for (?preset=…&seed=…&tour=…&step=…), if any."""
             setup = share.from_query(dict(request.query_params), default_preset)
             if setup is None:
@@ -871,12 +885,10 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             session = Session(
                 Trainer(setup.config), preset=setup.preset, sampler=presets[setup.preset].sampler
             )
+            session.language = language
             if setup.tour:
-                session.tour = load_tour(setup.tour)
-                last = min(setup.step, len(session.tour.steps) - 1)
-                for index in range(last + 1):
-                    session = session.play_tour_step(index)
-            session.message = "restored the setup from the link"
+                session = session.start_tour_at(load_tour(setup.tour), setup.step)
+            session.say("restored")
             return session
 
         # first paint: every tab shows something before the first click, in the browser's language
@@ -888,15 +900,14 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             if state is None or (session.owner is not None and session.owner != owner):
                 # a page load is a new tab: its own fresh run (the state seen here can be a copy
                 # of another tab's first state: never reuse one that another tab owns)
-                note = ""
                 try:
-                    link_session = from_link(request) if request is not None else None
+                    link_session = from_link(request, language) if request is not None else None
                     session = link_session or Session.from_preset(default_preset)
+                    session.language = language
                 except ValueError as exc:
                     session = Session.from_preset(default_preset)
-                    note = f"⚠️ {exc}; started the default preset instead"
-                session.message = note or session.message
-                session.language = language
+                    session.language = language
+                    session.say("bad_link", error=str(exc))
             elif session.owner is None:
                 session.language = language  # a click beat the page load: keep its run
             session.owner = owner

@@ -76,19 +76,23 @@ class Session:
         config = preset.config.replace(**overrides) if overrides else preset.config
         return cls(Trainer(config), preset=name, sampler=preset.sampler)
 
-    def reconfigure(self, config: GANConfig) -> tuple[Session, str]:
-        """Apply new settings: live ones in place; anything else rebuilds a fresh run."""
+    def reconfigure(self, config: GANConfig) -> Session:
+        """Apply new settings: live ones in place; anything else rebuilds a fresh run. The
+        returned session's status message says which happened."""
         old = self.trainer.config.to_dict()
         changed = {k: v for k, v in config.to_dict().items() if old[k] != v}
+        fields = ", ".join(sorted(changed))
         if not changed:
-            return self, "nothing changed"
+            self.say("nothing_changed")
+            return self
         if set(changed) <= LIVE_FIELDS:
             self.trainer.update(**changed)
-            return self, "applied live (no rebuild): " + ", ".join(sorted(changed))
+            self.say("applied_live", fields=fields)
+            return self
         rebuilt = Session(Trainer(config), preset=self.preset, sampler=self._sampler_for(config))
-        self.stop_autoplay()
-        rebuilt.tab = self.tab
-        return rebuilt, "rebuilt the networks (changed " + ", ".join(sorted(changed)) + ")"
+        self.successor(rebuilt)
+        rebuilt.say("rebuilt", fields=fields)
+        return rebuilt
 
     def _sampler_for(self, config: GANConfig) -> str:
         return self.sampler if config.ema_decay > 0 else "G"
@@ -100,6 +104,14 @@ class Session:
         other.tab, other.language, other.owner = self.tab, self.language, self.owner
         other.tour, other.tour_step = self.tour, self.tour_step
         return other
+
+    def start_tour_at(self, tour: Tour, step: int) -> Session:
+        """Walk `tour` from its first step up to `step` (as a link or a config file asks)."""
+        self.tour = tour
+        session = self
+        for index in range(min(step, len(tour.steps) - 1) + 1):
+            session = session.play_tour_step(index)
+        return session
 
     def play_tour_step(self, index: int) -> Session:
         """Carry out tour step `index` (load its preset, run, evaluate, point at its view);
@@ -118,28 +130,32 @@ class Session:
         return session
 
     # ------------------------------------------------------------ stepping
-    def _guarded(self, action: str, fn: Any) -> StepOutcome:
+    def say(self, key: str, **values: Any) -> str:
+        """Set the status message, in this tab's language."""
+        self.message = text(f"msg.{key}", self.language, **values)
+        return self.message
+
+    def _guarded(self, action: str, fn: Any, **values: Any) -> StepOutcome:
         try:
             fn()
         except DivergenceError as exc:
             self.diverged = True
-            self.message = f"⚠️ {exc}. Rewind with the timeline, lower the learning rate, go on."
-            return StepOutcome(self.message, diverged=True)
+            details = {"iteration": exc.iteration, "network": exc.network, "what": exc.what}
+            return StepOutcome(self.say("diverged", **details), diverged=True)
         self.diverged = False
-        self.message = action
-        return StepOutcome(action)
+        return StepOutcome(self.say(action, **values))
 
     def step_d(self) -> StepOutcome:
-        return self._guarded("ran one D step", self.trainer.step_d)
+        return self._guarded("ran_d", self.trainer.step_d)
 
     def step_g(self) -> StepOutcome:
-        return self._guarded("ran one G step (D frozen)", self.trainer.step_g)
+        return self._guarded("ran_g", self.trainer.step_g)
 
     def step(self) -> StepOutcome:
-        return self._guarded("ran one iteration", self.trainer.step)
+        return self._guarded("ran_iteration", self.trainer.step)
 
     def run(self, n: int) -> StepOutcome:
-        return self._guarded(f"ran {n} iterations", lambda: self.trainer.run(n))
+        return self._guarded("ran_n", lambda: self.trainer.run(n), n=n)
 
     # ------------------------------------------------------------ autoplay
     def start_autoplay(self, iterations_per_second: float) -> None:
@@ -185,8 +201,7 @@ class Session:
         target = available[-1]
         self.trainer.restore(target)
         self.diverged = False
-        self.message = f"rewound to iteration {target}"
-        return self.message
+        return self.say("rewound", iteration=target)
 
     # ------------------------------------------------------------ summaries
     @property
@@ -311,24 +326,25 @@ class Session:
     def batch_figure(self) -> go.Figure:
         d = self.trainer.last_d
         if d is None:
-            return figures.message_figure("No D step yet: click Step D (or Step).")
+            return figures.message_figure(text("fig.no_d", self.language))
         if d.x.dim() == 2:
-            return figures.batch_points_figure(d, self.probability)
-        return figures.batch_images_figure(d, self.probability)
+            return figures.batch_points_figure(d, self.probability, self.language)
+        return figures.batch_images_figure(d, self.probability, self.language)
 
     def g_figure(self) -> go.Figure:
         g = self.trainer.last_g
         if g is None:
-            return figures.message_figure("No G step yet: click Step G (or Step).")
+            return figures.message_figure(text("fig.no_g", self.language))
         if g.fake.dim() == 2:
-            return figures.g_step_points_figure(g, self.real_view, self.probability)
-        return figures.g_step_images_figure(g, self.probability)
+            return figures.g_step_points_figure(g, self.real_view, self.probability, self.language)
+        return figures.g_step_images_figure(g, self.probability, self.language)
 
     def scores_figure(self) -> go.Figure:
-        return figures.scores_figure(self.trainer.last_d, self.trainer.history, self.probability)
+        t = self.trainer
+        return figures.scores_figure(t.last_d, t.history, self.probability, self.language)
 
     def loss_figure(self) -> go.Figure:
-        return figures.loss_figure(self.trainer.history)
+        return figures.loss_figure(self.trainer.history, self.language)
 
     def data_figure(self) -> go.Figure:
         t = self.trainer
@@ -339,13 +355,13 @@ class Session:
             xs, ys, field_ = probes.decision_field(t, self.bounds)
             pull = probes.generator_pull(t, fake[:128], None if labels is None else labels[:128])
             return figures.field_figure(
-                xs, ys, field_, self.real_view, fake.numpy(), pull, self.probability
+                xs, ys, field_, self.real_view, fake.numpy(), pull, self.probability, self.language
             )
         labels = self._grid_labels()
         images = t.dataset.to_export(t.generate(self.fixed_z, labels, ema=use_ema)).numpy()
         columns = 8 if labels is None else len(images) // t.num_classes
         return figures.sample_grid_figure(
-            images, None if labels is None else labels.numpy(), columns
+            images, None if labels is None else labels.numpy(), columns, self.language
         )
 
     def _grid_count(self) -> int:
@@ -375,10 +391,12 @@ class Session:
         out = t.generate(z[None], labels, ema=self.sampler == "ema" and t.G_ema is not None)
         if t.dataset.kind == "points":
             fake = t.generate(self.view_z[:256], self._labels_for(256))
-            return figures.latent_point_figure(out[0].numpy(), self.real_view, fake.numpy())
+            point = out[0].numpy()
+            return figures.latent_point_figure(point, self.real_view, fake.numpy(), self.language)
         image = t.dataset.to_export(out).numpy()
-        caption = [f"class {label}" if labels is not None else "G(z)"]
-        return figures.thumbnails_figure(image, caption, "G(z) for the slider vector", columns=1)
+        caption = [text("fig.class", self.language, k=label) if labels is not None else "G(z)"]
+        title = text("fig.latent", self.language)
+        return figures.thumbnails_figure(image, caption, title, columns=1)
 
     def interpolation_figure(self, frames: int, method: str, label: int | None) -> go.Figure:
         t = self.trainer
@@ -389,8 +407,9 @@ class Session:
             zs, self._class_tensor(label, frames), ema=self.sampler == "ema" and t.G_ema is not None
         )
         if t.dataset.kind == "points":
-            return figures.interpolation_points_figure(out.numpy(), self.real_view)
-        return figures.interpolation_images_figure(t.dataset.to_export(out).numpy())
+            return figures.interpolation_points_figure(out.numpy(), self.real_view, self.language)
+        images = t.dataset.to_export(out).numpy()
+        return figures.interpolation_images_figure(images, self.language)
 
     def randomise_end(self, which: str, seed: int) -> torch.Tensor:
         z = torch.randn(self.trainer.config.z_dim, generator=torch.Generator().manual_seed(seed))
