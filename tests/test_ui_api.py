@@ -19,7 +19,7 @@ def test_step_d_then_step_g_report_the_frozen_network(client: Client) -> None:
     summary = out[SUMMARY]
     assert (summary["d_steps"], summary["g_steps"], summary["iteration"]) == (1, 0, 0)
     assert summary["d_step_delta_g"] == 0.0 and summary["d_step_delta_d"] > 0
-    table = out[2]
+    table = out[2]["value"]  # the table comes as an update: its headers follow the language
     assert table["headers"][:4] == ["row", "part", "x", "label y"]
     labels = [row[3] for row in table["data"]]
     assert labels == sorted(labels) and set(labels) == {0, 1}  # fakes (0) first, then reals (1)

@@ -384,7 +384,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             return [
                 session.status_markdown(),
                 on(1, session.batch_figure),
-                on(1, session.batch_table),
+                on(1, lambda: gr.Dataframe(session.batch_table(), headers=session.table_headers())),
                 session.g_step_markdown(),
                 on(2, session.g_figure),
                 on(3, session.scores_figure),

@@ -264,6 +264,9 @@ class Session:
             dg=g.delta_g,
         )
 
+    def table_headers(self) -> list[str]:
+        return text("table.headers", self.language).split("|")
+
     def batch_table(self, per_half: int = 8) -> list[list[Any]]:
         d = self.trainer.last_d
         if d is None:
@@ -276,9 +279,9 @@ class Session:
             shown = (
                 f"({value[0]:.3f}, {value[1]:.3f})"
                 if value.numel() == 2
-                else f"image {tuple(value.shape)}"
+                else text("table.image", self.language, shape=tuple(value.shape))
             )
-            part = "fake G(z)" if i < b else "real"
+            part = text("table.fake" if i < b else "table.real", self.language)
             table.append(
                 [
                     i,
@@ -299,28 +302,28 @@ class Session:
         return self.metrics
 
     def metrics_markdown(self) -> str:
-        m = self.metrics
+        m, lang = self.metrics, self.language
         if not m:
-            return "Metrics: click **Evaluate** (2 000 samples)."
-        names = {
-            "modes_covered": "modes covered",
-            "hq_percent": "high-quality %",
-            "reverse_kl": "reverse KL",
-            "kl": "KL(real‖G)",
-            "js": "JS",
-            "classes_covered": "classes covered",
-            "confidence": "classifier confidence",
-            "label_agreement": "label agreement",
-        }
+            return text("metrics.none", lang)
+        keys = (
+            "modes_covered",
+            "hq_percent",
+            "reverse_kl",
+            "kl",
+            "js",
+            "classes_covered",
+            "confidence",
+            "label_agreement",
+        )
         rows = [
-            f"| {label} | {m[key]:.3f} |"
-            if isinstance(m[key], float)
-            else f"| {label} | {m[key]} |"
-            for key, label in names.items()
+            f"| {text(f'metrics.{key}', lang)} | "
+            + (f"{m[key]:.3f}" if isinstance(m[key], float) else f"{m[key]}")
+            + " |"
+            for key in keys
             if key in m
         ]
-        head = f"Metrics at iteration {m.get('iteration')} ({m.get('n')} samples)"
-        return f"{head}\n\n| metric | value |\n|---|---|\n" + "\n".join(rows)
+        head = text("metrics.head", lang, iteration=m.get("iteration"), n=m.get("n"))
+        return f"{head}\n\n{text('metrics.columns', lang)}\n|---|---|\n" + "\n".join(rows)
 
     # ------------------------------------------------------------ figures
     def batch_figure(self) -> go.Figure:
