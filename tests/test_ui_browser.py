@@ -270,3 +270,15 @@ def test_a_link_restores_the_setup_and_presenter_view_hides_the_setup(
     page.locator("#presenter input").uncheck()
     expect(page.locator("#setup-panel")).to_be_visible()
     context.close()
+
+
+def test_the_language_switch_overrides_the_browser_language(page: Page) -> None:
+    expect(page.locator("#btn-step")).to_have_text("Step (1 iteration)", timeout=30_000)
+    page.locator("#language").get_by_text("简体中文").click()
+    expect(page.locator("#btn-step")).to_have_text("走一步（1 轮迭代）", timeout=30_000)
+    expect(page.locator("#tab-1-button")).to_contain_text("D 步的批次")
+    expect(page.locator("#lecture-caption")).to_contain_text("讲解下一轮迭代")
+    expect(page.locator("#status")).to_contain_text("第 0 轮迭代")
+    page.locator("#language").get_by_text("English").click()
+    expect(page.locator("#btn-step")).to_have_text("Step (1 iteration)", timeout=30_000)
+    expect(page.locator("#status")).to_contain_text("Iteration 0 ")

@@ -32,7 +32,7 @@ from playground.presets import all_presets
 from playground.tours import load_tour, tour_names
 from playground.trainer import Trainer
 from playground.ui import share
-from playground.ui.i18n import I18N, t
+from playground.ui.i18n import I18N, label_text, labelled_blocks, relabel, t
 from playground.ui.session import DEFAULT_PRESET, Session, slider_values
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -368,6 +368,12 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             summary,
         ]
         latent_outputs = [class_pick, *sliders, latent_plot]
+        # what the language switch rewrites (views relabel themselves in render())
+        labelled = [
+            (block, props)
+            for block, props in labelled_blocks(demo.blocks.values())
+            if block not in views
+        ]
 
         def render(session: Session) -> list[Any]:
             """All views; the plots of tabs the user is not looking at are skipped (each Plotly
@@ -379,12 +385,23 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
 
             top = max(max(snaps), session.trainer.iteration, min(snaps) + 1)
             timeline_update = gr.Slider(
-                minimum=min(snaps), maximum=top, value=session.trainer.iteration
+                minimum=min(snaps),
+                maximum=top,
+                value=session.trainer.iteration,
+                label=label_text("timeline", session.language),
+                info=label_text("timeline.info", session.language),
             )
             return [
                 session.status_markdown(),
                 on(1, session.batch_figure),
-                on(1, lambda: gr.Dataframe(session.batch_table(), headers=session.table_headers())),
+                on(
+                    1,
+                    lambda: gr.Dataframe(
+                        session.batch_table(),
+                        headers=session.table_headers(),
+                        label=label_text("batch_table", session.language),
+                    ),
+                ),
                 session.g_step_markdown(),
                 on(2, session.g_figure),
                 on(3, session.scores_figure),
@@ -760,12 +777,29 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                     if session.preset in presets
                     else gr.skip()
                 )
-                return [session, text_, *language_buttons(session), description, *render(session)]
+                labels = [relabel(props, session.language) for _, props in labelled]
+                return [
+                    session,
+                    text_,
+                    *language_buttons(session),
+                    description,
+                    *render(session),
+                    *labels,
+                ]
 
         language.input(
             set_language,
             [state, language],
-            [state, caption, explain_btn, back_btn, next_btn, preset_md, *views],
+            [
+                state,
+                caption,
+                explain_btn,
+                back_btn,
+                next_btn,
+                preset_md,
+                *views,
+                *[block for block, _ in labelled],
+            ],
             api_name="language",
         )
 
