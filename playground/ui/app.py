@@ -931,9 +931,10 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             header = request.headers.get("accept-language", "") if request is not None else ""
             language = lecture.normalise_language(header.split(",")[0].strip())
             session = _session(state)
-            if state is None or (session.owner is not None and session.owner != owner):
-                # a page load is a new tab: its own fresh run (the state seen here can be a copy
-                # of another tab's first state: never reuse one that another tab owns)
+            if state is None or session.owner != owner:
+                # a page load is a new tab: its own fresh run. The state seen here can be a copy
+                # of another tab's early state (seen with Gradio 6.31), so only a state this
+                # browser session built itself is kept.
                 try:
                     link_session = from_link(request, language) if request is not None else None
                     session = link_session or Session.from_preset(default_preset)
@@ -942,8 +943,6 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                     session = Session.from_preset(default_preset)
                     session.language = language
                     session.say("bad_link", error=str(exc))
-            elif session.owner is None:
-                session.language = language  # a click beat the page load: keep its run
             session.owner = owner
             name = next(k for k, v in LANGUAGE_NAMES.items() if v == session.language)
             text_ = (
