@@ -101,7 +101,6 @@ def test_play_then_pause(page: Page) -> None:
         arg=before,
         timeout=30_000,
     )  # the loss curve keeps redrawing while playing
-    page.screenshot(path=str(SHOTS / "04-playing.png"), full_page=True)
     page.click("#btn-play")
     expect(page.locator("#btn-play")).to_contain_text("Play", timeout=10_000)
     # paused: the iteration count settles and stays put
@@ -116,6 +115,7 @@ def test_play_then_pause(page: Page) -> None:
     )
     stopped = _iteration(page)
     assert stopped >= 200
+    page.screenshot(path=str(SHOTS / "04-after-play.png"), full_page=True)
     page.click("#btn-step")
     expect(page.locator("#status")).to_contain_text(f"Iteration {stopped + 1} ", timeout=30_000)
 
