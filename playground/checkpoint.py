@@ -147,6 +147,7 @@ def _load_weights(
     history = state.get("history", {})
     trainer.history = {key: list(history.get(key, [])) for key in HISTORY_KEYS}
     trainer.metrics_history = list(state.get("metrics_history", []))
+    trainer.update()  # learning rates as the schedule has them at the loaded iteration
     trainer.reset_rewind()
 
 

@@ -19,7 +19,7 @@ from playground.checkpoint import (
 
 
 def test_checkpoint_resumes_the_exact_run(tmp_path: Path, small_config: GANConfig) -> None:
-    config = small_config.replace(ema_decay=0.9)
+    config = small_config.replace(ema_decay=0.9, lr_decay_iters=30, lr_decay_to=0.2)
     original = Trainer(config)
     original.run(12)
     save_checkpoint(original, tmp_path / "ck")
@@ -30,6 +30,7 @@ def test_checkpoint_resumes_the_exact_run(tmp_path: Path, small_config: GANConfi
     ]
     loaded, state = load_checkpoint(tmp_path / "ck")
     assert state["iteration"] == 12 and loaded.iteration == 12
+    assert loaded.opt_d.param_groups[0]["lr"] == original.opt_d.param_groups[0]["lr"]
     assert loaded.history == original.history
     original.run(8)
     loaded.run(8)
