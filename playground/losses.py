@@ -57,10 +57,8 @@ def gradient_penalty(
     """WGAN-GP: (‖∇D(x̂)‖ − 1)² at random points between real and fake rows."""
     shape = (len(real),) + (1,) * (real.dim() - 1)
     alpha = torch.rand(shape, generator=generator).to(real.device)
-    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    out = discriminator(mixed, labels)
-    (grad,) = torch.autograd.grad(out.sum(), mixed, create_graph=True)
-    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+    grad = _input_gradient(discriminator, alpha * real + (1 - alpha) * fake, labels)
+    return ((grad.norm(dim=1) - 1) ** 2).mean()
 
 
 def r1_penalty(
@@ -68,7 +66,14 @@ def r1_penalty(
 ) -> torch.Tensor:
     """R1 (Mescheder et al. 2018): ½ E‖∇ₓD(x)‖² on real rows; pulls D flat on the data, which
     lets G settle on sharp modes instead of circling them."""
-    x = real.detach().requires_grad_(True)
-    out = discriminator(x, labels)
-    (grad,) = torch.autograd.grad(out.sum(), x, create_graph=True)
-    return 0.5 * grad.flatten(1).pow(2).sum(1).mean()
+    grad = _input_gradient(discriminator, real.detach(), labels)
+    return 0.5 * grad.pow(2).sum(1).mean()
+
+
+def _input_gradient(
+    discriminator: torch.nn.Module, x: torch.Tensor, labels: torch.Tensor | None
+) -> torch.Tensor:
+    """∂D(x)/∂x per row, flattened, kept in the graph so a penalty on it trains D."""
+    x = x.requires_grad_(True)
+    (grad,) = torch.autograd.grad(discriminator(x, labels).sum(), x, create_graph=True)
+    return grad.flatten(1)

@@ -163,6 +163,12 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
         """This tab's session, built on its first event."""
         return state if state is not None else Session.from_preset(default_preset)
 
+    def preset_text(session: Session) -> Any:
+        """The description of the session's preset in its language (none for a loaded run)."""
+        if session.preset not in presets:
+            return gr.skip()
+        return presets[session.preset].description_in(session.language)
+
     default_config = default.trainer.config
 
     with gr.Blocks(title="GAN Playground") as demo:
@@ -461,9 +467,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
         def reset(state: Session | None, *values: Any) -> list[Any]:
             old = _session(state)
             config = config_from_controls(list(values), old.trainer.config)
-            session = old.successor(
-                Session(Trainer(config), preset=old.preset, sampler=old._sampler_for(config))
-            )
+            session = old.fresh_run(config)
             session.say("reset")
             return [
                 session,
@@ -498,7 +502,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             session.say("loaded_preset", name=name)
             return [
                 session,
-                presets[name].description_in(session.language),
+                preset_text(session),
                 *controls_from_config(session.trainer.config),
                 *render(session),
                 *latent_render(session),
@@ -643,9 +647,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             if n is None or not 1 <= int(n) <= 100_000:
                 raise ValueError("n: between 1 and 100000 samples")
             with session.lock:
-                x, z, labels = session.trainer.sample(
-                    int(n), ema=session.sampler == "ema" and session.trainer.G_ema is not None
-                )
+                x, z, labels = session.trainer.sample(int(n), ema=session.use_ema)
             path = Path(tempfile.mkdtemp(prefix="gan-samples-")) / "samples.npz"
             arrays = {"x": x.numpy().astype(np.float32), "z": z.numpy().astype(np.float32)}
             if labels is not None:
@@ -766,23 +768,12 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             session = _session(state)
             session.language = LANGUAGE_NAMES.get(name, "en")
             with session.lock:
-                if session.tour is not None:
-                    text_ = session.tour.caption(session.tour_step, session.language)
-                elif session.narration is not None:
-                    text_ = session.narration.caption(session.sub_step, session.language)
-                else:
-                    text_ = lecture.text("start", session.language)
-                description = (
-                    presets[session.preset].description_in(session.language)
-                    if session.preset in presets
-                    else gr.skip()
-                )
                 labels = [relabel(props, session.language) for _, props in labelled]
                 return [
                     session,
-                    text_,
+                    session.lecture_text(),
                     *language_buttons(session),
-                    description,
+                    preset_text(session),
                     *render(session),
                     *labels,
                 ]
@@ -809,14 +800,9 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
         def full_render(session: Session, text_: str) -> list[Any]:
             """Everything a new run changes: setup panel, caption, view tab, views, latent."""
             name = session.preset if session.preset in presets else gr.skip()
-            description = (
-                presets[session.preset].description_in(session.language)
-                if session.preset in presets
-                else gr.skip()
-            )
             return [
                 name,
-                description,
+                preset_text(session),
                 *controls_from_config(session.trainer.config),
                 text_,
                 gr.Tabs(selected=session.tab),
@@ -895,9 +881,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             config = GANConfig.from_dict(data.get("config", data))
             old = _session(state)
             name = data.get("preset") if data.get("preset") in presets else old.preset
-            session = old.successor(
-                Session(Trainer(config), preset=name, sampler=old._sampler_for(config))
-            )
+            session = old.fresh_run(config, preset=name)
             session.tour = None
             text_: Any = gr.skip()
             if data.get("tour") in tours:
@@ -945,11 +929,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                     session.say("bad_link", error=str(exc))
             session.owner = owner
             name = next(k for k, v in LANGUAGE_NAMES.items() if v == session.language)
-            text_ = (
-                session.tour.caption(session.tour_step, session.language)
-                if session.tour
-                else lecture.text("start", session.language)
-            )
+            text_ = session.lecture_text()
             return [session, name, *language_buttons(session), *full_render(session, text_)]
 
         demo.load(

@@ -89,13 +89,31 @@ class Session:
             self.trainer.update(**changed)
             self.say("applied_live", fields=fields)
             return self
-        rebuilt = Session(Trainer(config), preset=self.preset, sampler=self._sampler_for(config))
-        self.successor(rebuilt)
+        rebuilt = self.fresh_run(config)
         rebuilt.say("rebuilt", fields=fields)
         return rebuilt
 
-    def _sampler_for(self, config: GANConfig) -> str:
-        return self.sampler if config.ema_decay > 0 else "G"
+    def fresh_run(self, config: GANConfig, preset: str | None = None) -> Session:
+        """This tab's next run: a new Trainer for `config`, keeping the tab's settings and the
+        preset's sampler choice where the config still has an EMA generator."""
+        sampler = self.sampler if config.ema_decay > 0 else "G"
+        run = Session(
+            Trainer(config), preset=self.preset if preset is None else preset, sampler=sampler
+        )
+        return self.successor(run)
+
+    @property
+    def use_ema(self) -> bool:
+        """Sample from the EMA generator: the preset asks for it and the run has one."""
+        return self.sampler == "ema" and self.trainer.G_ema is not None
+
+    def lecture_text(self) -> str:
+        """What the caption area shows: the tour step, the slow-motion sub-step, or the hint."""
+        if self.tour is not None:
+            return self.tour.caption(self.tour_step, self.language)
+        if self.narration is not None:
+            return self.narration.caption(self.sub_step, self.language)
+        return text("start", self.language)
 
     def successor(self, other: Session) -> Session:
         """Hand this tab over to a new run (preset, reset, load, tour): the tab, language,
@@ -295,9 +313,7 @@ class Session:
         return table
 
     def refresh_metrics(self, n: int = 2000) -> dict[str, Any]:
-        result = evaluate(
-            self.trainer, n=n, ema=self.sampler == "ema" and self.trainer.G_ema is not None
-        )
+        result = evaluate(self.trainer, n=n, ema=self.use_ema)
         self.metrics = {k: v for k, v in result.items() if k != "class_counts"}
         return self.metrics
 
@@ -351,7 +367,7 @@ class Session:
 
     def data_figure(self) -> go.Figure:
         t = self.trainer
-        use_ema = self.sampler == "ema" and t.G_ema is not None
+        use_ema = self.use_ema
         if t.dataset.kind == "points":
             labels = self._labels_for(len(self.view_z))
             fake = t.generate(self.view_z, labels, ema=use_ema)
@@ -391,7 +407,7 @@ class Session:
         z[:k] = torch.tensor(values[:k], dtype=torch.float32)
         self.z_a = z  # the slider vector is end A of the interpolation
         labels = self._class_tensor(label, 1)
-        out = t.generate(z[None], labels, ema=self.sampler == "ema" and t.G_ema is not None)
+        out = t.generate(z[None], labels, ema=self.use_ema)
         if t.dataset.kind == "points":
             fake = t.generate(self.view_z[:256], self._labels_for(256))
             point = out[0].numpy()
@@ -406,9 +422,7 @@ class Session:
         if not 2 <= frames <= 32:
             raise ValueError(f"frames: choose 2–32 frames (got {frames})")
         zs = probes.interpolate(self.z_a, self.z_b, frames, method)
-        out = t.generate(
-            zs, self._class_tensor(label, frames), ema=self.sampler == "ema" and t.G_ema is not None
-        )
+        out = t.generate(zs, self._class_tensor(label, frames), ema=self.use_ema)
         if t.dataset.kind == "points":
             return figures.interpolation_points_figure(out.numpy(), self.real_view, self.language)
         images = t.dataset.to_export(out).numpy()
