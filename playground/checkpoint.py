@@ -97,6 +97,8 @@ def load_checkpoint(
         raise CheckpointError(f"checkpoint: a JSON file in {src} is damaged ({exc})") from exc
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"checkpoint: {src} is not a GAN Playground checkpoint ({FORMAT})")
+    if isinstance(config_data, dict):
+        config_data.setdefault("normalize", False)  # saved before the option: trained in data units
     config = GANConfig.from_dict(config_data)
     if device is not None:
         config = config.replace(device=device)

@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--eval-samples", type=int, default=10_000, help="samples per evaluation (default 10000)"
     )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads for torch (default: 1 for mlp models, where more threads are slower; "
+        "all cores for dcgan)",
+    )
     _config_options(train)
 
     sample = commands.add_parser(
@@ -160,8 +166,15 @@ def _train(args: argparse.Namespace) -> int:
         raise UsageError("--steps: must be at least 1")
     if args.eval_samples < 100:
         raise UsageError("--eval-samples: must be at least 100")
+    if args.threads is not None and args.threads < 1:
+        raise UsageError("--threads: must be at least 1")
     eval_every = args.eval_every or max(1, steps // 10)
     out = args.out or Path("runs") / f"{name}-seed{config.seed}"
+    import torch
+
+    from playground.device import cpu_threads_for
+
+    torch.set_num_threads(args.threads or cpu_threads_for(config.model))
     return _run_training(config, steps, eval_every, args.eval_samples, out, sampler, args.quiet)
 
 

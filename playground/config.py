@@ -70,6 +70,8 @@ _HELP = {
     "d_layers": "discriminator hidden layers (mlp)",
     "activation": "hidden activation: " + ", ".join(ACTIVATIONS),
     "spectral_norm": "spectral normalisation on D's layers",
+    "normalize": "points: G and D work in units of the data's largest coordinate, so a grid "
+    "spread over [-4, 4] trains as fast as one in [-1, 1] (turn off to see the difference)",
     "z_dim": "size of the noise vector z",
     "conditional": "cGAN: a class label steers G and D",
     "embed_dim": "size of the label embedding (cGAN)",
@@ -116,6 +118,7 @@ class GANConfig:
     d_layers: int = 2
     activation: str = "relu"
     spectral_norm: bool = False
+    normalize: bool = True
     z_dim: int = 8
     conditional: bool = False
     embed_dim: int = 8

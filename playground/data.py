@@ -50,6 +50,23 @@ class Dataset:
             return self.centres[labels] + noise, labels
         return _CURVES[self.curve](n, self.noise, generator)
 
+    @property
+    def point_scale(self) -> float:
+        """The largest |coordinate| of the points (mixture centres, else a fixed-seed sample).
+
+        G and D work in units of this scale (see GANConfig.normalize): an MLP with Adam moves
+        its output by roughly the same amount per step whatever the data's units, so data
+        spread over [-4, 4] trains far slower than the same data in [-1, 1].
+        """
+        if self.kind != "points":
+            return 1.0
+        if self.centres is not None:
+            biggest = float(self.centres.abs().max())
+        else:
+            x, _ = self.sample(4096, torch.Generator().manual_seed(0))
+            biggest = float(x.abs().max())
+        return biggest if biggest > 0 else 1.0
+
     def to_export(self, x: torch.Tensor) -> torch.Tensor:
         """Internal units → user units: points unchanged, images from [-1, 1] to [0, 1]."""
         if self.kind == "images":

@@ -60,10 +60,12 @@ class MLPGenerator(_Conditioned):
         num_classes: int = 0,
         embed_dim: int = 8,
         images: bool = False,
+        scale: float = 1.0,
     ) -> None:
         super().__init__(num_classes, embed_dim)
         self.out_shape = out_shape
         self.images = images
+        self.scale = scale  # the net works in units of the data's scale; outputs are in data units
         in_dim = z_dim + (embed_dim if num_classes else 0)
         self.net = _mlp([in_dim] + [hidden] * layers + [math.prod(out_shape)], activation)
 
@@ -71,6 +73,8 @@ class MLPGenerator(_Conditioned):
         out = self.net(self._with_label(z, labels))
         if self.images:
             out = torch.tanh(out)
+        elif self.scale != 1.0:
+            out = out * self.scale
         return out.view(len(z), *self.out_shape)
 
 
@@ -85,14 +89,19 @@ class MLPDiscriminator(_Conditioned):
         embed_dim: int = 8,
         pack: int = 1,
         spectral_norm: bool = False,
+        scale: float = 1.0,
     ) -> None:
         super().__init__(num_classes, embed_dim)
         self.pack = pack
+        self.scale = scale  # inputs arrive in data units and are divided by it
         per_sample = math.prod(in_shape) + (embed_dim if num_classes else 0)
         self.net = _mlp([per_sample * pack] + [hidden] * layers + [1], activation, spectral_norm)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        h = self._with_label(x.flatten(1), labels)
+        x = x.flatten(1)
+        if self.scale != 1.0:
+            x = x / self.scale
+        h = self._with_label(x, labels)
         return self.net(h.reshape(len(x) // self.pack, -1)).squeeze(1)
 
 
@@ -165,9 +174,11 @@ class ConvDiscriminator(_Conditioned):
 
 
 def build_models(
-    config: GANConfig, shape: tuple[int, ...], num_classes: int
+    config: GANConfig, shape: tuple[int, ...], num_classes: int, scale: float = 1.0
 ) -> tuple[nn.Module, nn.Module]:
-    """G and D for a config and data shape; weights come from torch's current RNG state."""
+    """G and D for a config and data shape; weights come from torch's current RNG state.
+
+    `scale` (points only): the unit G and D work in, see Dataset.point_scale."""
     classes = num_classes if config.conditional else 0
     if config.conditional and num_classes < 2:
         raise ValueError(
@@ -196,6 +207,7 @@ def build_models(
         classes,
         config.embed_dim,
         images,
+        scale,
     )
     d = MLPDiscriminator(
         shape,
@@ -206,5 +218,6 @@ def build_models(
         config.embed_dim,
         config.pack,
         config.spectral_norm,
+        scale,
     )
     return g, d

@@ -64,7 +64,8 @@ class Trainer:
         self.rng = torch.Generator().manual_seed(config.seed)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
-            g, d = build_models(config, self.dataset.shape, self.dataset.num_classes)
+            scale = self.dataset.point_scale if config.normalize else 1.0
+            g, d = build_models(config, self.dataset.shape, self.dataset.num_classes, scale)
         self.G = g.to(self.device)
         self.D = d.to(self.device)
         self._zero = torch.zeros((), device=self.device)

@@ -83,3 +83,17 @@ def test_weights_that_do_not_fit_the_config_are_reported(
     (tmp_path / "ck" / "config.json").write_text(json.dumps(config))
     with pytest.raises(CheckpointError, match="weights do not match config.json"):
         load_checkpoint(tmp_path / "ck")
+
+
+def test_checkpoint_from_before_normalize_loads_unnormalised(tmp_path: Path) -> None:
+    trainer = Trainer(GANConfig(dataset="grid25", normalize=False, batch_size=16))
+    trainer.run(2)
+    save_checkpoint(trainer, tmp_path / "ck")
+    config_file = tmp_path / "ck" / "config.json"
+    data = json.loads(config_file.read_text())
+    del data["normalize"]  # as written by a version without the option
+    config_file.write_text(json.dumps(data))
+    loaded, _ = load_checkpoint(tmp_path / "ck")
+    assert loaded.config.normalize is False and loaded.G.scale == 1.0
+    z = torch.randn(4, trainer.config.z_dim)
+    assert torch.equal(loaded.generate(z), trainer.generate(z))

@@ -54,6 +54,7 @@ def test_train_then_sample_round_trip(tmp_path: Path) -> None:
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["steps"] == 60 and [m["iteration"] for m in metrics["history"]] == [30, 60]
     assert "modes_covered" in metrics["history"][-1]
+    assert metrics["device"] == "CPU (1 thread)"  # MLPs train on one thread unless --threads
     out = tmp_path / "s.npz"
     result = cli("sample", str(run), "--n", "100", "--out", str(out))
     assert result.returncode == 0, result.stderr
@@ -97,6 +98,7 @@ def test_conditional_preset_samples_the_requested_label(tmp_path: Path) -> None:
         (["train", "--dataset", "npz", "--data-path", "/nonexistent.npz"], "npz file not found"),
         (["train", "--dataset", "spiral", "--conditional"], "has no class labels"),
         (["sample", "/nonexistent-run", "--out", "x.npz"], "is not a folder"),
+        (["train", "--threads", "0"], "--threads: must be at least 1"),
         (["fly"], "invalid choice: 'fly'"),
     ],
 )

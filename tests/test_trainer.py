@@ -251,3 +251,18 @@ def test_r1_penalty_is_added_to_the_d_loss(small_config: GANConfig) -> None:
     assert a.penalty == 0.0 and b.penalty > 0
     assert math.isclose(b.loss_d, float(b.loss_terms.mean()) + b.penalty, rel_tol=1e-5)
     assert math.isclose(float(a.loss_terms.mean()), float(b.loss_terms.mean()), rel_tol=1e-6)
+
+
+def test_normalize_lets_g_and_d_work_in_units_of_the_data_scale() -> None:
+    config = GANConfig(dataset="grid25", z_dim=2, batch_size=16)
+    scaled, raw = Trainer(config), Trainer(config.replace(normalize=False))
+    assert scaled.G.scale == 4.0 and scaled.D.scale == 4.0  # grid25 spans [-4, 4]
+    assert raw.G.scale == 1.0 and raw.D.scale == 1.0
+    # same weights (same seed): the scaled G is the raw G's output times 4, and the
+    # scaled D judges x exactly as the raw D judges x / 4, so all records stay in data units
+    z = torch.randn(8, 2)
+    assert torch.allclose(scaled.generate(z), raw.generate(z) * 4, atol=1e-6)
+    x = torch.randn(8, 2) * 3
+    assert torch.allclose(scaled.D(x), raw.D(x / 4), atol=1e-6)
+    record = scaled.step_d()
+    assert record.x[16:].abs().max() > 2  # the real half is shown in data units

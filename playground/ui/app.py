@@ -70,6 +70,7 @@ CONTROL_FIELDS: list[tuple[str, str, dict[str, Any]]] = [
     ("conditional", "bool", {}),
     ("pack", "int", {}),
     ("spectral_norm", "bool", {}),
+    ("normalize", "bool", {}),
     ("ema_decay", "float", {}),
     ("seed", "int", {}),
     ("device", "dropdown", {}),
@@ -567,20 +568,28 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             """Repaint while the session's autoplay thread trains."""
             session = _session(state)
             session.autoplay_rate = max(1, int(n)) * TICKS_PER_SECOND
-            with session.lock:
-                if not session.playing:  # paused, or the guard stopped a diverging run
-                    return [session, gr.Timer(active=False), t("play"), *render(session)]
-                session.ticks += 1
-                if session.ticks % max(1, int(every)):
-                    skipped = [gr.skip()] * (len(views) - 1)
-                    return [session, gr.skip(), gr.skip(), session.status_markdown(), *skipped]
-                return [session, gr.skip(), gr.skip(), *render(session)]
+            if not session.paint_lock.acquire(blocking=False):
+                return [session, *[gr.skip()] * (2 + len(views))]  # the previous tick paints
+            try:
+                with session.lock:
+                    if not session.playing:  # paused, or the guard stopped a diverging run
+                        return [session, gr.Timer(active=False), t("play"), *render(session)]
+                    session.ticks += 1
+                    if session.ticks % max(1, int(every)):
+                        skipped = [gr.skip()] * (len(views) - 1)
+                        return [session, gr.skip(), gr.skip(), session.status_markdown(), *skipped]
+                    return [session, gr.skip(), gr.skip(), *render(session)]
+            finally:
+                session.paint_lock.release()
 
+        # "multiple": a tick fires every 1/8 s even while the previous repaint is still on its
+        # way; with the default ("once") a round trip of 130 ms would halve the repaint rate
         timer.tick(
             tick,
             [state, per_tick, redraw_every],
             [state, timer, play_btn, *views],
             show_progress="hidden",
+            trigger_mode="multiple",
         )
 
         # ---------------------------------------------------------------- latent space
@@ -947,6 +956,9 @@ def launch(
     preset: str = DEFAULT_PRESET,
     **kwargs: Any,
 ) -> gr.Blocks:
+    # one thread per op: the small MLPs run faster that way, and sessions, autoplay threads
+    # and the web server then share the cores instead of fighting over them
+    torch.set_num_threads(1)
     demo = build_app(preset)
     demo.queue(default_concurrency_limit=16)
     css = (ASSETS / "styles" / "playground.css").read_text(encoding="utf-8")

@@ -118,6 +118,11 @@ FIELD_ZH: dict[str, tuple[str, str]] = {
     "conditional": ("条件 GAN", "cGAN：用类别标签控制 G 和 D"),
     "pack": ("打包数", "PacGAN 打包：D 一次评判这么多样本"),
     "spectral_norm": ("谱归一化", "对 D 的层做谱归一化"),
+    "normalize": (
+        "按数据尺度归一化",
+        "二维点：G 和 D 以数据最大坐标为单位工作，"
+        "所以铺在 [-4, 4] 的网格和 [-1, 1] 里的一样快（关掉看看差别）",
+    ),
     "ema_decay": ("EMA 衰减", "G 权重的指数滑动平均，用于采样（0 = 关闭）"),
     "seed": ("随机种子", "权重、数据和噪声的种子：相同种子，相同训练"),
     "device": ("设备", "auto（先 CUDA，再 MPS，再 CPU）、cpu、cuda 或 mps"),

@@ -40,6 +40,9 @@ class Session:
     preset: str = ""
     sampler: str = "G"
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # held while an autoplay repaint is being built: ticks overlap in the browser (trigger
+    # mode "multiple"), and a tick that finds another one still building skips its repaint
+    paint_lock: threading.Lock = field(default_factory=threading.Lock)
     message: str = ""
     diverged: bool = False
     metrics: dict[str, Any] = field(default_factory=dict)
