@@ -49,8 +49,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "reset": ("Reset", "重置"),
     "per_tick": ("iterations per tick", "每次刷新的迭代数"),
     "per_tick.info": (
-        "autoplay trains up to 8x this many iterations per second",
-        "自动播放每秒最多训练这个数的 8 倍轮迭代",
+        "autoplay trains up to 10x this many iterations per second",
+        "自动播放每秒最多训练这个数的 10 倍轮迭代",
     ),
     "redraw": ("redraw every N ticks", "每 N 次刷新重绘一次"),
     "redraw.info": (
