@@ -382,31 +382,33 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             if block not in views
         ]
 
-        tab_views = {
-            1: (batch_plot, batch_table),
-            2: (g_md, g_plot),
-            3: (scores_plot,),
-            4: (loss_plot,),
-            5: (data_plot, metrics_md),
-            6: (),
-        }
-
-        def render(session: Session) -> list[Any]:
+        def render(session: Session, playing: bool = False) -> list[Any]:
             """All views; the plots of tabs the user is not looking at are skipped (each Plotly
-            repaint costs the browser tens of ms) and drawn when their tab is opened."""
+            repaint costs the browser tens of ms) and drawn when their tab is opened. While
+            playing, only the status line and the open tab are sent: the timeline, the other
+            tabs' texts and the summary catch up on pause, and the browser has time to draw."""
             snaps = session.trainer.snapshots
 
             def on(tab: int, build: Callable[[], Any]) -> Any:
                 return build() if session.tab == tab else gr.skip()
 
-            top = max(max(snaps), session.trainer.iteration, min(snaps) + 1)
-            timeline_update = gr.Slider(
-                minimum=min(snaps),
-                maximum=top,
-                value=session.trainer.iteration,
-                label=label_text("timeline", session.language),
-                info=label_text("timeline.info", session.language),
-            )
+            def beside(tab: int, build: Callable[[], Any]) -> Any:
+                """Cheap texts: always sent, except while playing with their tab closed."""
+                return on(tab, build) if playing else build()
+
+            def unless_playing(build: Callable[[], Any]) -> Any:
+                return gr.skip() if playing else build()
+
+            def timeline_update() -> Any:
+                top = max(max(snaps), session.trainer.iteration, min(snaps) + 1)
+                return gr.Slider(
+                    minimum=min(snaps),
+                    maximum=top,
+                    value=session.trainer.iteration,
+                    label=label_text("timeline", session.language),
+                    info=label_text("timeline.info", session.language),
+                )
+
             return [
                 session.status_markdown(),
                 on(1, session.batch_figure),
@@ -418,25 +420,14 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                         label=label_text("batch_table", session.language),
                     ),
                 ),
-                session.g_step_markdown(),
+                beside(2, session.g_step_markdown),
                 on(2, session.g_figure),
                 on(3, session.scores_figure),
                 on(4, session.loss_figure),
                 on(5, session.data_figure),
-                session.metrics_markdown(),
-                timeline_update,
-                session.summary(),
-            ]
-
-        def repaint_while_playing(session: Session) -> list[Any]:
-            """What an autoplay tick sends: the status line and the open tab's views. The
-            timeline, side texts and summary catch up on pause; fewer updates per tick leave
-            the browser time to draw 8 pictures a second."""
-            full = render(session)
-            keep = {id(status), *(id(view) for view in tab_views[session.tab])}
-            return [
-                value if id(view) in keep else gr.skip()
-                for view, value in zip(views, full, strict=True)
+                beside(5, session.metrics_markdown),
+                unless_playing(timeline_update),
+                unless_playing(session.summary),
             ]
 
         def latent_render(session: Session) -> list[Any]:
@@ -598,7 +589,7 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                     if session.ticks % max(1, int(every)):
                         skipped = [gr.skip()] * (len(views) - 1)
                         return [session, gr.skip(), gr.skip(), session.status_markdown(), *skipped]
-                    return [session, gr.skip(), gr.skip(), *repaint_while_playing(session)]
+                    return [session, gr.skip(), gr.skip(), *render(session, playing=True)]
             finally:
                 session.paint_lock.release()
 
