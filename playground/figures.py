@@ -359,7 +359,7 @@ def field_figure(
         tips = base + pull * scale
         gap = np.full(len(pull), np.nan)
         fig.add(
-            "scattergl",
+            "scatter",
             mode="lines",
             name=text("fig.gradient", language),
             hoverinfo="skip",

@@ -87,7 +87,39 @@ def test_step_d_then_step_g_updates_the_views(page: Page) -> None:
     page.screenshot(path=str(SHOTS / "03-data-view.png"), full_page=True)
 
 
+def test_step_draws_into_the_plot_on_screen_and_later_events_still_redraw(page: Page) -> None:
+    """Step's figures are drawn straight into the plot on screen (the live feed); gr.Plot
+    still redraws afterwards, also when its new figure equals the one it held before the
+    step, and the plot still follows the window's width."""
+    no_step = "No D step yet"
+    expect(page.locator("#view-batch")).to_contain_text(no_step)
+    plot = page.locator("#view-batch .js-plotly-plot").first
+    handle = plot.element_handle()
+    page.click("#btn-step")
+    expect(page.locator("#view-batch")).to_contain_text("128 rows", timeout=30_000)
+    # the same chart element, redrawn in place rather than rebuilt
+    assert page.evaluate("(el) => el.isConnected", handle)
+    width = float(page.locator("#view-batch .main-svg").first.get_attribute("width"))
+    page.set_viewport_size({"width": 1000, "height": 1000})
+    page.wait_for_function(
+        "(w) => +document.querySelector('#view-batch .main-svg').getAttribute('width') < w",
+        arg=width - 50,
+        timeout=30_000,
+    )
+    page.click("#btn-reset")  # a fresh run: the same "no D step" figure as on page load
+    expect(page.locator("#status")).to_contain_text("Iteration 0 ", timeout=30_000)
+    expect(page.locator("#view-batch")).to_contain_text(no_step, timeout=30_000)
+    # a refused Run draws nothing: the figures of the last step must not come back
+    page.locator("#run-n input").fill("0")
+    page.click("#btn-run")
+    expect(page.get_by_text("N: run between 1 and 100000 iterations").first).to_be_visible()
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    expect(page.locator("#view-batch")).to_contain_text(no_step)
+
+
 def test_play_then_pause(page: Page) -> None:
+    frames: list[str] = []  # autoplay's frame requests (the plots' live feed)
+    page.on("request", lambda r: frames.append(r.url) if "/playground/frame/" in r.url else None)
     page.click("#btn-play")
     expect(page.locator("#btn-play")).to_contain_text("Pause", timeout=10_000)
     page.wait_for_function(
@@ -115,9 +147,26 @@ def test_play_then_pause(page: Page) -> None:
     )
     stopped = _iteration(page)
     assert stopped >= 200
+    # the plots came as frames fetched with this tab's token, which Pause retired
+    assert len(frames) >= 10 and len(set(frames)) == 1
+    assert page.request.get(frames[0]).status == 404
+    assert page.request.get(frames[0][:-4] + "abcd").status == 404
     page.screenshot(path=str(SHOTS / "04-after-play.png"), full_page=True)
     page.click("#btn-step")
     expect(page.locator("#status")).to_contain_text(f"Iteration {stopped + 1} ", timeout=30_000)
+
+
+def test_a_diverging_run_pauses_and_says_so(browser, app_url: str) -> None:
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.goto(app_url + "?preset=lr-too-high")
+    expect(page.locator("#view-batch .js-plotly-plot")).to_be_attached(timeout=60_000)
+    page.click("#btn-play")
+    status = page.locator("#status")
+    expect(status).to_contain_text("diverged at iteration", timeout=60_000)
+    expect(status).to_contain_text("Rewind with the timeline")
+    expect(page.locator("#btn-play")).to_have_text("▶ Play", timeout=10_000)
+    page.screenshot(path=str(SHOTS / "07-diverged.png"), full_page=True)
+    page.context.close()
 
 
 def test_latent_slider_regenerates_g_of_z(page: Page) -> None:

@@ -31,14 +31,14 @@ from playground.loaders import DataFormatError
 from playground.presets import all_presets
 from playground.tours import load_tour, tour_names
 from playground.trainer import Trainer
-from playground.ui import share
+from playground.ui import live_feed, share
 from playground.ui.i18n import I18N, label_text, labelled_blocks, relabel, t
 from playground.ui.session import DEFAULT_PRESET, Session, slider_values
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 SESSION_TTL_SECONDS = 2 * 3600
 LANGUAGE_NAMES = {"English": "en", "简体中文": "zh-CN"}
-TICKS_PER_SECOND = 10  # the autoplay timer's rate: a little above the 8 repaints/s we aim for
+TEXT_TICKS_PER_SECOND = 2  # autoplay's text refreshes; its plots come as live_feed frames
 QUICK = "hidden"  # no per-output loading overlay for sub-second steps: it costs repaints
 UPLOAD_KINDS = {
     ".csv": "points-file",
@@ -358,7 +358,9 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                                     interp_btn = gr.Button(t("interpolate"), elem_id="btn-interp")
                                 interp_plot = gr.Plot(elem_id="view-interp", show_label=False)
                 summary = gr.JSON(visible=False, elem_id="summary")
-        timer = gr.Timer(1 / TICKS_PER_SECOND, active=False)
+                live = gr.Textbox(visible=False, elem_id="live-feed")
+                play_token = gr.Textbox(visible=False, elem_id="play-token")
+        timer = gr.Timer(1 / TEXT_TICKS_PER_SECOND, active=False)
         lecture_timer = gr.Timer(2.0, active=False)
 
         views = [
@@ -382,22 +384,44 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             if block not in views
         ]
 
-        def render(session: Session, playing: bool = False) -> list[Any]:
+        plot_views: dict[Any, tuple[int, Callable[[Session], Any]]] = {
+            batch_plot: (1, Session.batch_figure),
+            g_plot: (2, Session.g_figure),
+            scores_plot: (3, Session.scores_figure),
+            loss_plot: (4, Session.loss_figure),
+            data_plot: (5, Session.data_figure),
+        }
+
+        def open_tab_figures(session: Session) -> dict[str, Any]:
+            """The open tab's figures as Plotly JSON, keyed by their plot's elem_id."""
+            return {
+                view.elem_id: build(session).to_plotly_json()
+                for view, (tab, build) in plot_views.items()
+                if tab == session.tab
+            }
+
+        def table_update(session: Session) -> Any:
+            return gr.Dataframe(
+                session.batch_table(),
+                headers=session.table_headers(),
+                label=label_text("batch_table", session.language),
+            )
+
+        def render(session: Session, live: dict[str, Any] | None = None) -> list[Any]:
             """All views; the plots of tabs the user is not looking at are skipped (each Plotly
-            repaint costs the browser tens of ms) and drawn when their tab is opened. While
-            playing, only the status line and the open tab are sent: the timeline, the other
-            tabs' texts and the summary catch up on pause, and the browser has time to draw."""
+            repaint costs the browser tens of ms) and drawn when their tab is opened. With
+            `live` (a dict), the open tab's figures go into it instead, for the browser to draw
+            straight into the plots on screen (see live_feed)."""
             snaps = session.trainer.snapshots
 
-            def on(tab: int, build: Callable[[], Any]) -> Any:
-                return build() if session.tab == tab else gr.skip()
-
-            def beside(tab: int, build: Callable[[], Any]) -> Any:
-                """Cheap texts: always sent, except while playing with their tab closed."""
-                return on(tab, build) if playing else build()
-
-            def unless_playing(build: Callable[[], Any]) -> Any:
-                return gr.skip() if playing else build()
+            def plot(view: Any) -> Any:
+                tab, build = plot_views[view]
+                if session.tab != tab:
+                    return gr.skip()
+                if live is not None:
+                    live[view.elem_id] = build(session).to_plotly_json()
+                    return gr.skip()
+                return live_feed.stamped(build(session))
 
             def timeline_update() -> Any:
                 top = max(max(snaps), session.trainer.iteration, min(snaps) + 1)
@@ -411,23 +435,16 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
 
             return [
                 session.status_markdown(),
-                on(1, session.batch_figure),
-                on(
-                    1,
-                    lambda: gr.Dataframe(
-                        session.batch_table(),
-                        headers=session.table_headers(),
-                        label=label_text("batch_table", session.language),
-                    ),
-                ),
-                beside(2, session.g_step_markdown),
-                on(2, session.g_figure),
-                on(3, session.scores_figure),
-                on(4, session.loss_figure),
-                on(5, session.data_figure),
-                beside(5, session.metrics_markdown),
-                unless_playing(timeline_update),
-                unless_playing(session.summary),
+                plot(batch_plot),
+                table_update(session) if session.tab == 1 else gr.skip(),
+                session.g_step_markdown(),
+                plot(g_plot),
+                plot(scores_plot),
+                plot(loss_plot),
+                plot(data_plot),
+                session.metrics_markdown(),
+                timeline_update(),
+                session.summary(),
             ]
 
         def latent_render(session: Session) -> list[Any]:
@@ -443,37 +460,47 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             return updates
 
         # ---------------------------------------------------------------- stepping
-        def stepper(action: str) -> Callable[..., Any]:
+        def stepper(action: str, in_browser: bool) -> Callable[..., Any]:
+            """Step D / Step G / Step / Run N. The browser's buttons get their plots through
+            the live feed (drawn into the plots on screen, half the repaint time); the named
+            API endpoints return the figures themselves."""
+
             @_friendly
-            def handler(state: Session | None) -> list[Any]:
+            def handler(state: Session | None, *n: float) -> list[Any]:
                 session = _session(state)
+                if action == "run" and (n[0] is None or not 1 <= int(n[0]) <= 100_000):
+                    raise ValueError("N: run between 1 and 100000 iterations")
                 with session.lock:
-                    getattr(session, action)()
-                    return [session, *render(session)]
+                    getattr(session, action)(*(int(v) for v in n))
+                    if not in_browser:
+                        return [session, *render(session)]
+                    plots: dict[str, Any] = {}
+                    return [session, *render(session, live=plots), live_feed.encode(plots)]
 
             handler.__name__ = action
             return handler
 
-        step_d_btn.click(
-            stepper("step_d"), [state], [state, *views], api_name="step_d", show_progress=QUICK
-        )
-        step_g_btn.click(
-            stepper("step_g"), [state], [state, *views], api_name="step_g", show_progress=QUICK
-        )
-        step_btn.click(
-            stepper("step"), [state], [state, *views], api_name="step", show_progress=QUICK
-        )
-
-        @_friendly
-        def run(state: Session | None, n: float) -> list[Any]:
-            if n is None or not 1 <= int(n) <= 100_000:
-                raise ValueError("N: run between 1 and 100000 iterations")
-            session = _session(state)
-            with session.lock:
-                session.run(int(n))
-                return [session, *render(session)]
-
-        run_btn.click(run, [state, run_n], [state, *views], api_name="run")
+        for button, action, extra in (
+            (step_d_btn, "step_d", []),
+            (step_g_btn, "step_g", []),
+            (step_btn, "step", []),
+            (run_btn, "run", [run_n]),
+        ):
+            button.click(
+                stepper(action, in_browser=True),
+                [state, *extra],
+                [state, *views, live],
+                api_name=f"{action}_in_browser",
+                api_visibility="private",
+                show_progress=QUICK if action != "run" else "full",
+            ).success(None, [live], None, js=live_feed.DRAW_JS)
+            # the same action for gradio_client, on a trigger nobody sees
+            gr.Button(visible=False).click(
+                stepper(action, in_browser=False),
+                [state, *extra],
+                [state, *views],
+                api_name=action,
+            )
 
         @_friendly
         def reset(state: Session | None, *values: Any) -> list[Any]:
@@ -563,44 +590,73 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
         eval_btn.click(evaluate_now, [state], [state, metrics_md], api_name="evaluate")
 
         # ---------------------------------------------------------------- autoplay
-        def play(state: Session | None, n: float) -> list[Any]:
+        # While playing, a thread trains; the page fetches the open tab's plots as frames
+        # (live_feed, FRAMES_PER_SECOND) and the timer refreshes the texts, which change less
+        # visibly, TEXT_TICKS_PER_SECOND times a second.
+        def live_frame(session: Session) -> dict[str, Any]:
+            """One autoplay frame for the page: the open tab's figures, every N-th frame."""
+            if not session.playing:
+                return {"playing": False}
+            session.frames += 1
+            if session.frames % session.redraw_every:
+                return {"playing": True, "figures": {}}
+            with session.lock:
+                return {"playing": True, "figures": open_tab_figures(session)}
+
+        frame_feed = live_feed.FrameFeed(live_frame)
+        demo.frame_feed = frame_feed  # launch() mounts its route on the server
+
+        def stop(session: Session, paused: bool) -> list[Any]:
+            """Autoplay off: the timer, the button, the frame token, and all views repainted."""
+            session.stop_autoplay()
+            frame_feed.close(session.live_token)
+            session.live_token = None
+            with session.lock:
+                if paused:
+                    session.say("paused", iteration=session.trainer.iteration)
+                return [gr.Timer(active=False), t("play"), "", *render(session)]
+
+        def play(state: Session | None, n: float, every: float) -> list[Any]:
             session = _session(state)
             if session.playing:
-                session.stop_autoplay()
-                with session.lock:
-                    session.say("paused", iteration=session.trainer.iteration)
-                    return [session, gr.Timer(active=False), t("play"), *render(session)]
-            session.start_autoplay(max(1, int(n)) * TICKS_PER_SECOND)
-            return [session, gr.Timer(active=True), t("pause"), *[gr.skip()] * len(views)]
+                return [session, *stop(session, paused=True)]
+            session.redraw_every = max(1, int(every))
+            session.start_autoplay(max(1, int(n)) * live_feed.FRAMES_PER_SECOND)
+            frame_feed.close(session.live_token)  # a run the guard stopped left its token
+            session.live_token = frame_feed.open(session)
+            started = [gr.Timer(active=True), t("pause"), session.live_token]
+            return [session, *started, *[gr.skip()] * len(views)]
 
-        play_btn.click(play, [state, per_tick], [state, timer, play_btn, *views], api_name="play")
+        play_btn.click(None, None, None, js=live_feed.STOP_JS)
+        play_btn.click(
+            play,
+            [state, per_tick, redraw_every],
+            [state, timer, play_btn, play_token, *views],
+            api_name="play",
+        ).success(None, [play_token], None, js=live_feed.PLAY_JS)
 
         def tick(state: Session | None, n: float, every: float) -> list[Any]:
-            """Repaint while the session's autoplay thread trains."""
+            """While playing: the status line and the open tab's texts; the controls' values
+            reach the player. Once the run has stopped: autoplay off."""
             session = _session(state)
-            session.autoplay_rate = max(1, int(n)) * TICKS_PER_SECOND
-            if not session.paint_lock.acquire(blocking=False):
-                return [session, *[gr.skip()] * (2 + len(views))]  # the previous tick paints
-            try:
-                with session.lock:
-                    if not session.playing:  # paused, or the guard stopped a diverging run
-                        return [session, gr.Timer(active=False), t("play"), *render(session)]
-                    session.ticks += 1
-                    if session.ticks % max(1, int(every)):
-                        skipped = [gr.skip()] * (len(views) - 1)
-                        return [session, gr.skip(), gr.skip(), session.status_markdown(), *skipped]
-                    return [session, gr.skip(), gr.skip(), *render(session, playing=True)]
-            finally:
-                session.paint_lock.release()
+            if not session.playing:  # the guard stopped a diverging run, or a new run began
+                return [session, *stop(session, paused=False)]
+            session.autoplay_rate = max(1, int(n)) * live_feed.FRAMES_PER_SECOND
+            session.redraw_every = max(1, int(every))
+            with session.lock:
+                texts = {
+                    status: session.status_markdown(),
+                    batch_table: table_update(session) if session.tab == 1 else gr.skip(),
+                    g_md: session.g_step_markdown() if session.tab == 2 else gr.skip(),
+                }
+            keep = [gr.skip()] * 3
+            return [session, *keep, *[texts.get(view, gr.skip()) for view in views]]
 
-        # "multiple": a tick fires every 1/10 s even while the previous repaint is still on its
-        # way; with the default ("once") a round trip of 130 ms would halve the repaint rate
         timer.tick(
             tick,
             [state, per_tick, redraw_every],
-            [state, timer, play_btn, *views],
+            [state, timer, play_btn, play_token, *views],
             show_progress="hidden",
-            trigger_mode="multiple",
         )
 
         # ---------------------------------------------------------------- latent space
@@ -974,6 +1030,7 @@ def launch(
     demo.queue(default_concurrency_limit=16)
     css = (ASSETS / "styles" / "playground.css").read_text(encoding="utf-8")
     demo.launch(
+        prevent_thread_lock=True,  # to add the autoplay frame route before serving for good
         server_name=host,
         server_port=port,
         share=share,
@@ -985,4 +1042,6 @@ def launch(
         run_history=False,
         **kwargs,
     )
+    demo.frame_feed.mount(demo.app)
+    demo.block_thread()
     return demo

@@ -49,10 +49,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "reset": ("Reset", "重置"),
     "per_tick": ("iterations per tick", "每次刷新的迭代数"),
     "per_tick.info": (
-        "autoplay trains up to 10x this many iterations per second",
-        "自动播放每秒最多训练这个数的 10 倍轮迭代",
+        "autoplay ticks 10 times a second and trains up to 10x this many iterations per second",
+        "自动播放每秒刷新 10 次，每秒最多训练这个数的 10 倍轮迭代",
     ),
-    "redraw": ("redraw every N ticks", "每 N 次刷新重绘一次"),
+    "redraw": ("redraw the plots every N ticks", "每 N 次刷新重绘一次图"),
     "redraw.info": (
         "autoplay: fewer redraws = more iterations/s",
         "自动播放：重绘越少，每秒迭代越多",

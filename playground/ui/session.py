@@ -40,16 +40,15 @@ class Session:
     preset: str = ""
     sampler: str = "G"
     lock: threading.Lock = field(default_factory=threading.Lock)
-    # held while an autoplay repaint is being built: ticks overlap in the browser (trigger
-    # mode "multiple"), and a tick that finds another one still building skips its repaint
-    paint_lock: threading.Lock = field(default_factory=threading.Lock)
     message: str = ""
     diverged: bool = False
     metrics: dict[str, Any] = field(default_factory=dict)
     z_a: torch.Tensor | None = None
     z_b: torch.Tensor | None = None
     playing: bool = False  # autoplay on/off for this tab
-    ticks: int = 0  # autoplay ticks since Play, for the redraw interval
+    frames: int = 0  # autoplay frames asked for since Play, for the redraw interval
+    redraw_every: int = 1  # while playing, plots are redrawn every N-th frame
+    live_token: str | None = None  # the token the page fetches autoplay frames with
     tab: int = 1  # the view tab the user is looking at (only its plots are redrawn)
     autoplay_rate: float = 320.0  # iterations per second while playing
     language: str = "en"  # "en" or "zh-CN": captions and lecture text
@@ -186,7 +185,7 @@ class Session:
         self.autoplay_rate = max(1.0, float(iterations_per_second))
         self._stop = threading.Event()
         self.playing = True
-        self.ticks = 0
+        self.frames = 0
         self._player = threading.Thread(target=self._autoplay_loop, args=(self._stop,), daemon=True)
         self._player.start()
 
