@@ -3,6 +3,8 @@ pull D exerts on each fake (G's gradient), latent interpolation. Nothing here tr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -61,3 +63,29 @@ def interpolate(
     omega = torch.arccos((a_unit * b_unit).sum().clamp(-1 + 1e-7, 1 - 1e-7))
     so = torch.sin(omega)
     return (torch.sin((1 - t) * omega) / so) * a + (torch.sin(t * omega) / so) * b
+
+
+def pca_directions(
+    generate: Callable[[torch.Tensor], torch.Tensor],
+    z_dim: int,
+    k: int,
+    n: int = 2048,
+    seed: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Directions in z along which G's output varies most (GANSpace, Härkönen et al. 2020, at
+    G's output): PCA of G(z) over n samples, each component's scores regressed back onto z.
+    Returns (k' unit vectors in z, [k', z_dim]; the share of G(z)'s variance each component
+    holds), k' = min(k, z_dim, output size). Signs are fixed (largest entry positive), so a
+    slider keeps its direction when the directions are recomputed."""
+    z = torch.randn(n, z_dim, generator=torch.Generator().manual_seed(seed))
+    x = generate(z).reshape(n, -1).double()
+    x = x - x.mean(0)
+    _, s, vh = torch.linalg.svd(x, full_matrices=False)
+    k = min(k, z_dim, vh.shape[0])
+    scores = x @ vh[:k].T  # [n, k]: each sample's coordinate on each component
+    zc = (z - z.mean(0)).double()
+    u = torch.linalg.lstsq(zc, scores).solution.T  # [k, z_dim]: best linear map z -> score
+    u = u / u.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    flip = torch.sign(u.gather(1, u.abs().argmax(1, keepdim=True)))
+    variance = s**2
+    return (u * flip).float(), (variance[:k] / variance.sum()).float()

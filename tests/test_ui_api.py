@@ -100,6 +100,10 @@ def test_image_preset_checkpoint_round_trip(client: Client) -> None:
     assert summary["iteration"] == 3
     interpolation = client.predict(6, "slerp", 4, api_name="/interpolate")
     assert "latent interpolation" in interpolation["plot"]
+    *sliders, latent = client.predict("pca", 4, api_name="/latent_axes")
+    assert sliders[0]["label"].startswith("PC1 · ") and sliders[15]["label"].startswith("PC16 · ")
+    assert all(slider["value"] == 0.0 for slider in sliders)
+    assert "class 4" in latent["plot"]  # cGAN: G(z) for the class picked
     zip_path = client.predict(api_name="/save")
     loaded = client.predict(handle_file(zip_path), api_name="/load")
     summary = loaded[len(CONTROL_NAMES) + SUMMARY]

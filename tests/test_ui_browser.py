@@ -169,13 +169,12 @@ def test_a_diverging_run_pauses_and_says_so(browser, app_url: str) -> None:
     page.context.close()
 
 
-def test_latent_slider_regenerates_g_of_z(page: Page) -> None:
-    _open_tab(page, "6 · latent space")
-    expect(page.locator("#view-latent .js-plotly-plot")).to_be_visible(timeout=30_000)
+def _slide_and_see_g_of_z_change(page: Page, steps: int) -> None:
+    """Move the first latent slider `steps` notches, release it, wait for G(z) to redraw."""
     before = _plot_text(page, "view-latent")
     slider = page.locator("#z-slider-0 input[type=range]")
     slider.focus()
-    for _ in range(10):
+    for _ in range(steps):
         slider.press("ArrowRight")
     slider.dispatch_event("pointerup")
     slider.dispatch_event("change")
@@ -184,6 +183,18 @@ def test_latent_slider_regenerates_g_of_z(page: Page) -> None:
         arg=before,
         timeout=30_000,
     )
+
+
+def test_latent_slider_regenerates_g_of_z(page: Page) -> None:
+    _open_tab(page, "6 · latent space")
+    expect(page.locator("#view-latent .js-plotly-plot")).to_be_visible(timeout=30_000)
+    _slide_and_see_g_of_z_change(page, 10)
+    # the sliders switch to G's principal directions, captioned with their share of variance,
+    # and PC1 moves G(z) too
+    page.get_by_text("PCA directions of G").click()
+    expect(page.locator("#z-slider-0")).to_contain_text("PC1 · ", timeout=30_000)
+    expect(page.locator("#z-slider-0")).to_contain_text("%")
+    _slide_and_see_g_of_z_change(page, 20)
     page.click("#btn-interp")
     expect(page.locator("#view-interp")).to_contain_text("latent interpolation", timeout=30_000)
     page.screenshot(path=str(SHOTS / "05-latent.png"), full_page=True)

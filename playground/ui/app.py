@@ -334,6 +334,16 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                                     visible=default.trainer.conditional,
                                     elem_id="class-pick",
                                 )
+                                latent_axes = gr.Radio(
+                                    [
+                                        ("z[0], z[1], … · z 的各维", "z"),
+                                        ("PCA directions of G · G 的主成分方向", "pca"),
+                                    ],
+                                    value="z",
+                                    label=t("latent_axes"),
+                                    info=t("latent_axes.info"),
+                                    elem_id="latent-axes",
+                                )
                                 sliders = [
                                     gr.Slider(
                                         -3,
@@ -447,16 +457,20 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
                 session.summary(),
             ]
 
-        def latent_render(session: Session) -> list[Any]:
+        def latent_render(session: Session, label: float | None = None) -> list[Any]:
+            """The class picker, the sliders (captions and values for the run's slider axes)
+            and G(z) for them."""
             t = session.trainer
-            values = slider_values(session.z_a)
+            cls = (0 if label is None else int(label)) if t.conditional else None
+            setup = session.slider_setup(cls)
             updates: list[Any] = [
-                gr.Slider(maximum=max(t.num_classes - 1, 1), value=0, visible=t.conditional)
+                gr.Slider(maximum=max(t.num_classes - 1, 1), value=cls or 0, visible=t.conditional)
             ]
             updates += [
-                gr.Slider(value=v, visible=i < t.config.z_dim) for i, v in enumerate(values)
+                gr.Slider(value=value, label=caption, visible=shown)
+                for caption, value, shown in setup
             ]
-            updates.append(session.latent_figure(values, 0 if t.conditional else None))
+            updates.append(session.latent_figure([value for _, value, _ in setup], cls))
             return updates
 
         # ---------------------------------------------------------------- stepping
@@ -680,13 +694,27 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
             session = _session(state)
             with session.lock:
                 session.randomise_end(which, int(np.random.default_rng().integers(2**31 - 1)))
-                return [session, *latent_render(session)[1:]]
+                return [session, *latent_render(session, label)[1:]]
 
         rand_a.click(
             functools.partial(randomise, "A"), [state, class_pick], [state, *sliders, latent_plot]
         )
         rand_b.click(
             functools.partial(randomise, "B"), [state, class_pick], [state, *sliders, latent_plot]
+        )
+
+        @_friendly
+        def set_latent_axes(state: Session | None, axes: str, label: float) -> list[Any]:
+            session = _session(state)
+            with session.lock:
+                session.set_latent_axes(axes)
+                return [session, *latent_render(session, label)[1:]]
+
+        latent_axes.input(
+            set_latent_axes,
+            [state, latent_axes, class_pick],
+            [state, *sliders, latent_plot],
+            api_name="latent_axes",
         )
 
         @_friendly

@@ -57,6 +57,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "autoplay: fewer redraws = more iterations/s",
         "自动播放：重绘越少，每秒迭代越多",
     ),
+    "latent_axes": ("the sliders move", "滑块控制"),
+    "latent_axes.info": (
+        "z's first 16 dimensions, or the directions in z along which G's output varies most "
+        "(PCA of G(z), recomputed after training; the % is each one's share of the variance)",
+        "z 的前 16 维，或让 G 的输出变化最大的 z 方向（对 G(z) 做主成分分析，训练后重新计算；"
+        "百分比为各方向所占的方差比例）",
+    ),
     "timeline": ("timeline (rewind)", "时间轴（回退）"),
     "timeline.info": (
         "drag back: rewinds to the nearest snapshot, continues from it",

@@ -24,6 +24,8 @@ from playground.trainer import DivergenceError, Trainer
 DEFAULT_PRESET = "classroom"
 VIEW_POINTS = 512
 SLIDER_DIMS = 16
+LATENT_AXES = ("z", "pca")
+PCA_SAMPLES = 2048  # samples of G(z) behind the principal directions
 
 
 @dataclass
@@ -57,6 +59,9 @@ class Session:
     tour_step: int = 0
     narration: Narration | None = None  # the iteration being explained in slow motion
     sub_step: int = 0  # which of its ten sub-steps is on screen
+    latent_axes: str = "z"  # what the latent sliders move: "z" dimensions or "pca" directions
+    latent_base: torch.Tensor | None = None  # with "pca": the z the sliders move away from
+    _pca: tuple[Any, torch.Tensor, torch.Tensor] | None = None  # (for which G, dirs, shares)
 
     def __post_init__(self) -> None:
         view_rng = torch.Generator().manual_seed(1234)
@@ -122,6 +127,7 @@ class Session:
         owner and tour carry on; this run's autoplay stops."""
         self.stop_autoplay()
         other.tab, other.language, other.owner = self.tab, self.language, self.owner
+        other.latent_axes = self.latent_axes
         other.tour, other.tour_step = self.tour, self.tour_step
         return other
 
@@ -402,11 +408,62 @@ class Session:
         return torch.arange(n) % self.trainer.num_classes
 
     # ------------------------------------------------------------ latent space
+    def set_latent_axes(self, axes: str) -> None:
+        """Sliders on z's first dimensions ("z") or on G's principal directions ("pca"), which
+        then start at 0 around the current end A."""
+        if axes not in LATENT_AXES:
+            raise ValueError(f"slider axes: '{axes}' is not one of {', '.join(LATENT_AXES)}")
+        self.latent_axes = axes
+        self.latent_base = self.z_a.clone()
+
+    def latent_directions(self, label: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """G's principal directions in z and their shares of variance, recomputed once G has
+        trained since (or the class or sampler changed)."""
+        t = self.trainer
+        key = (t.iteration, t.g_step_count, self.use_ema, label)
+        if self._pca is None or self._pca[0] != key:
+            labels = self._class_tensor(label, PCA_SAMPLES)
+            dirs, shares = probes.pca_directions(
+                lambda z: t.generate(z, labels, ema=self.use_ema),
+                t.config.z_dim,
+                SLIDER_DIMS,
+                n=PCA_SAMPLES,
+            )
+            self._pca = (key, dirs, shares)
+        return self._pca[1], self._pca[2]
+
+    def slider_setup(self, label: int | None) -> list[tuple[str, float, bool]]:
+        """(caption, value, shown) for each latent slider: z[i] and its value, or PCi with its
+        share of G(z)'s variance and 0."""
+        z_dim = self.trainer.config.z_dim
+        if self.latent_axes == "z":
+            values = slider_values(self.z_a)
+            return [(f"z[{i}]", v, i < z_dim) for i, v in enumerate(values)]
+        _, shares = self.latent_directions(label)
+        captions = [f"PC{i + 1} · {float(share):.0%}" for i, share in enumerate(shares)]
+        return [
+            (captions[i] if i < len(captions) else f"PC{i + 1}", 0.0, i < len(captions))
+            for i in range(SLIDER_DIMS)
+        ]
+
+    def latent_vector(self, values: list[float], label: int | None) -> torch.Tensor:
+        """The z the sliders show: z's first dimensions replaced, or the base moved along the
+        principal directions by the slider values."""
+        if self.latent_axes == "pca":
+            dirs, _ = self.latent_directions(label)
+            if self.latent_base is None:  # a new run that kept the tab's slider axes
+                self.latent_base = self.z_a.clone()
+            base = self.latent_base
+            coefficients = torch.tensor(values[: len(dirs)], dtype=torch.float32)
+            return base + coefficients @ dirs
+        z = self.z_a.clone()
+        k = min(SLIDER_DIMS, self.trainer.config.z_dim)
+        z[:k] = torch.tensor(values[:k], dtype=torch.float32)
+        return z
+
     def latent_figure(self, values: list[float], label: int | None) -> go.Figure:
         t = self.trainer
-        z = self.z_a.clone()
-        k = min(SLIDER_DIMS, t.config.z_dim)
-        z[:k] = torch.tensor(values[:k], dtype=torch.float32)
+        z = self.latent_vector(values, label)
         self.z_a = z  # the slider vector is end A of the interpolation
         labels = self._class_tensor(label, 1)
         out = t.generate(z[None], labels, ema=self.use_ema)
@@ -434,6 +491,7 @@ class Session:
         z = torch.randn(self.trainer.config.z_dim, generator=torch.Generator().manual_seed(seed))
         if which == "A":
             self.z_a = z
+            self.latent_base = z.clone()
         else:
             self.z_b = z
         return z
