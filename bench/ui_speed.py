@@ -1,17 +1,23 @@
-"""UI speed in headless Chromium against a launched app (a 2D preset, classroom by default).
+"""UI speed of the one-screen layout in headless Chromium, as ratios against floors measured
+in the same run (absolute times differ a lot between machines).
 
-1. Click "Step" → the open tab's views (status line, D-batch plot and table) repainted, timed
-   inside the page from the click to the first frame after the last change: p50 / p90 over N
-   clicks.
-2. Autoplay for a fixed time, on the loss tab and then on the data tab: training iterations
-   per second and redraws per second (animation frames in which the drawn loss curve, or the
-   first generated point, differs from the frame before).
-Run: python bench/ui_speed.py [--clicks 30] [--play-seconds 10] [--per-tick 32] [--views loss]
+Floors:
+- a trivial Gradio event (button -> Markdown) in the same browser: click to text change;
+- Trainer.run alone in this process (same preset, one torch thread, as the app uses).
+Figures:
+1. Click "Step" -> every visible view repainted (status line, model graph, sparkline, batch
+   view, data view), timed inside the page from the click to the frame after the last
+   change: p50 / p90 over N clicks, and p50 / floor p50 (target <= 4).
+2. Play for a fixed time: training iterations/s vs Trainer.run alone (target >= 0.75), and new
+   pictures/s of each visible plot (target >= 8 each).
+Run: python bench/ui_speed.py [--clicks 30] [--play-seconds 10] [--busy]
+(--busy keeps one core busy with another process throughout, as a second user would.)
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import statistics
 import subprocess
 import sys
@@ -22,81 +28,72 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-# Clicks "Step" from inside the page and resolves with the ms from the click to the animation
-# frame after the last change to the status line, the D-batch plot or its table (the change
-# that completes the picture), once the status shows the new iteration and three frames pass
-# with no more changes. Mutation observers watch, so measuring costs the page next to nothing.
-CLICK_TO_REPAINT = """([n]) => new Promise((resolve) => {
-    const view = document.querySelector('#view-batch');
-    const status = document.querySelector('#status');
+sys.path.insert(0, str(ROOT))
+VISIBLE = ("#status", "#model-graph", "#view-sparkline", "#view-batch", "#view-data")
+# Clicks `button` from inside the page and resolves with the ms from the click to the animation
+# frame after the last change to any of `watched`, once every one of them has changed and three
+# frames pass with no more changes. Mutation observers watch, so measuring costs next to nothing.
+CLICK_TO_REPAINT = """([button, watched]) => new Promise((resolve) => {
     const start = performance.now();
-    let plotChanged = false, dirty = false, last = start, quiet = 0;
-    const plots = new MutationObserver(() => { plotChanged = true; dirty = true; });
-    const texts = new MutationObserver(() => { dirty = true; });
-    plots.observe(view, {subtree: true, childList: true, attributes: true, characterData: true});
-    texts.observe(status, {subtree: true, childList: true, characterData: true});
-    texts.observe(document.querySelector('#batch-table'),
-                  {subtree: true, childList: true, characterData: true});
+    const changed = new Set();
+    let dirty = false, last = start, quiet = 0;
+    const observers = watched.map((selector) => {
+        const observer = new MutationObserver(() => { changed.add(selector); dirty = true; });
+        observer.observe(document.querySelector(selector),
+                         {subtree: true, childList: true, attributes: true, characterData: true});
+        return observer;
+    });
     const frame = () => {
         if (dirty) {
             dirty = false;
             last = performance.now();
             quiet = 0;
-        } else if (plotChanged && status.textContent.includes('Iteration ' + n + ' ')) {
-            quiet += 1;
-            if (quiet >= 3) {
-                plots.disconnect();
-                texts.disconnect();
-                resolve(last - start);
-                return;
-            }
+        } else if (changed.size === watched.length && ++quiet >= 3) {
+            observers.forEach((o) => o.disconnect());
+            resolve(last - start);
+            return;
         }
         requestAnimationFrame(frame);
     };
-    document.querySelector('#btn-step').click();
+    document.querySelector(button).click();
     requestAnimationFrame(frame);
 })"""
 ITERATION = (
     "() => parseInt(/Iteration (\\d+)/.exec(document.querySelector('#status').innerText)[1])"
 )
-# Counts new pictures of a plot: animation frames in which one drawn element of it (the loss_D
-# curve's SVG path; the first generated point's position) differs from the frame before.
-# Reading one attribute per frame costs the page next to nothing; a redraw that spans two frames
-# still counts once.
-REDRAW_COUNTER = """([selector, attribute]) => {
-    window.__redraws = 0;
-    window.__counting = (window.__counting || 0) + 1;
-    const run = window.__counting;
-    let last = null;
+# Counts new pictures of each plot: animation frames in which one drawn element of it differs
+# from the frame before (one attribute read per plot per frame).
+REDRAW_COUNTER = """(watched) => {
+    window.__redraws = Object.fromEntries(Object.keys(watched).map((k) => [k, 0]));
+    const last = {};
     const frame = () => {
-        if (run !== window.__counting) return;  // a newer counter took over
-        const element = document.querySelector(selector);
-        const now = element ? element.getAttribute(attribute) : null;
-        if (now !== last) { window.__redraws += 1; last = now; }
-        requestAnimationFrame(frame);
+        for (const [name, [selector, attribute]] of Object.entries(watched)) {
+            const element = document.querySelector(selector);
+            const now = !element ? null
+                : attribute === 'text' ? element.textContent : element.getAttribute(attribute);
+            if (now !== last[name]) { window.__redraws[name] += 1; last[name] = now; }
+        }
+        if (window.__counting) requestAnimationFrame(frame);
     };
+    window.__counting = true;
     requestAnimationFrame(frame);
 }"""
-# (tab, what is watched, its selector, attribute)
 WATCHED = {
-    "loss": ("4 · losses", "loss plot", "#view-loss .scatterlayer path.js-line", "d"),
-    "data": (
-        "5 · data / samples",
-        "data plot",
-        "#view-data .scatterlayer .trace:nth-of-type(2) path.point",
-        "transform",
-    ),
+    "batch view": ["#view-batch .barlayer .point path", "d"],
+    "data view": ["#view-data .scatterlayer .trace:nth-of-type(2) path.point", "transform"],
+    "sparkline": ["#view-sparkline .scatterlayer path.js-line", "d"],
+    "model graph": ['#model-graph [data-node="d.loss"] .node-value', "text"],
 }
 PER_TICK_INPUT = "input[aria-label='number input for iterations per tick']"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+TRIVIAL_APP = """
+import gradio as gr
+with gr.Blocks() as demo:
+    button = gr.Button("go", elem_id="go")
+    out = gr.Markdown("0", elem_id="out")
+    button.click(lambda: str(__import__("time").time()), None, out, show_progress="hidden")
+demo.launch(server_port=PORT, ssr_mode=False, prevent_thread_lock=False)
+"""
 
 
 def wait_for(url: str, proc: subprocess.Popen) -> None:
@@ -111,76 +108,117 @@ def wait_for(url: str, proc: subprocess.Popen) -> None:
     raise SystemExit("app did not start")
 
 
-def autoplay(page, seconds: float) -> tuple[float, float]:
-    """Play for `seconds` after 2 s to settle, then pause: (iterations/s, redraws/s)."""
-    page.click("#btn-play")
-    page.wait_for_timeout(2000)
-    it0, r0, t0 = page.evaluate(ITERATION), page.evaluate("() => window.__redraws"), time.time()
-    page.wait_for_timeout(seconds * 1000)
-    it1, r1, t1 = page.evaluate(ITERATION), page.evaluate("() => window.__redraws"), time.time()
-    page.click("#btn-play")
-    page.wait_for_function("() => document.querySelector('#btn-play').innerText.includes('Play')")
-    return (it1 - it0) / (t1 - t0), (r1 - r0) / (t1 - t0)
+def percentiles(values: list[float]) -> tuple[float, float]:
+    values = sorted(values)
+    return statistics.median(values), values[int(0.9 * (len(values) - 1))]
+
+
+def clicks(page, button: str, watched: list[str], n: int) -> list[float]:
+    times = [page.evaluate(CLICK_TO_REPAINT, [button, watched]) for _ in range(n + 3)]
+    return times[3:]  # the first clicks warm up
+
+
+def trainer_rate(preset: str, seconds: float) -> float:
+    """Iterations/s of Trainer.run alone, one torch thread (what the app uses)."""
+    import torch
+
+    from playground.presets import load_preset
+    from playground.trainer import Trainer
+
+    torch.set_num_threads(1)
+    trainer = Trainer(load_preset(preset).config.replace(device="cpu"))
+    trainer.run(50)
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        trainer.run(50)
+        done += 50
+    return done / (time.perf_counter() - start)
+
+
+def busy(stop: multiprocessing.Event) -> None:
+    while not stop.is_set():
+        sum(i * i for i in range(10_000))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clicks", type=int, default=30)
     parser.add_argument("--play-seconds", type=float, default=10.0)
-    parser.add_argument("--per-tick", type=int, default=32)
     parser.add_argument("--port", type=int, default=7871)
     parser.add_argument("--preset", default="classroom", help="the 2D preset the tab starts on")
-    parser.add_argument(
-        "--views", nargs="+", choices=list(WATCHED), default=list(WATCHED), help="tabs to play on"
-    )
+    parser.add_argument("--busy", action="store_true", help="keep one core busy throughout")
     args = parser.parse_args()
-    url = f"http://127.0.0.1:{args.port}/"
-    proc = subprocess.Popen(
+    stop = multiprocessing.Event()
+    hog = multiprocessing.Process(target=busy, args=(stop,), daemon=True)
+    if args.busy:
+        hog.start()
+    url, floor_url = f"http://127.0.0.1:{args.port}/", f"http://127.0.0.1:{args.port + 1}/"
+    app = subprocess.Popen(
         [sys.executable, "app.py", "--port", str(args.port), "--preset", args.preset],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    trivial = subprocess.Popen(
+        [sys.executable, "-c", TRIVIAL_APP.replace("PORT", str(args.port + 1))],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        wait_for(url, proc)
+        wait_for(url, app)
+        wait_for(floor_url, trivial)
+        alone = trainer_rate(args.preset, 5.0)
         with sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path="/usr/bin/chromium", headless=True, args=ARGS
             )
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(floor_url)
+            page.wait_for_selector("#go")
+            floor50, _ = percentiles(clicks(page, "#go", ["#out"], args.clicks))
+
             page.goto(url)
-            page.wait_for_selector("#view-batch .js-plotly-plot", timeout=60_000)
-            latencies = []
-            for i in range(args.clicks + 3):
-                latency = page.evaluate(CLICK_TO_REPAINT, [i + 1])
-                if i >= 3:  # the first clicks warm up
-                    latencies.append(latency)
-            latencies.sort()
-            p50 = statistics.median(latencies)
-            p90 = latencies[int(0.9 * (len(latencies) - 1))]
+            page.wait_for_selector("#view-data .js-plotly-plot", timeout=60_000)
+            page.wait_for_function(
+                "() => document.querySelector('#status').innerText.includes('Iteration 0')"
+            )
+            page.wait_for_timeout(1000)
+            step50, step90 = percentiles(clicks(page, "#btn-step", list(VISIBLE), args.clicks))
             print(
-                f"Step click -> status + D-batch plot + table repainted: p50 {p50:.0f} ms, "
-                f"p90 {p90:.0f} ms "
-                f"over {len(latencies)} clicks (target p50 <= 150 ms)"
+                f"trivial Gradio event (floor): click -> text p50 {floor50:.0f} ms\n"
+                f"Step -> {len(VISIBLE)} visible views repainted: p50 {step50:.0f} ms, "
+                f"p90 {step90:.0f} ms over {args.clicks} clicks = {step50 / floor50:.1f}x the "
+                f"floor (target <= 4x)"
             )
 
-            page.locator(PER_TICK_INPUT).fill(str(args.per_tick))
+            page.click("#drawer .toggle-button")
+            page.click("#playback")
+            page.locator(PER_TICK_INPUT).fill("200")  # up to 2000 iterations/s: unthrottled
             page.keyboard.press("Enter")
-            for view in args.views:
-                tab, name, selector, attribute = WATCHED[view]
-                page.get_by_role("tab", name=tab).click()
-                page.wait_for_selector(selector, timeout=30_000)
-                page.evaluate(REDRAW_COUNTER, [selector, attribute])
-                its, redraws = autoplay(page, args.play_seconds)
-                print(
-                    f"autoplay on the {view} tab ({args.per_tick} iterations/tick, "
-                    f"10 frames/s): {its:.0f} iterations/s (target >= 300), "
-                    f"{name} showed {redraws:.1f} new pictures/s (target >= 8)"
-                )
+            page.click("#drawer .toggle-button")
+            page.evaluate(REDRAW_COUNTER, WATCHED)
+            page.click("#btn-play")
+            page.wait_for_timeout(2000)
+            it0, r0, t0 = page.evaluate(ITERATION), page.evaluate("() => window.__redraws"), 0.0
+            t0 = time.time()
+            page.wait_for_timeout(args.play_seconds * 1000)
+            it1, r1, t1 = page.evaluate(ITERATION), page.evaluate("() => window.__redraws"), 0.0
+            t1 = time.time()
+            page.click("#btn-play")
+            rate = (it1 - it0) / (t1 - t0)
+            print(
+                f"Trainer.run alone: {alone:.0f} iterations/s; autoplay: {rate:.0f} iterations/s"
+                f" = {rate / alone:.2f}x (target >= 0.75x)"
+            )
+            for name in WATCHED:
+                shown = (r1[name] - r0[name]) / (t1 - t0)
+                print(f"  {name}: {shown:.1f} new pictures/s (target >= 8)")
             browser.close()
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        for proc in (app, trivial):
+            proc.terminate()
+            proc.wait(timeout=20)
+        stop.set()
 
 
 if __name__ == "__main__":

@@ -32,8 +32,11 @@ class CheckpointError(ValueError):
     """A checkpoint folder or zip is missing a part or is not one of ours."""
 
 
-def save_checkpoint(trainer: Trainer, directory: str | Path, sampler: str = "G") -> Path:
-    """Write the trainer's full state to `directory` (created if needed)."""
+def save_checkpoint(
+    trainer: Trainer, directory: str | Path, sampler: str = "G", preset: str = ""
+) -> Path:
+    """Write the trainer's full state to `directory` (created if needed); `preset` names the
+    preset the run started from, so a share link or exported config can name it too."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     tensors: dict[str, torch.Tensor] = {}
@@ -70,6 +73,7 @@ def save_checkpoint(trainer: Trainer, directory: str | Path, sampler: str = "G")
         "metrics_history": trainer.metrics_history,
         "optimizer_scalars": scalars,
         "sampler": sampler,
+        "preset": preset,
         "dataset": {
             "name": dataset.name,
             "shape": list(dataset.shape),
@@ -157,11 +161,13 @@ def _strip(mapping: dict[str, Any], prefix: str) -> dict[str, Any]:
     return {k[len(prefix) :]: v for k, v in mapping.items() if k.startswith(prefix)}
 
 
-def zip_checkpoint(trainer: Trainer, zip_path: str | Path, sampler: str = "G") -> Path:
+def zip_checkpoint(
+    trainer: Trainer, zip_path: str | Path, sampler: str = "G", preset: str = ""
+) -> Path:
     """The checkpoint as one .zip (what the UI offers for download)."""
     zip_path = Path(zip_path)
     with tempfile.TemporaryDirectory() as tmp:
-        save_checkpoint(trainer, tmp, sampler)
+        save_checkpoint(trainer, tmp, sampler, preset)
         with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
             for name in FILES:
                 archive.write(Path(tmp) / name, name)

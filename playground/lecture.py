@@ -1,52 +1,33 @@
 """Narrated slow motion: one real iteration (one D step, one G step) told as ten sub-steps, each
 caption naming this step's actual numbers, in English or Simplified Chinese.
 
-Captions are data (assets/lecture/captions.json) so a translator edits text, not code.
+Captions are data (assets/text/*.json) so a translator edits text, not code.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from playground.records import DStepRecord, GStepRecord
+from playground.text import text
 from playground.trainer import Trainer
 
-CAPTIONS_FILE = Path(__file__).resolve().parent.parent / "assets" / "lecture" / "captions.json"
-LANGUAGES = ("en", "zh-CN")
-# sub-step key → the view tab (1-6) that shows it
-SUB_STEPS: tuple[tuple[str, int], ...] = (
-    ("noise", 6),
-    ("generate", 1),
-    ("concat", 1),
-    ("score", 1),
-    ("loss", 3),
-    ("gradients", 4),
-    ("d_update", 4),
-    ("g_step", 2),
-    ("frozen", 2),
-    ("g_update", 5),
+# sub-step key → the part of the screen that shows it (see playground.ui.render)
+SUB_STEPS: tuple[tuple[str, str], ...] = (
+    ("noise", "batch"),
+    ("generate", "batch"),
+    ("concat", "batch"),
+    ("score", "batch"),
+    ("loss", "batch"),
+    ("gradients", "graph"),
+    ("d_update", "graph"),
+    ("g_step", "g"),
+    ("frozen", "g"),
+    ("g_update", "data"),
 )
-
-
-@lru_cache(maxsize=1)
-def captions() -> dict[str, dict[str, str]]:
-    """{language: {key: template}}, read once."""
-    return json.loads(CAPTIONS_FILE.read_text(encoding="utf-8"))
-
-
-def normalise_language(code: str | None) -> str:
-    """Browser codes such as 'zh', 'zh-Hans-CN' or 'en-GB' → 'zh-CN' or 'en'."""
-    return "zh-CN" if code and code.lower().startswith("zh") else "en"
-
-
-def text(key: str, language: str, **values: Any) -> str:
-    return captions()[normalise_language(language)][key].format(**values)
 
 
 @dataclass
@@ -104,7 +85,7 @@ class Narration:
         return f"{head}\n\n{text(key, language, **self.values())}"
 
     @staticmethod
-    def view(index: int) -> int:
+    def view(index: int) -> str:
         return SUB_STEPS[index][1]
 
 

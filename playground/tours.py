@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from playground.lecture import LANGUAGES, normalise_language
 from playground.named_json import names_in, read_named
 from playground.presets import preset_names
+from playground.text import LANGUAGES, normalise_language
 
 TOUR_DIR = Path(__file__).resolve().parent.parent / "assets" / "tours"
 VIEWS = range(1, 7)

@@ -84,6 +84,7 @@ class Trainer:
         self.metrics_history: list[dict[str, Any]] = []
         self.last_d: DStepRecord | None = None
         self.last_g: GStepRecord | None = None
+        self.last_step: str | None = None  # "d" or "g": which of the two ran most recently
         self._snapshots: deque[Snapshot] = deque(maxlen=config.snapshot_capacity)
         self.snapshot()
 
@@ -228,7 +229,7 @@ class Trainer:
             delta_g=delta_g_value,
             penalty=gp,
         )
-        self.last_d = record
+        self.last_d, self.last_step = record, "d"
         return record
 
     # ---------------------------------------------------------------- the G step
@@ -282,7 +283,7 @@ class Trainer:
             delta_g=delta_g_value,
             delta_d=delta_d_value,
         )
-        self.last_g = record
+        self.last_g, self.last_step = record, "g"
         return record
 
     def step_g(self) -> GStepRecord:
@@ -427,7 +428,7 @@ class Trainer:
             "history_len": len(self.history["iteration"]),
             "metrics_len": len(self.metrics_history),
             "counts": (self.d_step_count, self.g_step_count),
-            "last": (self.last_d, self.last_g),
+            "last": (self.last_d, self.last_g, self.last_step),
         }
         self._snapshots = deque(
             (s for s in self._snapshots if s.iteration != self.iteration),
@@ -471,7 +472,7 @@ class Trainer:
             del self.history[key][state["history_len"] :]
         del self.metrics_history[state["metrics_len"] :]
         self.d_step_count, self.g_step_count = state["counts"]
-        self.last_d, self.last_g = state["last"]
+        self.last_d, self.last_g, self.last_step = state["last"]
         self.iteration = iteration
         self._refresh_vectors()
         self._snapshots = deque(

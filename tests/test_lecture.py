@@ -8,7 +8,8 @@ import string
 import pytest
 
 from playground import GANConfig, Trainer
-from playground.lecture import LANGUAGES, SUB_STEPS, captions, narrate_iteration, normalise_language
+from playground.lecture import SUB_STEPS, narrate_iteration
+from playground.text import LANGUAGES, normalise_language, table
 
 
 def _fields(template: str) -> set[str]:
@@ -16,15 +17,13 @@ def _fields(template: str) -> set[str]:
 
 
 def test_every_caption_key_exists_in_every_language_with_the_same_placeholders() -> None:
-    table = captions()
-    assert set(table) == set(LANGUAGES)
-    english = table["en"]
+    english = table("en")
     for language in LANGUAGES:
-        missing = set(english) ^ set(table[language])
+        missing = set(english) ^ set(table(language))
         assert not missing, f"{language} is missing or has extra keys: {sorted(missing)}"
         for key, template in english.items():
-            assert _fields(table[language][key]) == _fields(template), (language, key)
-            assert table[language][key].strip(), (language, key)
+            assert _fields(table(language)[key]) == _fields(template), (language, key)
+            assert table(language)[key].strip(), (language, key)
     for key, _ in SUB_STEPS:
         assert key in english and f"{key}.title" in english
 

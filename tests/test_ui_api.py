@@ -81,7 +81,7 @@ def test_rewind_to_a_snapshot_and_continue(client: Client) -> None:
 
 def _default_controls() -> list:
     from playground.presets import load_preset
-    from playground.ui.app import CONTROL_NAMES, controls_from_config
+    from playground.ui.layout import CONTROL_NAMES, controls_from_config
     from playground.ui.session import DEFAULT_PRESET
 
     assert CONTROL_NAMES[3] == "g_hidden" and CONTROL_NAMES[11] == "lr_d"
@@ -91,7 +91,7 @@ def _default_controls() -> list:
 def test_image_preset_checkpoint_round_trip(client: Client) -> None:
     from gradio_client import handle_file
 
-    from playground.ui.app import CONTROL_NAMES
+    from playground.ui.layout import CONTROL_NAMES
 
     out = client.predict("digits-cgan", api_name="/preset")
     summary = out[1 + len(CONTROL_NAMES) + SUMMARY]  # preset text, then the controls, then views
@@ -123,7 +123,7 @@ def test_exported_setup_with_tour_position_imports_back(client: Client) -> None:
     assert data["tour_step"] == 0 and data["config"]["optimizer"] == "sgd"
     fresh = Client(client.src, verbose=False)
     out = fresh.predict(handle_file(path), api_name="/import_config")
-    from playground.ui.app import CONTROL_NAMES
+    from playground.ui.layout import CONTROL_NAMES
 
     caption = out[2 + len(CONTROL_NAMES)]  # preset, description, setup controls, caption
     assert "Learning rate too high · 1 / 2" in caption

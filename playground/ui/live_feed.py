@@ -5,9 +5,9 @@ Two costs of the page made clicks slow and autoplay choppy on the 2-core machine
 - every Gradio event makes the page refresh the loading state of every component any event
   has ever touched (60 to 100 here), ~40 ms a tick however few outputs the event has.
 
-So the step buttons send the open tab's figures as one JSON string, which a few lines of
+So the step buttons send the visible figures as one JSON string, which a few lines of
 JavaScript hand to Plotly.react on the plots already on screen (only what changed is redrawn);
-and while playing, the page fetches frames of the open tab's figures from a plain HTTP route
+and while playing, the page fetches frames of the visible figures from a plain HTTP route
 at FRAMES_PER_SECOND, outside Gradio's event machinery. A frame is served only to the tab that
 holds its session's token (unguessable, dropped on pause). Every other event (tab switch,
 reset, pause, gradio_client calls) still goes through gr.Plot.
@@ -30,77 +30,23 @@ from plotly.io.json import to_json_plotly
 FRAMES_PER_SECOND = 10
 ROUTE = "/playground/frame/{token}"
 
-# Draws {elem_id: figure} into the plots on screen. window.Plotly is the copy Gradio's Plot
-# component loaded for the first plot on the page. Each plot is drawn at its current width (no
-# measuring pass); the width is then dropped from its layout so that resizing the window
-# still resizes the plot.
-_DRAW = """
-const draw = (figures) => {
-    if (!figures || !window.Plotly) return;
-    for (const [id, fig] of Object.entries(figures)) {
-        const plot = document.querySelector('#' + id + ' .js-plotly-plot');
-        if (!plot || !plot._fullLayout) continue;
-        const layout = {...fig.layout, width: plot._fullLayout.width, autosize: true};
-        window.Plotly.react(plot, fig.data, layout).then(() => { delete plot.layout.width; });
-    }
-};"""
-
-# After a step button's event: draw the figures it sent.
-DRAW_JS = "(feed) => {" + _DRAW + "\n    if (feed) draw(JSON.parse(feed));\n    return [];\n}"
-
-# After Play: fetch and draw frames until the token changes (Pause) or the server says the run
-# stopped. A request goes out every 1/FRAMES_PER_SECOND s while fewer than two are on their
-# way, so the server builds the next frame while the page draws this one; a frame that arrives
-# after a newer one is dropped. Twenty failed requests in a row (server gone) end the loop.
-PLAY_JS = (
-    "(token) => {"
-    + _DRAW
-    + """
-    if (!token) return [];
-    window.__playgroundFeed = token;
-    const url = new URL('playground/frame/' + token, document.baseURI);
-    let sent = 0, drawn = 0, travelling = 0, failures = 0;
-    const live = () => window.__playgroundFeed === token;
-    const ask = () => {
-        const seq = ++sent;
-        travelling += 1;
-        fetch(url, {cache: 'no-store'})
-            .then((response) => response.json())
-            .then((frame) => {
-                travelling -= 1;
-                failures = 0;
-                if (!live()) return;  // paused while the frame travelled
-                if (!frame.playing) {
-                    window.__playgroundFeed = null;
-                } else if (seq > drawn) {
-                    drawn = seq;
-                    draw(frame.figures);
-                }
-            })
-            .catch(() => {
-                travelling -= 1;
-                failures += 1;
-            });
-    };
-    const clock = () => {
-        if (!live() || failures >= 20) return;
-        if (travelling < 2) ask();
-        setTimeout(clock, 1000 / FRAMES_PER_SECOND);
-    };
-    clock();
-    return [];
-}"""
-).replace("FRAMES_PER_SECOND", str(FRAMES_PER_SECOND))
-
-# On every Play/Pause click, before the server hears of it: no frame is drawn after this.
-STOP_JS = "() => { window.__playgroundFeed = null; return []; }"
+# The page side lives in assets/js/playground.js; events call it by these one-liners.
+DRAW_JS = "(feed) => { if (feed) window.playground.draw(JSON.parse(feed)); return []; }"
+PLAY_JS = "(token) => { window.playground.play(token); return []; }"
+STOP_JS = "() => { window.playground.stop(); return []; }"  # before the server hears of it
+HTML_KEY = "__html__"  # in a feed: {elem_id: markup} for HTML views instead of plots
 
 _paints = itertools.count()
 
 
-def encode(figures: dict[str, dict[str, Any]]) -> str:
+def encode(figures: dict[str, Any]) -> str:
     """Figures (Plotly JSON dicts keyed by the plot's elem_id) as one string."""
     return to_json_plotly(figures) if figures else ""
+
+
+def stamp_html(markup: str) -> str:
+    """HTML with a serial number, for the same reason as `stamped`."""
+    return f'<div class="paint" data-paint="{next(_paints)}" hidden></div>{markup}'
 
 
 def stamped(figure: go.Figure) -> go.Figure:

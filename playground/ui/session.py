@@ -9,20 +9,28 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from playground import figures, probes
+from playground import figures, model_graph, probes
 from playground.config import LIVE_FIELDS, GANConfig
-from playground.lecture import Narration, text
+from playground.lecture import SUB_STEPS, Narration
 from playground.losses import PROBABILITY_LOSSES
 from playground.metrics import evaluate
 from playground.presets import load_preset
+from playground.text import text
 from playground.tours import Tour
 from playground.trainer import DivergenceError, Trainer
 
 DEFAULT_PRESET = "classroom"
-VIEW_POINTS = 512
+# a tour step's view (1-6, as tour files number them) → the secondary tab it brings up; the
+# batch (1) is always on the main screen, the data view (5) too, with its metrics in a tab
+TOUR_VIEW_TABS = {2: "g", 3: "scores", 4: "loss", 5: "metrics", 6: "latent"}
+VIEW_POINTS = 300  # points per cloud in the data view: enough to see the modes, cheap to redraw
+ARROWS = 80  # G's gradient arrows drawn on the first fakes
+PRESENTER_SCALE = 1.5
+MANIFOLD_GRID = 15  # the manifold layer: a 15 × 15 grid in z mapped through G
 SLIDER_DIMS = 16
 LATENT_AXES = ("z", "pca")
 PCA_SAMPLES = 2048  # samples of G(z) behind the principal directions
@@ -51,7 +59,7 @@ class Session:
     frames: int = 0  # autoplay frames asked for since Play, for the redraw interval
     redraw_every: int = 1  # while playing, plots are redrawn every N-th frame
     live_token: str | None = None  # the token the page fetches autoplay frames with
-    tab: int = 1  # the view tab the user is looking at (only its plots are redrawn)
+    tab: str = "scores"  # the secondary view tab open below the main screen
     autoplay_rate: float = 320.0  # iterations per second while playing
     language: str = "en"  # "en" or "zh-CN": captions and lecture text
     owner: str | None = None  # the browser session that built it (page loads check it)
@@ -62,6 +70,12 @@ class Session:
     latent_axes: str = "z"  # what the latent sliders move: "z" dimensions or "pca" directions
     latent_base: torch.Tensor | None = None  # with "pca": the z the sliders move away from
     _pca: tuple[Any, torch.Tensor, torch.Tensor] | None = None  # (for which G, dirs, shares)
+    layers: tuple[str, ...] = ("real", "fake", "heatmap", "gradient")  # data view layers shown
+    presenter: bool = False  # presenter view: every plot font ×PRESENTER_SCALE
+    latent_values: list[float] | None = None  # the latent sliders' values (None: from z_a)
+    interp_frames: int = 8  # the interpolation view's settings, to redraw it for a new G
+    interp_method: str = "slerp"
+    latent_class: int = 0  # the class the latent views generate (cGAN)
 
     def __post_init__(self) -> None:
         view_rng = torch.Generator().manual_seed(1234)
@@ -72,9 +86,10 @@ class Session:
         self.z_a = torch.randn(z_dim, generator=view_rng)
         self.z_b = torch.randn(z_dim, generator=view_rng)
         if self.trainer.dataset.kind == "points":
+            # a square region around the data: the heat-map then fills the equal-axes plot
             lo, hi = self.real_view.min(0), self.real_view.max(0)
-            pad = 0.25 * (hi - lo).max() + 0.1
-            self.bounds = (lo[0] - pad, hi[0] + pad, lo[1] - pad, hi[1] + pad)
+            centre, half = (lo + hi) / 2, 0.5 * (hi - lo).max() * 1.25 + 0.1
+            self.bounds = (centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half)
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -122,13 +137,20 @@ class Session:
             return self.narration.caption(self.sub_step, self.language)
         return text("start", self.language)
 
-    def successor(self, other: Session) -> Session:
-        """Hand this tab over to a new run (preset, reset, load, tour): the tab, language,
-        owner and tour carry on; this run's autoplay stops."""
+    def successor(self, other: Session, keep_tour: bool = False) -> Session:
+        """Hand this tab over to a new run (preset, reset, load, tour): the tab's view
+        settings, language and owner carry on; the tour only when the tour itself moves on
+        (anything else ends it); this run's autoplay stops."""
         self.stop_autoplay()
         other.tab, other.language, other.owner = self.tab, self.language, self.owner
-        other.latent_axes = self.latent_axes
-        other.tour, other.tour_step = self.tour, self.tour_step
+        other.latent_axes, other.layers, other.presenter = (
+            self.latent_axes,
+            self.layers,
+            self.presenter,
+        )
+        other.interp_frames, other.interp_method = self.interp_frames, self.interp_method
+        if keep_tour:
+            other.tour, other.tour_step = self.tour, self.tour_step
         return other
 
     def start_tour_at(self, tour: Tour, step: int) -> Session:
@@ -146,13 +168,15 @@ class Session:
         session = self
         if step.preset:
             device = self.trainer.config.device
-            session = self.successor(Session.from_preset(step.preset, device=device))
+            fresh = Session.from_preset(step.preset, device=device)
+            session = self.successor(fresh, keep_tour=True)
         session.tour_step = index
+        session.narration = None
         if step.run:
             session.run(step.run)
         if step.evaluate:
             session.refresh_metrics()
-        session.tab = step.view
+        session.tab = TOUR_VIEW_TABS.get(step.view, session.tab)
         return session
 
     # ------------------------------------------------------------ stepping
@@ -268,13 +292,22 @@ class Session:
             iteration=s["iteration"],
             d=s["d_steps"],
             g=s["g_steps"],
-            device=s["device"],
+            device=self.device_words(),
         )
         if s["loss_d"] is not None:
             line += f" · loss_D {s['loss_d']:.4f}"
         if s["loss_g"] is not None:
             line += f" · loss_G {s['loss_g']:.4f}"
         return f"{line}\n\n{self.message}" if self.message else line
+
+    def device_words(self) -> str:
+        """Where the run trains, in the tab's language ('CPU (1 thread)', 'CPU（1 个线程）')."""
+        device = self.trainer.device
+        if device.type == "cpu":
+            n = torch.get_num_threads()
+            words = text("device.cpu", self.language, n=n)
+            return words.replace("thread)", "threads)") if n > 1 else words
+        return self.trainer.device_label
 
     def g_step_markdown(self) -> str:
         g = self.trainer.last_g
@@ -350,46 +383,158 @@ class Session:
         return f"{head}\n\n{text('metrics.columns', lang)}\n|---|---|\n" + "\n".join(rows)
 
     # ------------------------------------------------------------ figures
+    def _finish(self, figure: go.Figure) -> go.Figure:
+        return figures.enlarge(figure, PRESENTER_SCALE) if self.presenter else figure
+
+    def narrated_stage(self) -> str | None:
+        """The slow-motion sub-step on screen, if a walk through an iteration is under way."""
+        if self.narration is None or self.tour is not None:
+            return None
+        return SUB_STEPS[self.sub_step][0]
+
+    def graph_html(self) -> str:
+        """The model-overview graph: the last step's path lit (or the sub-step's part), with
+        this run's numbers on its nodes."""
+        t, lang = self.trainer, self.language
+        d, g = t.last_d, t.last_g
+        values: dict[str, str] = {}
+        b, z_dim = t.config.batch_size, t.config.z_dim
+        values["d.z"] = values["g.z"] = f"{b} × {z_dim}"
+        if d is not None:
+            values.update(
+                {
+                    "d.G": text("graph.v.no_grad", lang),
+                    "d.fake": text("graph.v.rows", lang, n=d.batch_size),
+                    "d.real": text("graph.v.rows", lang, n=d.batch_size),
+                    "d.x": text("graph.v.stack", lang, n=2 * d.batch_size),
+                    "d.D": f"‖Δθ_D‖ = {d.delta_d:.3g}",
+                    "d.score": text("graph.v.scores", lang, real=d.d_real_mean, fake=d.d_fake_mean),
+                    "d.loss": f"loss_D = {d.loss_d:.4f}",
+                }
+            )
+        if g is not None:
+            values.update(
+                {
+                    "g.G": f"‖Δθ_G‖ = {g.delta_g:.3g}",
+                    "g.fake": text("graph.v.rows", lang, n=len(g.scores)),
+                    "g.target": text("graph.v.target", lang),
+                    "g.D": f"‖Δθ_D‖ = {g.delta_d:g}",
+                    "g.score": text("graph.v.mean", lang, mean=g.d_on_g_mean),
+                    "g.loss": f"loss_G = {g.loss_g:.4f}",
+                }
+            )
+        stage = self.narrated_stage()
+        if stage is not None:
+            state = model_graph.state_for_sub_step(stage, values, lang)
+        else:
+            state = model_graph.state_after_step(t.last_step or "none", values, lang)
+        return model_graph.render_svg(state)
+
     def batch_figure(self) -> go.Figure:
+        """The D step's batch, stacked as it is; in slow motion, only what exists so far."""
         d = self.trainer.last_d
         if d is None:
-            return figures.message_figure(text("fig.no_d", self.language))
-        if d.x.dim() == 2:
-            return figures.batch_points_figure(d, self.probability, self.language)
-        return figures.batch_images_figure(d, self.probability, self.language)
+            return self._finish(figures.message_figure(text("fig.no_d", self.language), 430))
+        stage = self.narrated_stage()
+        if stage not in figures.BATCH_STAGES:
+            stage = "full"
+        return self._finish(figures.batch_figure(d, self.probability, self.language, stage))
 
     def g_figure(self) -> go.Figure:
         g = self.trainer.last_g
         if g is None:
-            return figures.message_figure(text("fig.no_g", self.language))
+            return self._finish(figures.message_figure(text("fig.no_g", self.language)))
         if g.fake.dim() == 2:
-            return figures.g_step_points_figure(g, self.real_view, self.probability, self.language)
-        return figures.g_step_images_figure(g, self.probability, self.language)
+            fig = figures.g_step_points_figure(g, self.real_view, self.probability, self.language)
+        else:
+            fig = figures.g_step_images_figure(g, self.probability, self.language)
+        return self._finish(fig)
 
     def scores_figure(self) -> go.Figure:
         t = self.trainer
-        return figures.scores_figure(t.last_d, t.history, self.probability, self.language)
+        fig = figures.scores_figure(t.last_d, t.history, self.probability, self.language)
+        return self._finish(fig)
 
     def loss_figure(self) -> go.Figure:
-        return figures.loss_figure(self.trainer.history, self.language)
+        return self._finish(figures.loss_figure(self.trainer.history, self.language))
+
+    def sparkline_figure(self) -> go.Figure:
+        return self._finish(figures.sparkline_figure(self.trainer.history, self.language))
+
+    def set_layers(self, layers: list[str]) -> None:
+        unknown = [layer for layer in layers if layer not in figures.DATA_LAYERS]
+        if unknown:
+            raise ValueError(f"layers: unknown layer '{unknown[0]}'")
+        self.layers = tuple(layers)
+
+    def manifold(self) -> Any:
+        """G applied to a MANIFOLD_GRID² grid over z's first two dimensions (the others 0):
+        (rows, cols, 2) points, the warped mesh of the data view's manifold layer."""
+        t = self.trainer
+        axis = torch.linspace(-2.5, 2.5, MANIFOLD_GRID)
+        gz0, gz1 = torch.meshgrid(axis, axis, indexing="ij")
+        z = torch.zeros(MANIFOLD_GRID * MANIFOLD_GRID, t.config.z_dim)
+        z[:, 0] = gz0.reshape(-1)
+        if t.config.z_dim > 1:
+            z[:, 1] = gz1.reshape(-1)
+        out = t.generate(z, self._labels_for(len(z)), ema=self.use_ema)
+        return out.numpy().reshape(MANIFOLD_GRID, MANIFOLD_GRID, -1)[..., :2]
 
     def data_figure(self) -> go.Figure:
-        t = self.trainer
-        use_ema = self.use_ema
-        if t.dataset.kind == "points":
-            labels = self._labels_for(len(self.view_z))
-            fake = t.generate(self.view_z, labels, ema=use_ema)
-            xs, ys, field_ = probes.decision_field(t, self.bounds)
-            pull = probes.generator_pull(t, fake[:128], None if labels is None else labels[:128])
-            return figures.field_figure(
-                xs, ys, field_, self.real_view, fake.numpy(), pull, self.probability, self.language
+        t, lang = self.trainer, self.language
+        stage = self.narrated_stage()
+        if t.dataset.kind != "points":
+            labels = self._grid_labels()
+            images = t.dataset.to_export(t.generate(self.fixed_z, labels, ema=self.use_ema))
+            columns = 8 if labels is None else len(images) // t.num_classes
+            fig = figures.sample_grid_figure(
+                images.numpy(), None if labels is None else labels.numpy(), columns, lang
             )
-        labels = self._grid_labels()
-        images = t.dataset.to_export(t.generate(self.fixed_z, labels, ema=use_ema)).numpy()
-        columns = 8 if labels is None else len(images) // t.num_classes
-        return figures.sample_grid_figure(
-            images, None if labels is None else labels.numpy(), columns, self.language
+            return self._finish(fig)
+        xs = np.linspace(self.bounds[0], self.bounds[1], 40, dtype=np.float32)
+        ys = np.linspace(self.bounds[2], self.bounds[3], 40, dtype=np.float32)
+        if stage is not None and stage != "g_update" and t.last_d is not None:
+            # slow motion: the narrated batch's own points, as far as they exist yet
+            d = t.last_d
+            stages = figures.BATCH_STAGES
+            level = stages.index(stage) if stage in stages else len(stages)
+            b = d.batch_size
+            fake = d.x[:b].numpy() if level >= 1 else None
+            real = d.x[b:].numpy() if level >= 2 else None
+            fig = figures.field_figure(
+                xs,
+                ys,
+                None,
+                real,
+                fake,
+                None,
+                self.probability,
+                lang,
+                title=text("fig.field_batch", lang),
+            )
+            return self._finish(fig)
+        layers = set(self.layers)
+        labels = self._labels_for(len(self.view_z))
+        fake_t = t.generate(self.view_z, labels, ema=self.use_ema)
+        field_ = probes.decision_field(t, self.bounds)[2] if "heatmap" in layers else None
+        pull = None
+        if "gradient" in layers:
+            pull = probes.generator_pull(
+                t, fake_t[:ARROWS], None if labels is None else labels[:ARROWS]
+            )
+        fig = figures.field_figure(
+            xs,
+            ys,
+            field_,
+            self.real_view if "real" in layers else None,
+            fake_t.numpy() if "fake" in layers or "gradient" in layers else None,
+            pull,
+            self.probability,
+            lang,
+            manifold=self.manifold() if "manifold" in layers else None,
+            title=text("fig.field_at", lang, iteration=t.iteration),
         )
+        return self._finish(fig)
 
     def _grid_count(self) -> int:
         t = self.trainer
@@ -461,31 +606,53 @@ class Session:
         z[:k] = torch.tensor(values[:k], dtype=torch.float32)
         return z
 
-    def latent_figure(self, values: list[float], label: int | None) -> go.Figure:
+    def latent_figure(
+        self, values: list[float] | None = None, label: int | None = None
+    ) -> go.Figure:
+        """G(z) for the sliders' vector, from the current G (values None: the sliders as they
+        were last set)."""
         t = self.trainer
+        if values is None:
+            values = self.latent_values or [v for _, v, _ in self.slider_setup(label)]
+        self.latent_values = list(values)
         z = self.latent_vector(values, label)
         self.z_a = z  # the slider vector is end A of the interpolation
         labels = self._class_tensor(label, 1)
         out = t.generate(z[None], labels, ema=self.use_ema)
+        title = text("fig.latent_at", self.language, iteration=t.iteration)
         if t.dataset.kind == "points":
             fake = t.generate(self.view_z[:256], self._labels_for(256))
             point = out[0].numpy()
-            return figures.latent_point_figure(point, self.real_view, fake.numpy(), self.language)
+            fig = figures.latent_point_figure(
+                point, self.real_view, fake.numpy(), self.language, title
+            )
+            return self._finish(fig)
         image = t.dataset.to_export(out).numpy()
         caption = [text("fig.class", self.language, k=label) if labels is not None else "G(z)"]
-        title = text("fig.latent", self.language)
-        return figures.thumbnails_figure(image, caption, title, columns=1)
+        return self._finish(figures.thumbnails_figure(image, caption, title, columns=1))
 
-    def interpolation_figure(self, frames: int, method: str, label: int | None) -> go.Figure:
+    def interpolation_figure(
+        self, frames: int | None = None, method: str | None = None, label: int | None = None
+    ) -> go.Figure:
+        """G along the path from end A to end B, from the current G (frames/method None: as
+        last asked)."""
         t = self.trainer
+        frames = self.interp_frames if frames is None else frames
+        method = self.interp_method if method is None else method
         if not 2 <= frames <= 32:
             raise ValueError(f"frames: choose 2–32 frames (got {frames})")
         zs = probes.interpolate(self.z_a, self.z_b, frames, method)
+        self.interp_frames, self.interp_method = frames, method
         out = t.generate(zs, self._class_tensor(label, frames), ema=self.use_ema)
+        title = text("fig.interp_at", self.language, iteration=t.iteration)
         if t.dataset.kind == "points":
-            return figures.interpolation_points_figure(out.numpy(), self.real_view, self.language)
-        images = t.dataset.to_export(out).numpy()
-        return figures.interpolation_images_figure(images, self.language)
+            fig = figures.interpolation_points_figure(
+                out.numpy(), self.real_view, self.language, title
+            )
+        else:
+            images = t.dataset.to_export(out).numpy()
+            fig = figures.interpolation_images_figure(images, self.language, title)
+        return self._finish(fig)
 
     def randomise_end(self, which: str, seed: int) -> torch.Tensor:
         z = torch.randn(self.trainer.config.z_dim, generator=torch.Generator().manual_seed(seed))

@@ -1,0 +1,226 @@
+"""What a session looks like on screen, as updates keyed by component name (see layout.py).
+Only what can be seen is built: the main screen always, a secondary tab's plots only while it
+is open (each Plotly repaint costs the browser tens of milliseconds)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+import plotly.graph_objects as go
+
+from playground import lecture
+from playground.figures import DATA_LAYERS
+from playground.presets import Preset
+from playground.text import text
+from playground.ui import live_feed
+from playground.ui.i18n import label_text
+from playground.ui.layout import CONTROL_NAMES, CONTROLS, SLIDERS, preset_choices
+from playground.ui.session import Session
+
+Build = Callable[[Session], go.Figure]
+MAIN_PLOTS: dict[str, Build] = {
+    "sparkline": Session.sparkline_figure,
+    "batch_plot": Session.batch_figure,
+    "data_plot": Session.data_figure,
+}
+TAB_PLOTS: dict[str, dict[str, Build]] = {
+    "g": {"g_plot": Session.g_figure},
+    "scores": {"scores_plot": Session.scores_figure},
+    "loss": {"loss_plot": Session.loss_figure},
+    "latent": {
+        "latent_plot": lambda s: s.latent_figure(label=s.latent_class),
+        "interp_plot": lambda s: s.interpolation_figure(label=s.latent_class),
+    },
+}
+ELEM_IDS = {
+    "sparkline": "view-sparkline",
+    "batch_plot": "view-batch",
+    "data_plot": "view-data",
+    "g_plot": "view-g",
+    "scores_plot": "view-scores",
+    "loss_plot": "view-loss",
+    "latent_plot": "view-latent",
+    "interp_plot": "view-interp",
+}
+# what the named API step endpoints return, in this order (gradio_client users index it)
+API_VIEWS = [
+    "status",
+    "batch_plot",
+    "batch_table",
+    "g_md",
+    "g_plot",
+    "scores_plot",
+    "loss_plot",
+    "data_plot",
+    "metrics_md",
+    "timeline",
+    "summary",
+]
+
+
+def visible_plots(session: Session, secondary: bool = True) -> dict[str, Build]:
+    """The main screen's plots, and the open secondary tab's unless `secondary` is False."""
+    return {**MAIN_PLOTS, **(TAB_PLOTS.get(session.tab, {}) if secondary else {})}
+
+
+def figures(session: Session, secondary: bool = True) -> dict[str, Any]:
+    """The visible figures as Plotly JSON keyed by their plot's elem_id, plus the model graph
+    (for the live feed: drawn by the page straight into what is on screen)."""
+    out: dict[str, Any] = {
+        ELEM_IDS[name]: build(session).to_plotly_json()
+        for name, build in visible_plots(session, secondary).items()
+    }
+    out[live_feed.HTML_KEY] = {"model-graph": session.graph_html()}
+    return out
+
+
+def table(session: Session) -> Any:
+    return gr.Dataframe(
+        session.batch_table(),
+        headers=session.table_headers(),
+        label=label_text("batch_table", session.language),
+    )
+
+
+def timeline(session: Session) -> Any:
+    snaps = session.trainer.snapshots
+    top = max(max(snaps), session.trainer.iteration, min(snaps) + 1)
+    return gr.Slider(
+        minimum=min(snaps),
+        maximum=top,
+        value=session.trainer.iteration,
+        label=label_text("timeline", session.language),
+        info=label_text("timeline.info", session.language),
+    )
+
+
+def texts(session: Session) -> dict[str, Any]:
+    """The status line, the graph, the tab texts: cheap to send, so every event sends them."""
+    return {
+        "status": session.status_markdown(),
+        "graph": live_feed.stamp_html(session.graph_html()),
+        "g_md": session.g_step_markdown(),
+        "metrics_md": session.metrics_markdown(),
+        "summary": session.summary(),
+    }
+
+
+def views(session: Session, live: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every view that shows the run. With `live`, the figures go into it instead, for the
+    page to draw straight into the plots on screen (see live_feed)."""
+    out = texts(session)
+    out["timeline"] = timeline(session)
+    if session.tab == "table":
+        out["batch_table"] = table(session)
+    if live is not None:
+        live.update(figures(session))
+        return out
+    for name, build in visible_plots(session).items():
+        out[name] = live_feed.stamped(build(session))
+    return out
+
+
+def api_views(session: Session) -> dict[str, Any]:
+    """For gradio_client: every view of API_VIEWS, whatever tab the page would show."""
+    out = texts(session)
+    out["timeline"] = timeline(session)
+    out["batch_table"] = table(session)
+    for name, build in {**MAIN_PLOTS, **TAB_PLOTS["g"], **TAB_PLOTS["scores"]}.items():
+        out[name] = build(session)
+    out["loss_plot"] = session.loss_figure()
+    return {name: out[name] for name in API_VIEWS}
+
+
+def latent_views(session: Session) -> dict[str, Any]:
+    """The class picker and the sliders (captions and values for the run's slider axes), and
+    G(z) for them when the latent tab is open."""
+    t = session.trainer
+    cls = session.latent_class if t.conditional else None
+    setup = session.slider_setup(cls)
+    out: dict[str, Any] = {
+        "class_pick": gr.update(
+            maximum=max(t.num_classes - 1, 1), value=cls or 0, visible=t.conditional
+        )
+    }
+    for key, (caption, value, shown) in zip(SLIDERS, setup, strict=True):
+        out[key] = gr.update(value=value, label=caption, visible=shown)
+    session.latent_values = [value for _, value, _ in setup]
+    return out
+
+
+def setup_views(session: Session, presets: dict[str, Preset]) -> dict[str, Any]:
+    """The drawer's preset, its description and every setup control, for this run."""
+    out: dict[str, Any] = {
+        key: getattr(session.trainer.config, name)
+        for key, name in zip(CONTROLS, CONTROL_NAMES, strict=True)
+    }
+    if session.preset in presets:
+        out["preset"] = gr.update(
+            choices=preset_choices(presets, session.language), value=session.preset
+        )
+        out["preset_md"] = presets[session.preset].description_in(session.language)
+    else:
+        out["preset_md"] = text("preset.loaded", session.language)
+    return out
+
+
+def lecture_views(session: Session, seconds: float = 0.0) -> dict[str, Any]:
+    """The caption, the tour's next button, the auto-advance timer and the tab a sub-step or
+    tour step brings up."""
+    narrating = session.narrated_stage() is not None
+    more = narrating and session.sub_step < len(lecture.SUB_STEPS) - 1
+    return {
+        "caption": session.lecture_text(),
+        "tour_next": gr.update(visible=session.tour is not None),
+        "lecture_timer": gr.Timer(value=max(seconds, 0.5), active=bool(seconds) and more),
+        "tabs": gr.Tabs(selected=session.tab),
+    }
+
+
+def everything(session: Session, presets: dict[str, Preset]) -> dict[str, Any]:
+    """All a new run changes: drawer, caption, views, latent controls. The plots of closed
+    tabs are cleared (drawn when opened), so no view of a previous run or dataset remains."""
+    hidden = {
+        name: None for tab, plots in TAB_PLOTS.items() if tab != session.tab for name in plots
+    }
+    return {
+        **setup_views(session, presets),
+        **lecture_views(session),
+        **hidden,
+        **views(session),
+        **latent_views(session),
+        "layers": layers(session),
+    }
+
+
+def layers(session: Session) -> Any:
+    """The data view's layer toggles, named in the session's language."""
+    return gr.update(
+        choices=[(text(f"layer.{layer}", session.language), layer) for layer in DATA_LAYERS],
+        value=list(session.layers),
+        visible=session.trainer.dataset.kind == "points",
+    )
+
+
+def merged(*parts: dict[str, Any]) -> dict[str, Any]:
+    """Updates of several sources in one: where two touch the same component, the later
+    one's properties win and the earlier one's other properties are kept (a relabel and a
+    new value of the same slider both arrive)."""
+    out: dict[str, Any] = {}
+    for part in parts:
+        for name, update in part.items():
+            if name in out and (_is_update(out[name]) or _is_update(update)):
+                out[name] = {**_as_update(out[name]), **_as_update(update)}
+            else:
+                out[name] = update
+    return out
+
+
+def _is_update(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("__type__") == "update"
+
+
+def _as_update(value: Any) -> dict[str, Any]:
+    return value if _is_update(value) else gr.update(value=value)

@@ -1,0 +1,173 @@
+"""The UI's handlers and views without a browser: real sessions and trainers, the updates
+each handler returns (keyed by component name), the model graph's lit path."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from playground.checkpoint import zip_checkpoint
+from playground.presets import all_presets, load_preset
+from playground.tours import load_tour, tour_names
+from playground.trainer import Trainer
+from playground.ui import handlers, render, share
+from playground.ui.layout import CONTROL_NAMES
+from playground.ui.session import Session
+
+
+@pytest.fixture(scope="module")
+def ctx() -> handlers.Context:
+    presets = {p.name: p for p in all_presets()}
+    tours = {name: load_tour(name) for name in tour_names()}
+    return handlers.Context("classroom", presets, tours)
+
+
+def _graph(updates: dict) -> str:
+    return updates["graph"]
+
+
+def test_step_d_lights_the_d_path_and_step_g_locks_d(ctx: handlers.Context) -> None:
+    out = handlers.step(ctx, "step_d", True, None)
+    session = out["state"]
+    graph = _graph(out)
+    assert 'data-last="d"' in graph
+    assert re.search(r'data-node="d\.D" data-lit="true"', graph)
+    assert re.search(r'data-node="g\.G" data-lit="false"', graph)
+    assert 'data-gradient="d"' in graph
+    live = json.loads(out["live"])  # the visible figures for the page to draw in place
+    assert {"view-batch", "view-data", "view-sparkline", "__html__"} <= set(live)
+    out = handlers.step(ctx, "step_g", True, session)
+    graph = _graph(out)
+    assert 'data-last="g"' in graph and 'data-gradient="g"' in graph
+    assert re.search(r'data-node="g\.D" data-lit="true" data-locked="true"', graph)
+    assert "‖Δθ_D‖ = 0<" in graph
+
+
+def test_slow_motion_builds_the_picture_sub_step_by_sub_step(ctx: handlers.Context) -> None:
+    out = handlers.explain(ctx, None, 0)
+    session = out["state"]
+    stages = []
+    for index in range(10):
+        if index:
+            out = handlers.move(ctx, 1, session, 0)
+        figure = session.batch_figure()
+        kinds = sorted({trace.type for trace in figure.data})
+        stages.append((session.narrated_stage(), kinds, _graph(out)))
+    noise, generate, concat, score, loss = stages[:5]
+    assert noise[1] == ["heatmap"] and "bar" not in generate[1]  # z only, then G(z)
+    assert [t.type for t in session.batch_figure().data].count("bar") == 2
+    assert 'data-node="d.z" data-lit="true"' in noise[2]
+    assert 'data-node="d.loss" data-lit="false"' in noise[2]
+    assert "loss_D = " not in noise[2]  # no number before it exists
+    assert "loss_D = " in loss[2] and 'data-node="d.loss" data-lit="true"' in loss[2]
+    assert 'data-gradient="d"' in stages[5][2]  # sub-step 6: gradients flow into D
+    assert 'data-gradient="g"' in stages[8][2] and session.tab == "g"  # 9: D frozen
+    # sub-step 3: the data view holds only this batch's fakes and reals, no heat-map yet
+    session.sub_step = 2
+    kinds = [trace.type for trace in session.data_figure().data]
+    assert "heatmap" not in kinds and kinds.count("scatter") == 2
+
+
+def test_auto_advance_changes_take_effect_mid_walk(ctx: handlers.Context) -> None:
+    session = handlers.explain(ctx, None, 0)["state"]
+    timer = handlers.auto_advance(ctx, session, 1.5)["lecture_timer"]
+    assert timer.active and timer.value == 1.5
+    assert not handlers.auto_advance(ctx, session, 0)["lecture_timer"].active
+
+
+def test_every_view_is_current_after_run_and_after_a_preset_change(ctx: handlers.Context) -> None:
+    session = handlers.step(ctx, "step", True, None)["state"]
+    handlers.select_tab(ctx, "latent", session)
+    out = handlers.step(ctx, "run", True, session, 40)
+    live = json.loads(out["live"])
+    title = live["view-latent"]["layout"]["title"]["text"]
+    assert (
+        "iteration 41" in title and "iteration 41" in live["view-interp"]["layout"]["title"]["text"]
+    )
+    out = handlers.choose_preset(ctx, session, "digits-cgan")
+    new = out["state"]
+    assert new.trainer.config.dataset == "digits"
+    for name in ("data_plot", "batch_plot", "latent_plot", "interp_plot"):
+        figure = out[name]
+        assert all(trace.type != "scatter" for trace in figure.data), name
+    assert out["layers"]["visible"] is False  # point layers make no sense for images
+    handlers.select_tab(ctx, "scores", new)
+    hidden = handlers.choose_preset(ctx, new, "ring8")
+    assert hidden["latent_plot"] is None  # a closed tab's old picture is cleared
+
+
+def test_data_view_layers_and_the_manifold(ctx: handlers.Context) -> None:
+    session = handlers.step(ctx, "step", True, None)["state"]
+    out = handlers.set_layers(ctx, session, ["heatmap", "manifold"])
+    figure = out["data_plot"]
+    names = [trace.type for trace in figure.data]
+    assert names == ["heatmap", "scatter"]  # the heat-map and the warped z grid only
+    mesh = figure.data[1]
+    assert mesh.mode == "lines" and len(mesh.x) == 2 * 15 * 16
+    full = handlers.set_layers(ctx, session, ["real", "fake", "heatmap", "gradient"])["data_plot"]
+    arrows = full.data[-1]
+    assert arrows.marker.symbol == "arrow"  # gradient arrows have heads
+    heat = full.data[0]
+    x_range = full.layout.xaxis.range
+    assert x_range[0] < heat.x[0] and x_range[1] > heat.x[-1]  # the heat-map fills the plot
+    with pytest.raises(ValueError, match="layers: unknown layer"):
+        handlers.set_layers(ctx, session, ["sparkles"])
+
+
+def test_language_switch_relabels_and_keeps_values(ctx: handlers.Context) -> None:
+    session = Session.from_preset("ring8")
+    ctx.labelled = [("ctl.seed", {"label": "field.seed", "info": "field.seed.info"})]
+    out = handlers.set_language(ctx, session, "简体中文")
+    seed = out["ctl.seed"]
+    assert seed["label"] == "随机种子" and seed["value"] == session.trainer.config.seed
+    assert "第 0 轮迭代" in out["status"]
+    assert "CPU（" in out["status"]  # the device words too
+    assert "噪声" in out["graph"]
+
+
+def test_share_link_and_export_after_a_tour_and_a_checkpoint_load(
+    ctx: handlers.Context, tmp_path
+) -> None:
+    config = load_preset("ring8").config.replace(seed=11, lr_d=0.0003, device="cpu")
+    trainer = Trainer(config)
+    trainer.run(5)
+    path = zip_checkpoint(trainer, tmp_path / "run.zip", preset="ring8")
+    session = handlers.start_tour(ctx, None, "lr-too-high")["state"]
+    assert session.tour is not None
+    loaded = handlers.load(ctx, session, str(path))["state"]
+    assert loaded.tour is None and loaded.preset == "ring8"  # the tour ended with the load
+    setup = handlers.setup_of(ctx, loaded)
+    assert setup["preset"] == "ring8" and "tour" not in setup
+    query = share.to_query(setup["preset"], loaded.trainer.config)
+    params = dict(pair.split("=") for pair in query.split("&"))
+    restored = share.from_query(params, "classroom")
+    assert restored.config == loaded.trainer.config
+    exported = json.loads(open(handlers.export(ctx, loaded)["download"]).read())
+    assert exported["preset"] == "ring8" and "tour" not in exported
+
+
+def test_a_page_load_selecting_a_tab_builds_no_session(ctx: handlers.Context) -> None:
+    assert handlers.select_tab(ctx, "scores", None) == {}
+
+
+def test_bad_values_name_their_field(ctx: handlers.Context) -> None:
+    session = Session.from_preset("classroom")
+    values = [getattr(session.trainer.config, name) for name in CONTROL_NAMES]
+    values[CONTROL_NAMES.index("batch_size")] = None
+    with pytest.raises(ValueError, match="batch_size: please enter a value"):
+        handlers.apply(ctx, session, *values)
+    with pytest.raises(ValueError, match="N: run between 1 and 100000"):
+        handlers.step(ctx, "run", True, session, 0)
+    with pytest.raises(ValueError, match="preset: unknown preset"):
+        handlers.choose_preset(ctx, session, "<b>nope</b>")
+    with pytest.raises(ValueError, match="tour: unknown tour"):
+        handlers.start_tour(ctx, session, "../../etc/passwd")
+
+
+def test_render_merges_a_relabel_with_a_new_value() -> None:
+    import gradio as gr
+
+    merged = render.merged({"a": gr.update(label="L")}, {"a": 3, "b": 4})
+    assert merged["a"]["label"] == "L" and merged["a"]["value"] == 3 and merged["b"] == 4
