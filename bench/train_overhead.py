@@ -1,7 +1,11 @@
-"""Trainer vs a bare PyTorch GAN loop: same networks, batch, loss and data (ring8), same process.
+"""Trainer vs a bare PyTorch GAN loop: same networks, batch, loss and data, same process.
 
-Prints per-iteration times and the ratio Trainer / bare (target ≤ 1.10 on the CPU).
-Run: python bench/train_overhead.py [--chunk 200] [--chunks 15] [--device cpu]
+Prints per-iteration times, iterations/s and the ratio Trainer / bare (target ≤ 1.10 on the
+CPU), for the 2D MLP (ring8) or the DCGAN on the 8x8 digits (--case digits-dcgan). On CUDA it
+also counts the host syncs per iteration of each loop (torch's sync debug mode): each record
+the Trainer keeps pulls tensors to the CPU, and this says what that costs.
+Run: python bench/train_overhead.py [--chunk 200] [--chunks 15] [--device cpu|cuda]
+                                    [--case ring8-mlp|digits-dcgan]
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import argparse
 import statistics
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -65,16 +70,33 @@ def trainer_loop(trainer: Trainer, iters: int) -> float:
     return (time.perf_counter() - start) / iters
 
 
+CASES = {
+    "ring8-mlp": dict(dataset="ring8", loss="nonsat"),
+    "digits-dcgan": dict(dataset="digits", model="dcgan", loss="nonsat"),
+}
+
+
+def syncs_per_iteration(loop, iters: int) -> float:
+    """Host-device synchronisations per iteration of `loop` (CUDA only), counted by torch."""
+    torch.cuda.set_sync_debug_mode("warn")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            loop(iters)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    return sum("synchroniz" in str(w.message) for w in caught) / iters
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunk", type=int, default=200, help="iterations per timed chunk")
     parser.add_argument("--chunks", type=int, default=15, help="timed chunks of each loop")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--case", choices=list(CASES), default="ring8-mlp")
     args = parser.parse_args()
-    config = GANConfig(
-        dataset="ring8", loss="nonsat", device=args.device, batch_size=args.batch_size
-    )
+    config = GANConfig(**CASES[args.case], device=args.device, batch_size=args.batch_size)
     default_trainer, same_trainer, our_trainer = Trainer(config), Trainer(config), Trainer(config)
     default_opts = default_optimizers(default_trainer)
     loops = {
@@ -91,14 +113,19 @@ def main() -> None:
         for name, loop in loops.items():
             times[name].append(loop())
     medians = {name: statistics.median(values) for name, values in times.items()}
-    print(f"device: {our_trainer.device_label}; ring8, batch {args.batch_size}, MLP 2x128, nonsat")
+    print(f"device: {our_trainer.device_label}; {args.case}, batch {args.batch_size}, nonsat")
     for name, value in medians.items():
         print(
-            f"{name:40s}: {value * 1e3:.3f} ms/iteration (median of {args.chunks} x {args.chunk})"
+            f"{name:40s}: {value * 1e3:.3f} ms/iteration, {1 / value:.0f} iterations/s "
+            f"(median of {args.chunks} x {args.chunk})"
         )
     ours = medians["Trainer"]
     for name in list(medians)[:2]:
         print(f"ratio Trainer / {name}: {ours / medians[name]:.3f}  (target <= 1.10)")
+    if our_trainer.device.type == "cuda":
+        bare = syncs_per_iteration(lambda n: bare_loop(same_trainer, n), 20)
+        ours_syncs = syncs_per_iteration(lambda n: trainer_loop(our_trainer, n), 20)
+        print(f"host syncs per iteration: bare loop {bare:.1f}, Trainer {ours_syncs:.1f}")
 
 
 if __name__ == "__main__":

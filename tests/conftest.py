@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from playground import GANConfig
@@ -15,13 +17,38 @@ def _private_cache(
     monkeypatch.setenv("GAN_PLAYGROUND_CACHE", str(cache))
 
 
+def test_devices() -> list[str]:
+    """Where the device-parametrised engine tests run: the CPU, plus CUDA when there is a GPU;
+    PLAYGROUND_TEST_DEVICES=cpu,cuda names them explicitly (bench/device_check.sh)."""
+    named = os.environ.get("PLAYGROUND_TEST_DEVICES")
+    if named:
+        return [d.strip() for d in named.split(",") if d.strip()]
+    import torch
+
+    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.fixture(params=test_devices())
+def device(request: pytest.FixtureRequest) -> str:
+    """A torch device name; every test that takes it (or small_config) runs on each device."""
+    return request.param
+
+
 @pytest.fixture
-def small_config() -> GANConfig:
-    return GANConfig(dataset="ring8", batch_size=32, g_hidden=32, d_hidden=32, seed=3, device="cpu")
+def small_config(device: str) -> GANConfig:
+    return GANConfig(
+        dataset="ring8", batch_size=32, g_hidden=32, d_hidden=32, seed=3, device=device
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the device-parametrised tests, so `pytest -m device` runs just those."""
+    for item in items:
+        if "device" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.device)
 
 
 # ---------------------------------------------------------------- a real app server
-import os  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402

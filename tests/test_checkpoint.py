@@ -97,3 +97,13 @@ def test_checkpoint_from_before_normalize_loads_unnormalised(tmp_path: Path) -> 
     assert loaded.config.normalize is False and loaded.G.scale == 1.0
     z = torch.randn(4, trainer.config.z_dim)
     assert torch.equal(loaded.generate(z), trainer.generate(z))
+
+
+def test_a_checkpoint_saved_on_any_device_loads_on_the_cpu(tmp_path: Path, device: str) -> None:
+    trainer = Trainer(GANConfig(dataset="ring8", batch_size=16, seed=2, device=device))
+    trainer.run(3)
+    zip_checkpoint(trainer, tmp_path / "run.zip")
+    loaded, _ = unzip_checkpoint(tmp_path / "run.zip", device="cpu")
+    assert loaded.device.type == "cpu" and loaded.iteration == 3
+    for name, value in trainer.G.state_dict().items():
+        assert torch.equal(value.cpu(), loaded.G.state_dict()[name]), name

@@ -117,9 +117,15 @@ def test_snapshot_ring_buffer_is_bounded(small_config: GANConfig) -> None:
         trainer.restore(4)
 
 
-def test_divergence_is_rolled_back_and_the_trainer_stays_usable() -> None:
+def test_divergence_is_rolled_back_and_the_trainer_stays_usable(device: str) -> None:
     config = GANConfig(
-        dataset="grid25", loss="lsgan", optimizer="sgd", lr_g=5.0, lr_d=5.0, batch_size=64
+        dataset="grid25",
+        loss="lsgan",
+        optimizer="sgd",
+        lr_g=5.0,
+        lr_d=5.0,
+        batch_size=64,
+        device=device,
     )
     trainer = Trainer(config)
     with pytest.raises(
@@ -179,7 +185,7 @@ CASES = [
 @pytest.mark.parametrize(("dataset", "model"), CASES)
 @pytest.mark.parametrize("conditional", [False, True])
 def test_every_loss_runs_on_points_and_images(
-    loss: str, dataset: str, model: str, conditional: bool
+    loss: str, dataset: str, model: str, conditional: bool, device: str
 ) -> None:
     config = GANConfig(
         dataset=dataset,
@@ -190,7 +196,7 @@ def test_every_loss_runs_on_points_and_images(
         g_hidden=16,
         d_hidden=16,
         z_dim=4,
-        device="cpu",
+        device=device,
     )
     trainer = Trainer(config)
     g0 = _state(trainer.G)
