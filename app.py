@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def main() -> None:
@@ -11,7 +12,15 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     parser.add_argument("--share", action="store_true", help="also make a public share link")
     parser.add_argument("--preset", help="preset a new tab starts on (default: classroom)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="a folder whose files browser users may train on by name (default: none; "
+        "users can always upload their own)",
+    )
     args = parser.parse_args()
+    if args.data_dir is not None and not args.data_dir.is_dir():
+        parser.error(f"--data-dir: {args.data_dir} is not a folder")
 
     from playground.presets import preset_names
     from playground.ui.app import launch
@@ -22,7 +31,7 @@ def main() -> None:
         parser.error(
             f"--preset: unknown preset '{preset}'; choose one of {', '.join(preset_names())}"
         )
-    launch(host=args.host, port=args.port, share=args.share, preset=preset)
+    launch(host=args.host, port=args.port, share=args.share, preset=preset, data_dir=args.data_dir)
 
 
 if __name__ == "__main__":

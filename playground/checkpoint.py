@@ -10,7 +10,6 @@ Loading never unpickles anything.
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load, save_file
 
 from playground.config import FILE_DATASETS, GANConfig
 from playground.data import Dataset
@@ -85,47 +84,61 @@ def save_checkpoint(
 
 
 def load_checkpoint(
-    directory: str | Path, device: str | None = None
+    directory: str | Path, device: str | None = None, read_data_files: bool = True
 ) -> tuple[Trainer, dict[str, Any]]:
     """Rebuild a Trainer from a checkpoint folder; returns it and the parsed state.json."""
     src = Path(directory)
     if not src.is_dir():
-        raise CheckpointError(f"checkpoint: {src} is not a folder")
-    missing = [name for name in FILES if not (src / name).exists()]
+        raise CheckpointError(f"checkpoint: {src.name} is not a folder")
+    missing = [name for name in FILES if not (src / name).is_file()]
     if missing:
-        raise CheckpointError(f"checkpoint: {src} lacks {', '.join(missing)}")
+        raise CheckpointError(f"checkpoint: {src.name} lacks {', '.join(missing)}")
+    parts = {name: (src / name).read_bytes() for name in FILES}
+    return load_checkpoint_parts(parts, device, read_data_files)
+
+
+def load_checkpoint_parts(
+    parts: dict[str, bytes], device: str | None = None, read_data_files: bool = True
+) -> tuple[Trainer, dict[str, Any]]:
+    """Rebuild a Trainer from the three files' bytes. With read_data_files False (a browser's
+    upload), a config whose data is a file path is refused unless the data travels inside the
+    checkpoint: an uploaded checkpoint must not make the server read its own files."""
     try:
-        config_data = json.loads((src / "config.json").read_text())
-        state = json.loads((src / "state.json").read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"checkpoint: a JSON file in {src} is damaged ({exc})") from exc
+        config_data = json.loads(parts["config.json"])
+        state = json.loads(parts["state.json"])
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise CheckpointError(f"checkpoint: a JSON file is damaged ({exc})") from exc
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise CheckpointError(f"checkpoint: {src} is not a GAN Playground checkpoint ({FORMAT})")
+        raise CheckpointError(f"checkpoint: not a GAN Playground checkpoint ({FORMAT})")
     if isinstance(config_data, dict):
         config_data.setdefault("normalize", False)  # saved before the option: trained in data units
     config = GANConfig.from_dict(config_data)
     if device is not None:
         config = config.replace(device=device)
     try:
-        tensors = load_file(str(src / "model.safetensors"))
+        tensors = load(parts["model.safetensors"])
     except (SafetensorError, OSError) as exc:
         raise CheckpointError(f"checkpoint: model.safetensors is unreadable ({exc})") from exc
     dataset = None
     if "data.pool" in tensors:
-        info = state["dataset"]
+        info = state.get("dataset") or {}
         pool = tensors["data.pool"]
         dataset = Dataset(
             config.dataset,
             "images" if pool.dim() == 4 else "points",
             tuple(pool.shape[1:]),
-            int(info["classes"]),
+            int(info.get("classes", 0)),
             pool=pool,
             pool_labels=tensors.get("data.labels"),
+        )
+    elif config.dataset in FILE_DATASETS and not read_data_files:
+        raise CheckpointError(
+            "checkpoint: its data is a file on another machine and does not travel inside it"
         )
     trainer = Trainer(config, dataset=dataset)
     try:
         _load_weights(trainer, tensors, state)
-    except (KeyError, RuntimeError) as exc:
+    except (KeyError, RuntimeError, ValueError, TypeError) as exc:
         raise CheckpointError(f"checkpoint: weights do not match config.json ({exc})") from exc
     return trainer, state
 
@@ -174,20 +187,42 @@ def zip_checkpoint(
     return zip_path
 
 
+MAX_PART_BYTES = {"config.json": 2**20, "state.json": 64 * 2**20, "model.safetensors": 512 * 2**20}
+
+
 def unzip_checkpoint(
-    zip_path: str | Path, device: str | None = None
+    zip_path: str | Path, device: str | None = None, read_data_files: bool = True
 ) -> tuple[Trainer, dict[str, Any]]:
-    """Load a checkpoint .zip; only the three known file names are read from it."""
+    """Load a checkpoint .zip; only the three known file names are read from it, in memory,
+    each after its unpacked size is checked against MAX_PART_BYTES (a zip bomb is refused
+    before anything is unpacked)."""
+    name = Path(zip_path).name
     try:
         archive = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise CheckpointError(f"checkpoint: {Path(zip_path).name} is not a zip file") from exc
-    with archive, tempfile.TemporaryDirectory() as tmp:
-        names = set(archive.namelist())
-        missing = [name for name in FILES if name not in names]
+        raise CheckpointError(f"checkpoint: {name} is not a zip file") from exc
+    with archive:
+        members = {info.filename: info for info in archive.infolist()}
+        missing = [part for part in FILES if part not in members]
         if missing:
             raise CheckpointError(f"checkpoint: the zip lacks {', '.join(missing)}")
-        for name in FILES:
-            with archive.open(name) as src, open(Path(tmp) / name, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-        return load_checkpoint(tmp, device)
+        for part, limit in MAX_PART_BYTES.items():
+            if members[part].file_size > limit:
+                raise CheckpointError(
+                    f"checkpoint: {part} unpacks to {members[part].file_size / 2**20:.0f} MiB, "
+                    f"over the {limit / 2**20:.0f} MiB limit"
+                )
+        try:
+            parts = {part: _read_member(archive, part, MAX_PART_BYTES[part]) for part in FILES}
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise CheckpointError(f"checkpoint: {name} is damaged ({exc})") from exc
+    return load_checkpoint_parts(parts, device, read_data_files)
+
+
+def _read_member(archive: zipfile.ZipFile, part: str, limit: int) -> bytes:
+    """A member's bytes, never more than `limit` whatever its header claims."""
+    with archive.open(part) as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise CheckpointError(f"checkpoint: {part} is over the {limit / 2**20:.0f} MiB limit")
+    return data

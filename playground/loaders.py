@@ -8,23 +8,67 @@ from __future__ import annotations
 
 import csv
 import functools
+import stat
 import struct
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 MAX_IMAGE_SIDE = 64
+MAX_FILE_BYTES = 256 * 2**20  # a data file, and the array any file may unpack to
+MAX_PNG_FILES = 100_000
 
 
 class DataFormatError(ValueError):
     """A user file could not be read as the data it claims to be."""
 
 
-def _existing(path: str | Path, what: str) -> Path:
+def _existing(path: str | Path, what: str, folder: bool = False) -> Path:
+    """The path, once it is known to be a regular file (or a folder, where one is expected)
+    of at most MAX_FILE_BYTES: a device, a FIFO or /dev/zero would block or never end."""
     p = Path(path).expanduser()
-    if not p.exists():
-        raise DataFormatError(f"{what} not found: {p}")
+    try:
+        info = p.stat()
+    except OSError:
+        raise DataFormatError(f"{what} not found: {p.name}") from None
+    if folder and stat.S_ISDIR(info.st_mode):
+        return p
+    if not stat.S_ISREG(info.st_mode):
+        raise DataFormatError(f"{p.name}: not a regular file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise DataFormatError(
+            f"{p.name}: {info.st_size / 2**20:.0f} MiB is over the "
+            f"{MAX_FILE_BYTES // 2**20} MiB limit for a data file"
+        )
     return p
+
+
+def _check_array_size(name: str, shape: tuple[int, ...], itemsize: int) -> None:
+    """Refuse an array whose header asks for more than MAX_FILE_BYTES, before allocating."""
+    size = itemsize
+    for dim in shape:
+        size *= int(dim)
+    if size > MAX_FILE_BYTES:
+        raise DataFormatError(
+            f"{name}: its header asks for an array of shape {tuple(shape)} "
+            f"({size / 2**20:.0f} MiB), over the {MAX_FILE_BYTES // 2**20} MiB limit"
+        )
+
+
+def _npy_header(handle: object, name: str) -> None:
+    """Read a .npy header from `handle` (left positioned at the data) and check its size."""
+    try:
+        version = np.lib.format.read_magic(handle)
+        read = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, _, dtype = read(handle, max_header_size=10_000)
+    except ValueError as exc:
+        raise DataFormatError(f"{name}: not a plain numeric .npy array ({exc})") from None
+    _check_array_size(name, shape, dtype.itemsize)
 
 
 @functools.lru_cache(maxsize=1)
@@ -41,6 +85,8 @@ def load_points(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     """2D points from .csv (columns x, y[, label]; a header row is allowed) or .npy (N, 2|3)."""
     p = _existing(path, "points file")
     if p.suffix.lower() == ".npy":
+        with p.open("rb") as handle:
+            _npy_header(handle, p.name)
         try:
             array = np.load(p, allow_pickle=False)
         except ValueError as exc:
@@ -68,7 +114,7 @@ def load_points(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
 
 def _read_csv(p: Path) -> np.ndarray:
     rows: list[list[float]] = []
-    with p.open(newline="") as handle:
+    with p.open(newline="", encoding="utf-8", errors="replace") as handle:
         for number, row in enumerate(csv.reader(handle), start=1):
             if not row or all(not cell.strip() for cell in row):
                 continue
@@ -78,7 +124,7 @@ def _read_csv(p: Path) -> np.ndarray:
                 if number == 1 and not rows:
                     continue  # header
                 raise DataFormatError(
-                    f"{p.name}: line {number} has a value that is not a number: {row}"
+                    f"{p.name}: line {number} has a value that is not a number"
                 ) from None
     if not rows:
         raise DataFormatError(f"{p.name}: no numeric rows found")
@@ -103,7 +149,7 @@ _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f
 def read_idx(path: str | Path) -> np.ndarray:
     """An MNIST-format IDX file (magic 0x0000TTDD, big-endian sizes, raw data)."""
     p = _existing(path, "IDX file")
-    raw = p.read_bytes()
+    raw = p.read_bytes()  # at most MAX_FILE_BYTES (checked above), so the body is bounded too
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise DataFormatError(f"{p.name}: not an IDX file (bad magic number)")
     dtype_code, ndim = raw[2], raw[3]
@@ -113,7 +159,8 @@ def read_idx(path: str | Path) -> np.ndarray:
         raise DataFormatError(f"{p.name}: IDX header is truncated or has {ndim} dimensions")
     shape = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
     dtype = np.dtype(_IDX_TYPES[dtype_code])
-    expected = int(np.prod(shape)) * dtype.itemsize
+    _check_array_size(p.name, shape, dtype.itemsize)
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     body = raw[4 + 4 * ndim :]
     if len(body) != expected:
         raise DataFormatError(
@@ -145,10 +192,11 @@ def load_idx_images(
 def load_npz_images(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     """A .npz with `x` (or `images`): (N, H, W), (N, 1, H, W) or (N, H, W, 1); optional `y`."""
     p = _existing(path, "npz file")
+    _check_npz_members(p)
     try:
         with np.load(p, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
         raise DataFormatError(f"{p.name}: not a readable .npz of plain arrays ({exc})") from exc
     key = "x" if "x" in arrays else "images" if "images" in arrays else None
     if key is None:
@@ -178,11 +226,30 @@ def load_npz_images(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     return _checked_images(images[:, None], p.name), labels
 
 
+def _check_npz_members(p: Path) -> None:
+    """Every member's unpacked size and header, checked before anything is unpacked (a small
+    .npz can hold an array header that claims terabytes, or compress gigabytes of zeros)."""
+    try:
+        with zipfile.ZipFile(p) as archive:
+            members = archive.infolist()
+            total = sum(member.file_size for member in members)
+            if total > MAX_FILE_BYTES:
+                raise DataFormatError(
+                    f"{p.name}: unpacks to {total / 2**20:.0f} MiB, over the "
+                    f"{MAX_FILE_BYTES // 2**20} MiB limit"
+                )
+            for member in members:
+                with archive.open(member) as handle:
+                    _npy_header(handle, f"{p.name}/{member.filename}")
+    except zipfile.BadZipFile as exc:
+        raise DataFormatError(f"{p.name}: not a readable .npz ({exc})") from None
+
+
 def load_png_folder(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     """Grayscale PNGs from a folder; one level of sub-folders names the classes."""
     from PIL import Image, UnidentifiedImageError
 
-    root = _existing(path, "image folder")
+    root = _existing(path, "image folder", folder=True)
     if not root.is_dir():
         raise DataFormatError(f"{root.name}: expected a folder of .png files")
     class_dirs = sorted(d for d in root.iterdir() if d.is_dir())
@@ -192,9 +259,12 @@ def load_png_folder(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
         labelled = False
     else:
         labelled = True
+    if sum(len(files) for _, files in groups) > MAX_PNG_FILES:
+        raise DataFormatError(f"{root.name}: more than {MAX_PNG_FILES} PNG files")
     images, labels = [], []
     for label, files in groups:
         for file in files:
+            file = _existing(file, "PNG file")
             try:
                 with Image.open(file) as img:
                     images.append(np.asarray(img.convert("L"), dtype=np.float32) / 255.0)

@@ -13,10 +13,10 @@ def names_in(directory: Path) -> list[str]:
 
 def read_named(directory: Path, name: str, kind: str) -> dict[str, Any]:
     """The parsed `directory/name.json`; an unknown name lists the known ones."""
+    known = names_in(directory)
+    if name not in known:  # only shipped names: a name is never a path
+        raise ValueError(f"{kind}: unknown {kind} '{name}'; choose one of {', '.join(known)}")
     path = directory / f"{name}.json"
-    if not path.is_file():
-        known = ", ".join(names_in(directory))
-        raise ValueError(f"{kind}: unknown {kind} '{name}'; choose one of {known}")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:

@@ -57,6 +57,8 @@ import urllib.request  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import numpy as np  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -66,9 +68,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python app.py` exactly as a user starts it, on a free loopback port."""
+def _launch(tmp_path_factory: pytest.TempPathFactory, *args: str) -> Iterator[str]:
+    """`python app.py` exactly as a user starts it (plus `args`), on a free loopback port."""
     port = _free_port()
     log = (tmp_path_factory.mktemp("app") / "app.log").open("w")
     env = {
@@ -77,7 +78,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "GRADIO_ANALYTICS_ENABLED": "False",
     }
     proc = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port)],
+        [sys.executable, "app.py", "--port", str(port), *args],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -98,3 +99,30 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc.terminate()
     proc.wait(timeout=20)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _launch(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def served_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder an operator serves with --data-dir: a good CSV, a FIFO, a sub-folder and a
+    link pointing out of it; next to it (not served) a secret file."""
+    root = tmp_path_factory.mktemp("served")
+    secret = root.parent / "secret.txt"
+    secret.write_text("x,y\nAPI_KEY=do-not-show,1\n")
+    data = root / "data"
+    data.mkdir()
+    rows = [f"{np.cos(a):.4f},{np.sin(a):.4f}" for a in np.linspace(0, 6.28, 200)]
+    (data / "circle.csv").write_text("x,y\n" + "\n".join(rows) + "\n")
+    os.mkfifo(data / "pipe.csv")
+    (data / "folder.csv").mkdir()
+    (data / "escape.csv").symlink_to(secret)
+    return data
+
+
+@pytest.fixture(scope="session")
+def served_app_url(tmp_path_factory: pytest.TempPathFactory, served_data: Path) -> Iterator[str]:
+    yield from _launch(tmp_path_factory, "--data-dir", str(served_data))

@@ -169,3 +169,38 @@ def test_points_from_npy_and_bad_shapes(tmp_path: Path) -> None:
         build_dataset(GANConfig(dataset="points-file", data_path=str(tmp_path / "bad.npy")))
     with pytest.raises(DataFormatError, match="points file not found"):
         build_dataset(GANConfig(dataset="points-file", data_path=str(tmp_path / "missing.csv")))
+
+
+def test_reads_are_bounded_before_anything_is_allocated(tmp_path) -> None:
+    """Devices, FIFOs and folders are refused before opening; array headers that claim more
+    than the cap are refused before allocating; messages never quote the file's content."""
+    import io
+    import os
+    import zipfile
+
+    from playground.loaders import DataFormatError, load_npz_images, load_points, read_idx
+
+    with pytest.raises(DataFormatError, match="not a regular file"):
+        load_points("/dev/zero")
+    os.mkfifo(tmp_path / "pipe.csv")
+    with pytest.raises(DataFormatError, match="pipe.csv: not a regular file"):
+        load_points(tmp_path / "pipe.csv")
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (10**12, 2)}
+    )
+    (tmp_path / "huge.npy").write_bytes(header.getvalue())
+    with pytest.raises(DataFormatError, match=r"huge.npy: its header asks for .* over the"):
+        load_points(tmp_path / "huge.npy")
+    with zipfile.ZipFile(tmp_path / "huge.npz", "w") as archive:
+        archive.writestr("x.npy", header.getvalue())
+    with pytest.raises(DataFormatError, match=r"huge.npz/x.npy: its header asks for"):
+        load_npz_images(tmp_path / "huge.npz")
+    idx = bytes([0, 0, 0x08, 3]) + (10**6).to_bytes(4, "big") * 3
+    (tmp_path / "huge.idx").write_bytes(idx)
+    with pytest.raises(DataFormatError, match="huge.idx: its header asks for"):
+        read_idx(tmp_path / "huge.idx")
+    (tmp_path / "secret.csv").write_text("x,y\nAPI_KEY=do-not-show,1\n")
+    with pytest.raises(DataFormatError) as caught:
+        load_points(tmp_path / "secret.csv")
+    assert "API_KEY" not in str(caught.value) and "line 2" in str(caught.value)

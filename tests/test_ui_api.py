@@ -50,7 +50,7 @@ def test_two_sessions_do_not_see_each_other(app_url: str) -> None:
 
 def test_bad_input_is_a_clear_error_and_the_session_survives(client: Client) -> None:
     client.predict(api_name="/step")
-    with pytest.raises(Exception, match="N: run between 1 and 100000 iterations"):
+    with pytest.raises(Exception, match=r"N: run between 1 and \d+ iterations"):
         client.predict(0, api_name="/run")
     controls = _default_controls()
     controls[11] = -1.0  # lr_d

@@ -158,7 +158,7 @@ def test_bad_values_name_their_field(ctx: handlers.Context) -> None:
     values[CONTROL_NAMES.index("batch_size")] = None
     with pytest.raises(ValueError, match="batch_size: please enter a value"):
         handlers.apply(ctx, session, *values)
-    with pytest.raises(ValueError, match="N: run between 1 and 100000"):
+    with pytest.raises(ValueError, match=r"N: run between 1 and \d+ iterations"):
         handlers.step(ctx, "run", True, session, 0)
     with pytest.raises(ValueError, match="preset: unknown preset"):
         handlers.choose_preset(ctx, session, "<b>nope</b>")

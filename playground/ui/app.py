@@ -7,7 +7,10 @@ output is matched by position. Bad input becomes `gr.Error` with what to change.
 
 from __future__ import annotations
 
+import ctypes
 import functools
+import gc
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ from playground.ui import handlers as h
 from playground.ui import live_feed
 from playground.ui.handlers import Context, friendly
 from playground.ui.i18n import I18N, labelled_blocks
-from playground.ui.layout import CONTROLS, SECONDARY_TABS, SLIDERS, build_layout
+from playground.ui.layout import CONTROLS, SECONDARY_TABS, SLIDERS, TOOLBAR_BUTTONS, build_layout
 from playground.ui.render import API_VIEWS
 from playground.ui.session import DEFAULT_PRESET, Session
 
@@ -44,19 +47,12 @@ def everything_after(*first: str) -> list[str]:
     return [*first, *[name for name in EVERYTHING if name not in first]]
 
 
-def _free(session: Session | None) -> None:
-    """delete_callback: drop the trainer as soon as the tab is closed or has expired."""
-    if session is not None:
-        session.stop_autoplay()
-        session.trainer = None  # type: ignore[assignment]
-
-
 class Wiring:
     """Connects a trigger to a handler by component names: the handler's keyed updates are
     handed to Gradio keyed by the components themselves."""
 
-    def __init__(self, ui: dict[str, Any]) -> None:
-        self.ui = ui
+    def __init__(self, ui: dict[str, Any], ctx: Context) -> None:
+        self.ui, self.ctx = ui, ctx
 
     def __call__(
         self,
@@ -77,6 +73,7 @@ class Wiring:
                 raise RuntimeError(f"{getattr(fn, '__name__', fn)} updated {sorted(stray)}")
             if not updates:  # Gradio reads an empty dict as one value, not as "no updates"
                 return {ui[outputs[0]]: gr.skip()}
+            self.ctx.track(updates.get("state"))
             return {ui[name]: value for name, value in updates.items()}
 
         return trigger(
@@ -92,8 +89,16 @@ def handler(fn: Callable[..., Any], ctx: Context, *bound: Any) -> Callable[..., 
     return friendly(functools.partial(fn, ctx, *bound))
 
 
-def with_request(fn: Callable[..., Any], ctx: Context) -> Callable[..., Any]:
+def with_request(
+    fn: Callable[..., Any], ctx: Context, takes_state: bool = True
+) -> Callable[..., Any]:
     """A handler that also reads the HTTP request (Gradio passes it by the annotation)."""
+    if not takes_state:
+
+        def bare(request: gr.Request) -> None:
+            fn(ctx, request)
+
+        return bare
 
     @friendly
     def run(state: Session | None, request: gr.Request) -> dict[str, Any]:
@@ -103,21 +108,49 @@ def with_request(fn: Callable[..., Any], ctx: Context) -> Callable[..., Any]:
     return run
 
 
-def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
-    """The whole playground; a new tab starts on `default_preset`."""
+def _forget_closed_tab(demo: gr.Blocks, session_hash: str, delay: float = 5.0) -> None:
+    """Gradio keeps a closed tab's per-session copy of every component's config for an hour
+    (for a reopened tab, which here starts a fresh run anyway): drop it once the unload event
+    is done, and hand the freed memory back to the system."""
+
+    def drop() -> None:
+        holder = getattr(demo, "state_holder", None)
+        if holder is not None:
+            with holder.lock:
+                holder.session_data.pop(session_hash, None)
+                holder.time_last_used.pop(session_hash, None)
+        gc.collect()
+        _trim_heap()
+
+    timer = threading.Timer(delay, drop)
+    timer.daemon = True
+    timer.start()
+
+
+def _trim_heap() -> None:
+    """glibc keeps freed memory in its arenas; malloc_trim returns it (no-op elsewhere)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def build_app(default_preset: str = DEFAULT_PRESET, data_dir: Path | None = None) -> gr.Blocks:
+    """The whole playground; a new tab starts on `default_preset`; `data_dir` is a folder
+    whose files browser users may train on by name (none by default)."""
     presets = {p.name: p for p in all_presets()}
     if default_preset not in presets:
         raise ValueError(
             f"preset: unknown preset '{default_preset}'; choose one of {', '.join(presets)}"
         )
     tours = {name: load_tour(name) for name in tour_names()}
-    ctx = Context(default_preset, presets, tours)
+    ctx = Context(default_preset, presets, tours, data_dir=data_dir)
     default = Session.from_preset(default_preset)
 
     with gr.Blocks(title="GAN Playground", analytics_enabled=False) as demo:
         ui = build_layout(default, presets, tours)
         state = ui["state"]
-        state.time_to_live, state.delete_callback = SESSION_TTL_SECONDS, _free
+        state.time_to_live, state.delete_callback = SESSION_TTL_SECONDS, h.free
         names = {id(component): name for name, component in ui.items()}
         ctx.labelled = [
             (names[id(block)], props)
@@ -127,7 +160,10 @@ def build_app(default_preset: str = DEFAULT_PRESET) -> gr.Blocks:
         ctx.feed = live_feed.FrameFeed(h.live_frame)
         demo.frame_feed = ctx.feed  # launch() mounts its route on the server
         ui["demo"] = demo
-        _wire(Wiring(ui), ui, ctx)
+        _wire(Wiring(ui, ctx), ui, ctx)
+        demo.unload(with_request(h.tab_closed, ctx, takes_state=False))
+        ctx.forget = functools.partial(_forget_closed_tab, demo)
+        demo.playground = ctx  # launch() mounts the frame and health routes on the server
     return demo
 
 
@@ -169,7 +205,12 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context) -> None:
         ["state", *everything_after("preset_md", *CONTROLS, *VIEWS)],
         api_name="preset",
     )
-    wire(ui["upload"].upload, friendly(h.uploaded), ["upload"], ["ctl.dataset", "ctl.data_path"])
+    wire(
+        ui["upload"].upload,
+        handler(h.uploaded, ctx),
+        ["state", "upload"],
+        ["state", "ctl.dataset", "ctl.data_path"],
+    )
     wire(
         ui["timeline"].release,
         handler(h.rewind, ctx),
@@ -361,8 +402,11 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context) -> None:
         ui["demo"].load,
         with_request(h.first_paint, ctx),
         ["state"],
-        ["state", "language", *language_out[1:], *EVERYTHING],
+        ["state", "language", *language_out[1:], *EVERYTHING, *TOOLBAR_BUTTONS],
     )
+
+
+MAX_UPLOAD = "64mb"  # Gradio refuses larger uploads before they reach a handler
 
 
 def launch(
@@ -370,12 +414,13 @@ def launch(
     port: int = 7860,
     share: bool = False,
     preset: str = DEFAULT_PRESET,
+    data_dir: Path | None = None,
     **kwargs: Any,
 ) -> gr.Blocks:
     # one thread per op: the small MLPs run faster that way, and sessions, autoplay threads
     # and the web server then share the cores instead of fighting over them
     torch.set_num_threads(1)
-    demo = build_app(preset)
+    demo = build_app(preset, data_dir)
     demo.queue(default_concurrency_limit=16)
     css = (ASSETS / "styles" / "playground.css").read_text(encoding="utf-8")
     script = (ASSETS / "js" / "playground.js").read_text(encoding="utf-8")
@@ -391,8 +436,12 @@ def launch(
         # Gradio's run history copies every event's outputs (whole figures) into the browser's
         # storage: ~20 ms of main-thread work per step here, and a playground has no use for it
         run_history=False,
+        max_file_size=MAX_UPLOAD,
         **kwargs,
     )
     demo.frame_feed.mount(demo.app)
+    demo.app.add_api_route(
+        "/playground/health", demo.playground.health, methods=["GET"], include_in_schema=False
+    )
     demo.block_thread()
     return demo

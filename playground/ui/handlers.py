@@ -6,9 +6,13 @@ They can be called without a browser or a server."""
 from __future__ import annotations
 
 import functools
+import html
 import json
+import math
 import secrets
+import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,24 +21,31 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from playground import lecture
+from playground import budget, lecture
 from playground.checkpoint import CheckpointError, unzip_checkpoint, zip_checkpoint
-from playground.config import GANConfig
+from playground.config import BOUNDS, GANConfig
 from playground.loaders import DataFormatError
 from playground.presets import Preset
+from playground.served_files import resolve_data_name
 from playground.text import normalise_language, text
 from playground.tours import Tour
-from playground.trainer import Trainer
 from playground.ui import live_feed, render, share
 from playground.ui.i18n import label_text, relabel
 from playground.ui.layout import (
     CONTROL_FIELDS,
     CONTROL_NAMES,
     LANGUAGE_NAMES,
+    TOOLBAR_BUTTONS,
     UPLOAD_KINDS,
     tour_choices,
 )
-from playground.ui.session import Session
+from playground.ui.session import (
+    AUTOPLAY_THREAD,
+    TRAINING_SLOTS,
+    Session,
+    budgeted_trainer,
+    markdown_safe,
+)
 
 Updates = dict[str, Any]
 SECONDARY_EVERY = 4
@@ -49,15 +60,40 @@ class Context:
     presets: dict[str, Preset]
     tours: dict[str, Tour]
     feed: live_feed.FrameFeed | None = None
+    data_dir: Path | None = None  # the folder an operator serves (--data-dir), if any
     labelled: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    sessions: dict[str, Session] = field(default_factory=dict)  # browser session -> Session
+    forget: Callable[[str], None] | None = None  # drops Gradio's own state of a closed tab
 
     def session(self, state: Session | None) -> Session:
-        """This tab's session, built on its first event."""
-        return state if state is not None else Session.from_preset(self.default_preset)
+        """This tab's session, built on its first event (or again, if it was freed when the
+        tab's connection dropped while the page stayed open)."""
+        if state is not None and state.trainer is not None:
+            return state
+        fresh = Session.from_preset(self.default_preset)
+        if state is not None:
+            fresh.language, fresh.owner = state.language, state.owner
+            fresh.say("freed")
+        return fresh
+
+    def track(self, session: Session | None) -> None:
+        """Remember which Session a browser tab holds, so closing the tab can free it."""
+        if session is not None and session.owner:
+            self.sessions[session.owner] = session
+
+    def health(self) -> dict[str, int]:
+        """Counts for an operator (and the tests): open tabs, playing tabs, training threads."""
+        threads = [t for t in threading.enumerate() if t.name == AUTOPLAY_THREAD]
+        return {
+            "sessions": len(self.sessions),
+            "playing": sum(s.playing for s in list(self.sessions.values())),
+            "autoplay_threads": len(threads),
+        }
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn bad input into a gr.Error the user can act on; never a traceback."""
+    """Turn bad input into a gr.Error the user can act on; never a traceback. Messages can
+    quote what a user typed, so they are escaped (Gradio renders them as HTML)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -66,29 +102,78 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except gr.Error:
             raise
         except (ValueError, DataFormatError, CheckpointError) as exc:
-            raise gr.Error(str(exc)) from None
+            raise gr.Error(html.escape(str(exc), quote=False)) from None
+        except OverflowError:
+            raise gr.Error("a number is too large for this field") from None
+        except RecursionError:
+            raise gr.Error("the input is nested too deeply") from None
 
     return wrapper
 
 
-def config_from_controls(values: list[Any], base: GANConfig) -> GANConfig:
+def whole(value: Any, name: str, low: int, high: int) -> int:
+    """A whole number from a browser field, or ValueError naming the field and its range."""
+    message = f"{name}: enter a whole number from {low} to {high}"
+    if isinstance(value, bool):
+        raise ValueError(message)
+    if isinstance(value, int):
+        result = value
+    else:
+        try:
+            as_float = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(message) from None
+        if not math.isfinite(as_float) or as_float != int(as_float):
+            raise ValueError(message)
+        result = int(as_float)
+    if not low <= result <= high:
+        raise ValueError(message)
+    return result
+
+
+def number(value: Any, name: str, low: float, high: float) -> float:
+    """A finite number from a browser field, or ValueError naming the field and its range."""
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: enter a number from {low:g} to {high:g}") from None
+    if not math.isfinite(result) or not low <= result <= high:
+        raise ValueError(f"{name}: enter a number from {low:g} to {high:g}")
+    return result
+
+
+def config_from_controls(
+    values: list[Any], base: GANConfig, data_file: Callable[[str], str]
+) -> GANConfig:
     """The base config with the setup panel's values on top (fields without a control, such
-    as a preset's ring std, are kept)."""
+    as a preset's ring std, are kept). The data file is a *name* the browser sent, turned into
+    a server path by `data_file` (this tab's uploads or the served folder); the name of the
+    run's own file keeps it."""
     data = dict(zip(CONTROL_NAMES, values, strict=True))
     for name, kind, _ in CONTROL_FIELDS:
         value = data[name]
         if kind == "text":
-            data[name] = value or ""
+            data[name] = value if isinstance(value, str) else ""
             continue
         if value is None or value == "":
             raise ValueError(f"{name}: please enter a value")
+        low, high = BOUNDS.get(name, (-(2**63), 2**63 - 1))
         if kind == "int":
-            data[name] = int(value)
+            data[name] = whole(value, name, int(low), int(high))
         elif kind == "float":
-            data[name] = float(value)
+            data[name] = number(value, name, -1e300, 1e300)
         elif kind == "bool":
             data[name] = bool(value)
+        elif not isinstance(value, str):
+            raise ValueError(f"{name}: choose one of the listed values")
+    name = data["data_path"].strip()
+    own = base.data_path and name == Path(base.data_path).name
+    data["data_path"] = base.data_path if own else data_file(name)
     return GANConfig.from_dict({**base.to_dict(), **data})
+
+
+def _data_file(ctx: Context, session: Session) -> Callable[[str], str]:
+    return lambda name: resolve_data_name(name, session.uploads, ctx.data_dir)
 
 
 # ---------------------------------------------------------------- stepping
@@ -96,8 +181,15 @@ def step(ctx: Context, action: str, in_browser: bool, state: Session | None, *n:
     """Step D / Step G / Step / Run N. In the browser the figures travel as one JSON string
     for the page to draw in place ("live"); API clients get the figures themselves."""
     session = ctx.session(state)
-    if action == "run" and (n[0] is None or not 1 <= int(n[0]) <= 100_000):
-        raise ValueError("N: run between 1 and 100000 iterations")
+    if action == "run":
+        limit = session.run_limit()
+        try:
+            n = (whole(n[0], "N", 1, limit),)
+        except ValueError:
+            raise ValueError(
+                f"N: run between 1 and {limit} iterations (this setup's limit: about "
+                f"{budget.RUN_SECONDS:.0f} s of training; Play runs longer)"
+            ) from None
     with session.lock:
         session.narration = None
         getattr(session, action)(*(int(v) for v in n))
@@ -110,8 +202,9 @@ def step(ctx: Context, action: str, in_browser: bool, state: Session | None, *n:
 
 def reset(ctx: Context, state: Session | None, *values: Any) -> Updates:
     old = ctx.session(state)
-    config = config_from_controls(list(values), old.trainer.config)
+    config = config_from_controls(list(values), old.trainer.config, _data_file(ctx, old))
     session = old.fresh_run(config)
+    session.tour = None
     session.say("reset")
     return {
         "state": session,
@@ -125,7 +218,7 @@ def reset(ctx: Context, state: Session | None, *values: Any) -> Updates:
 
 def apply(ctx: Context, state: Session | None, *values: Any) -> Updates:
     current = ctx.session(state)
-    config = config_from_controls(list(values), current.trainer.config)
+    config = config_from_controls(list(values), current.trainer.config, _data_file(ctx, current))
     session = current.reconfigure(config)
     return {"state": session, **render.views(session), **render.latent_views(session)}
 
@@ -139,13 +232,18 @@ def choose_preset(ctx: Context, state: Session | None, name: str) -> Updates:
     return {"state": session, **render.everything(session, ctx.presets)}
 
 
-def uploaded(path: str | None) -> Updates:
+def uploaded(ctx: Context, state: Session | None, path: str | None) -> Updates:
+    """Remember the upload in this tab under its file name; the setup panel shows the name,
+    never the server path, and only this tab can train on it."""
     if not path:
         return {}
-    kind = UPLOAD_KINDS.get(Path(path).suffix.lower())
+    name = Path(path).name
+    kind = UPLOAD_KINDS.get(Path(name).suffix.lower())
     if kind is None:
-        raise ValueError(f"upload: {Path(path).name} is not a .csv, .npy, .npz or .idx file")
-    return {"ctl.dataset": kind, "ctl.data_path": path}
+        raise ValueError(f"upload: {name} is not a .csv, .npy, .npz or .idx file")
+    session = ctx.session(state)
+    session.uploads[name] = Path(path)
+    return {"state": session, "ctl.dataset": kind, "ctl.data_path": name}
 
 
 def rewind(ctx: Context, state: Session | None, iteration: Any) -> Updates:
@@ -153,7 +251,7 @@ def rewind(ctx: Context, state: Session | None, iteration: Any) -> Updates:
     if iteration is None:
         raise ValueError("timeline: choose an iteration")
     with session.lock:
-        session.rewind(int(iteration))
+        session.rewind(whole(iteration, "timeline", 0, 2**63 - 1))
         return {"state": session, **render.views(session)}
 
 
@@ -189,7 +287,9 @@ def live_frame(session: Session) -> dict[str, Any]:
     session.frames += 1
     if session.frames % session.redraw_every:
         return {"playing": True, "figures": {}}
-    with session.lock:
+    # building a frame is background work too: it waits for a training slot, so a room of
+    # playing tabs cannot starve anyone's clicks
+    with TRAINING_SLOTS, session.lock:
         # the main screen every frame; a secondary tab (below the fold at 1280×720) every
         # SECONDARY_EVERY-th, so the plots in view keep their frame rate
         secondary = session.frames % (SECONDARY_EVERY * session.redraw_every) == 0
@@ -218,8 +318,9 @@ def play(ctx: Context, state: Session | None, n: Any, every: Any) -> Updates:
     if session.playing:
         return {"state": session, **stop(ctx, session, paused=True)}
     session.narration = None
-    session.redraw_every = max(1, int(every or 1))
-    session.start_autoplay(max(1, int(n or 1)) * live_feed.FRAMES_PER_SECOND)
+    session.redraw_every = whole(every or 1, "redraw every", 1, 20)
+    per_tick = whole(n or 1, "iterations per tick", 1, 200)
+    session.start_autoplay(per_tick * live_feed.FRAMES_PER_SECOND)
     if ctx.feed is not None:
         ctx.feed.close(session.live_token)  # a run the guard stopped left its token
         session.live_token = ctx.feed.open(session)
@@ -239,8 +340,11 @@ def tick(ctx: Context, state: Session | None, n: Any, every: Any) -> Updates:
     session = ctx.session(state)
     if not session.playing:
         return {"state": session, **stop(ctx, session, paused=False)}
-    session.autoplay_rate = max(1, int(n or 1)) * live_feed.FRAMES_PER_SECOND
-    session.redraw_every = max(1, int(every or 1))
+    try:
+        session.autoplay_rate = whole(n, "", 1, 200) * live_feed.FRAMES_PER_SECOND
+        session.redraw_every = whole(every, "", 1, 20)
+    except ValueError:
+        pass  # a half-typed value: keep playing at the last good one
     with session.lock:
         out = {"state": session, "status": session.status_markdown()}
         if session.tab == "table":
@@ -251,12 +355,11 @@ def tick(ctx: Context, state: Session | None, n: Any, every: Any) -> Updates:
 # ---------------------------------------------------------------- latent space
 def move_sliders(ctx: Context, state: Session | None, label: Any, *values: Any) -> Updates:
     session = ctx.session(state)
-    if any(v is None for v in values) or label is None:
-        raise ValueError("latent sliders: enter a number between -3 and 3")
+    z = [number(v, "latent sliders", -3, 3) for v in values]
     with session.lock:
-        session.latent_class = int(label)
+        session.latent_class = whole(label, "class", 0, max(session.trainer.num_classes - 1, 0))
         cls = session.latent_class if session.trainer.conditional else None
-        figure = session.latent_figure([float(v) for v in values], cls)
+        figure = session.latent_figure(z, cls)
         return {"state": session, "latent_plot": live_feed.stamped(figure)}
 
 
@@ -284,11 +387,13 @@ def set_latent_axes(ctx: Context, state: Session | None, axes: str, label: Any) 
 
 def interpolate(ctx: Context, state: Session | None, n: Any, how: str, label: Any) -> Updates:
     session = ctx.session(state)
-    if n is None:
-        raise ValueError("frames: choose 2–32 frames")
+    frames = whole(n, "frames", 2, 32)
+    if how not in ("lerp", "slerp"):
+        raise ValueError("path: choose lerp or slerp")
     with session.lock:
-        session.latent_class = int(label or 0)
-        figure = session.interpolation_figure(int(n), how, _class(session))
+        top = max(session.trainer.num_classes - 1, 0)
+        session.latent_class = whole(label or 0, "class", 0, top)
+        figure = session.interpolation_figure(frames, how, _class(session))
         return {"state": session, "interp_plot": live_feed.stamped(figure)}
 
 
@@ -297,22 +402,47 @@ def _class(session: Session) -> int | None:
 
 
 # ---------------------------------------------------------------- save / load
+def session_folder(session: Session) -> Path:
+    """This tab's folder for downloads: one per session, removed when the session is freed
+    (a new download replaces the last of its kind)."""
+    if session.workdir is None or not session.workdir.is_dir():
+        session.workdir = Path(tempfile.mkdtemp(prefix="gan-session-"))
+    return session.workdir
+
+
+def tab_closed(ctx: Context, request: gr.Request) -> None:
+    """demo.unload: the page is gone; free its session now rather than at the state's TTL."""
+    owner = getattr(request, "session_hash", None)
+    free(ctx.sessions.pop(owner, None) if owner else None)
+    if owner and ctx.forget is not None:
+        ctx.forget(owner)
+
+
+def free(session: Session | None) -> None:
+    """A closed or expired tab: autoplay stopped, the trainer dropped, its files removed."""
+    if session is None:
+        return
+    session.stop_autoplay()
+    session.trainer = None  # type: ignore[assignment]
+    if session.workdir is not None:
+        shutil.rmtree(session.workdir, ignore_errors=True)
+        session.workdir = None
+
+
 def save(ctx: Context, state: Session | None) -> Updates:
     session = ctx.session(state)
     with session.lock:
-        folder = Path(tempfile.mkdtemp(prefix="gan-ckpt-"))
-        path = folder / f"gan-playground-it{session.trainer.iteration}.zip"
+        path = session_folder(session) / f"gan-playground-it{session.trainer.iteration}.zip"
         zip_checkpoint(session.trainer, path, sampler=session.sampler, preset=session.preset)
     return {"state": session, "download": str(path)}
 
 
 def sample(ctx: Context, state: Session | None, n: Any = 1000) -> Updates:
     session = ctx.session(state)
-    if n is None or not 1 <= int(n) <= 100_000:
-        raise ValueError("n: between 1 and 100000 samples")
+    n = whole(n, "n", 1, 100_000)
     with session.lock:
-        x, z, labels = session.trainer.sample(int(n), ema=session.use_ema)
-    path = Path(tempfile.mkdtemp(prefix="gan-samples-")) / "samples.npz"
+        x, z, labels = session.trainer.sample(n, ema=session.use_ema)
+    path = session_folder(session) / "samples.npz"
     arrays = {"x": x.numpy().astype(np.float32), "z": z.numpy().astype(np.float32)}
     if labels is not None:
         arrays["y"] = labels.numpy()
@@ -333,7 +463,7 @@ def setup_of(ctx: Context, session: Session) -> dict[str, Any]:
 
 def export(ctx: Context, state: Session | None) -> Updates:
     session = ctx.session(state)
-    path = Path(tempfile.mkdtemp(prefix="gan-config-")) / "gan-playground-config.json"
+    path = session_folder(session) / "gan-playground-config.json"
     path.write_text(json.dumps(setup_of(ctx, session), indent=2))
     return {"state": session, "download": str(path)}
 
@@ -342,7 +472,7 @@ def load(ctx: Context, state: Session | None, path: str | None) -> Updates:
     if not path:
         return {}
     old = ctx.session(state)
-    trainer, info = unzip_checkpoint(path, device=old.trainer.config.device)
+    trainer, info = unzip_checkpoint(path, device=old.trainer.config.device, read_data_files=False)
     preset = info.get("preset") if info.get("preset") in ctx.presets else ""
     loaded = Session(trainer, preset=preset, sampler=info.get("sampler", "G"))
     session = old.successor(loaded)
@@ -473,22 +603,39 @@ def link(ctx: Context, state: Session | None, request: gr.Request) -> Updates:
     return {"share_link": f"{origin}/?{query}"}
 
 
+MAX_CONFIG_BYTES = 2**20
+
+
 def import_config(ctx: Context, state: Session | None, path: str | None) -> Updates:
     if not path:
         return {}
+    file = Path(path)
+    if file.stat().st_size > MAX_CONFIG_BYTES:
+        raise ValueError("config file: over 1 MiB; a config is a few hundred bytes")
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(file.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"config file: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ValueError("config file: nested too deeply to be a config") from None
     if not isinstance(data, dict):
         raise ValueError("config file: expected a JSON object")
-    config = GANConfig.from_dict(data.get("config", data))
+    fields = data.get("config", data)
+    if not isinstance(fields, dict):
+        raise ValueError("config file: 'config' must be a JSON object")
     old = ctx.session(state)
+    names = {key: fields.get(key) or "" for key in ("data_path", "labels_path")}
+    for key, name in names.items():
+        if not isinstance(name, str):
+            raise ValueError(f"{key}: must be a file name")
+        fields = {**fields, key: resolve_data_name(name, old.uploads, ctx.data_dir)}
+    config = GANConfig.from_dict(fields)
     name = data.get("preset") if data.get("preset") in ctx.presets else old.preset
     session = old.fresh_run(config, preset=name)
     session.tour = None
     if data.get("tour") in ctx.tours:
-        session = session.start_tour_at(ctx.tours[data["tour"]], int(data.get("tour_step", 0)))
+        step = whole(data.get("tour_step", 0), "tour_step", 0, 100)
+        session = session.start_tour_at(ctx.tours[data["tour"]], step)
     session.say("imported")
     return {"state": session, **render.everything(session, ctx.presets)}
 
@@ -499,7 +646,7 @@ def from_link(ctx: Context, request: gr.Request, language: str) -> Session | Non
     if setup is None:
         return None
     sampler = ctx.presets[setup.preset].sampler if setup.config.ema_decay > 0 else "G"
-    session = Session(Trainer(setup.config), preset=setup.preset, sampler=sampler)
+    session = Session(budgeted_trainer(setup.config), preset=setup.preset, sampler=sampler)
     session.language = language
     if setup.tour:
         if setup.tour not in ctx.tours:
@@ -526,11 +673,15 @@ def first_paint(ctx: Context, state: Session | None, request: gr.Request) -> Upd
         except ValueError as exc:
             session = Session.from_preset(ctx.default_preset)
             session.language = language
-            session.say("bad_link", error=str(exc))
+            session.say("bad_link", error=markdown_safe(str(exc)))
     session.owner = owner
     name = next(k for k, v in LANGUAGE_NAMES.items() if v == session.language)
     return {
         "state": session,
         "language": name,
-        **render.merged(render.everything(session, ctx.presets), language_views(ctx, session)),
+        **render.merged(
+            render.everything(session, ctx.presets),
+            language_views(ctx, session),
+            {button: gr.update(interactive=True) for button in TOOLBAR_BUTTONS},
+        ),
     }

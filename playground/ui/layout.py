@@ -62,6 +62,22 @@ CONTROLS = [f"ctl.{name}" for name in CONTROL_NAMES]
 SLIDERS = [f"z.{i}" for i in range(SLIDER_DIMS)]
 
 
+def checked(box: gr.Number, name: str) -> gr.Number:
+    """The number box, with a bad value (text, null, out of float range) sent by a script or a
+    hand-made request turned into a message naming the field instead of Gradio's generic one.
+    (Wrapped on the instance: a subclass would make Gradio look for a custom component.)"""
+    preprocess = box.preprocess
+
+    def named(payload: Any) -> Any:
+        try:
+            return preprocess(payload)
+        except (TypeError, ValueError, OverflowError):
+            raise gr.Error(f"{name}: enter a number") from None
+
+    box.preprocess = named  # type: ignore[method-assign]
+    return box
+
+
 def controls_from_config(config: GANConfig) -> list[Any]:
     """The setup controls' values for a config, in CONTROL_FIELDS order."""
     return [getattr(config, name) for name in CONTROL_NAMES]
@@ -85,7 +101,7 @@ def _control(name: str, kind: str, extra: dict[str, Any], value: Any) -> gr.comp
         return gr.Checkbox(value=value, **common)
     if kind == "text":
         return gr.Textbox(value=value, **common)
-    return gr.Number(value=value, precision=0 if kind == "int" else None, **common)
+    return checked(gr.Number(value=value, precision=0 if kind == "int" else None, **common), name)
 
 
 def preset_choices(presets: dict[str, Preset], language: str) -> list[tuple[str, str]]:
@@ -140,6 +156,21 @@ def build_layout(default: Session, presets: dict[str, Preset], tours: dict[str, 
     return ui
 
 
+# the toolbar's buttons start disabled and first paint enables them: a click before the tab's
+# session exists would be overwritten by first paint's fresh run
+TOOLBAR_BUTTONS = [
+    "step_d_btn",
+    "step_g_btn",
+    "step_btn",
+    "run_btn",
+    "play_btn",
+    "reset_btn",
+    "explain_btn",
+    "back_btn",
+    "next_btn",
+]
+
+
 def _toolbar(ui: dict[str, Any]) -> None:
     with gr.Row(elem_id="toolbar", equal_height=True):
         for name, key, variant in (
@@ -163,6 +194,7 @@ def _toolbar(ui: dict[str, Any]) -> None:
             container=False,
             scale=0,
         )
+        checked(ui["run_n"], "N")
         ui["run_btn"] = gr.Button(t("run_n"), size="sm", elem_id="btn-run", min_width=70)
         ui["play_btn"] = gr.Button(t("play"), size="sm", elem_id="btn-play", min_width=70)
         ui["reset_btn"] = gr.Button(
@@ -173,6 +205,8 @@ def _toolbar(ui: dict[str, Any]) -> None:
         )
         ui["back_btn"] = gr.Button(t("button.back"), size="sm", elem_id="btn-back", min_width=60)
         ui["next_btn"] = gr.Button(t("button.next"), size="sm", elem_id="btn-next", min_width=60)
+    for name in TOOLBAR_BUTTONS:
+        ui[name].interactive = False
 
 
 def _drawer(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -83,6 +84,7 @@ class FrameFeed:
             session = self._sessions.get(token)
         if session is None:
             return Response('{"playing": false}', status_code=404, media_type="application/json")
+        session.last_fetch = time.monotonic()  # the page is watching: keep playing
         body = to_json_plotly(self._frame(session))
         return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
 

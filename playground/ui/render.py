@@ -5,6 +5,7 @@ is open (each Plotly repaint costs the browser tens of milliseconds)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -156,6 +157,7 @@ def setup_views(session: Session, presets: dict[str, Preset]) -> dict[str, Any]:
         key: getattr(session.trainer.config, name)
         for key, name in zip(CONTROLS, CONTROL_NAMES, strict=True)
     }
+    out["ctl.data_path"] = Path(session.trainer.config.data_path).name  # a name, not a path
     if session.preset in presets:
         out["preset"] = gr.update(
             choices=preset_choices(presets, session.language), value=session.preset

@@ -4,17 +4,22 @@ interpolation ends, the real points drawn for plots). No Gradio here, so it is t
 
 from __future__ import annotations
 
+import html
+import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from playground import figures, model_graph, probes
+from playground import budget, figures, model_graph, probes
 from playground.config import LIVE_FIELDS, GANConfig
+from playground.data import Dataset, build_dataset
 from playground.lecture import SUB_STEPS, Narration
 from playground.losses import PROBABILITY_LOSSES
 from playground.metrics import evaluate
@@ -24,6 +29,11 @@ from playground.tours import Tour
 from playground.trainer import DivergenceError, Trainer
 
 DEFAULT_PRESET = "classroom"
+AUTOPLAY_THREAD = "playground-autoplay"
+FETCH_TIMEOUT = 10.0  # autoplay stops this long after the page's last frame request
+TRAINING_SLOTS = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
+DATA_FIELDS = ("dataset", "data_path", "labels_path", "modes", "radius", "std", "grid_side")
+DATA_FIELDS += ("grid_spacing", "seed")
 # a tour step's view (1-6, as tour files number them) → the secondary tab it brings up; the
 # batch (1) is always on the main screen, the data view (5) too, with its metrics in a tab
 TOUR_VIEW_TABS = {2: "g", 3: "scores", 4: "loss", 5: "metrics", 6: "latent"}
@@ -76,6 +86,9 @@ class Session:
     interp_frames: int = 8  # the interpolation view's settings, to redraw it for a new G
     interp_method: str = "slerp"
     latent_class: int = 0  # the class the latent views generate (cGAN)
+    uploads: dict[str, Path] = field(default_factory=dict)  # file name -> this tab's upload
+    workdir: Path | None = None  # this tab's folder for downloads, removed with the session
+    last_fetch: float = 0.0  # when the page last fetched an autoplay frame (monotonic s)
 
     def __post_init__(self) -> None:
         view_rng = torch.Generator().manual_seed(1234)
@@ -96,13 +109,14 @@ class Session:
     def from_preset(cls, name: str = DEFAULT_PRESET, **overrides: Any) -> Session:
         preset = load_preset(name)
         config = preset.config.replace(**overrides) if overrides else preset.config
-        return cls(Trainer(config), preset=name, sampler=preset.sampler)
+        return cls(budgeted_trainer(config), preset=name, sampler=preset.sampler)
 
     def reconfigure(self, config: GANConfig) -> Session:
         """Apply new settings: live ones in place; anything else rebuilds a fresh run. The
         returned session's status message says which happened."""
         old = self.trainer.config.to_dict()
         changed = {k: v for k, v in config.to_dict().items() if old[k] != v}
+        budget.check(config, self.trainer.dataset.shape, self.trainer.dataset.num_classes)
         fields = ", ".join(sorted(changed))
         if not changed:
             self.say("nothing_changed")
@@ -119,8 +133,12 @@ class Session:
         """This tab's next run: a new Trainer for `config`, keeping the tab's settings and the
         preset's sampler choice where the config still has an EMA generator."""
         sampler = self.sampler if config.ema_decay > 0 else "G"
+        old = self.trainer.config
+        same_data = all(getattr(config, k) == getattr(old, k) for k in DATA_FIELDS)
         run = Session(
-            Trainer(config), preset=self.preset if preset is None else preset, sampler=sampler
+            budgeted_trainer(config, self.trainer.dataset if same_data else None),
+            preset=self.preset if preset is None else preset,
+            sampler=sampler,
         )
         return self.successor(run)
 
@@ -149,6 +167,7 @@ class Session:
             self.presenter,
         )
         other.interp_frames, other.interp_method = self.interp_frames, self.interp_method
+        other.uploads, other.workdir = self.uploads, self.workdir
         if keep_tour:
             other.tour, other.tour_step = self.tour, self.tour_step
         return other
@@ -181,7 +200,8 @@ class Session:
 
     # ------------------------------------------------------------ stepping
     def say(self, key: str, **values: Any) -> str:
-        """Set the status message, in this tab's language."""
+        """Set the status message, in this tab's language. The status line is Markdown: a
+        value that may come from a URL or a file must pass through markdown_safe first."""
         self.message = text(f"msg.{key}", self.language, **values)
         return self.message
 
@@ -216,7 +236,9 @@ class Session:
         self._stop = threading.Event()
         self.playing = True
         self.frames = 0
-        self._player = threading.Thread(target=self._autoplay_loop, args=(self._stop,), daemon=True)
+        self._player = threading.Thread(
+            target=self._autoplay_loop, args=(self._stop,), daemon=True, name=AUTOPLAY_THREAD
+        )
         self._player.start()
 
     def stop_autoplay(self) -> None:
@@ -229,10 +251,19 @@ class Session:
         self.playing = False
 
     def _autoplay_loop(self, stop: threading.Event) -> None:
+        """Train in chunks while the page keeps asking for frames. Background training shares
+        TRAINING_SLOTS (one core fewer than the machine has) with every other playing tab, so
+        clicks, which do not wait for a slot, are not queued behind it; a tab that stops
+        fetching frames (closed, asleep, gone) stops playing after FETCH_TIMEOUT seconds."""
         chunk = 5  # iterations per lock hold: a click or repaint waits at most one chunk
         done, start = 0, time.perf_counter()
+        self.last_fetch = time.monotonic()
         while not stop.is_set():
-            with self.lock:
+            if time.monotonic() - self.last_fetch > FETCH_TIMEOUT:
+                self.say("paused_unwatched")
+                self.playing = False
+                break
+            with TRAINING_SLOTS, self.lock:
                 if stop.is_set():
                     break
                 outcome = self._guarded("playing", lambda: self.trainer.run(chunk))
@@ -252,6 +283,14 @@ class Session:
         self.trainer.restore(target)
         self.diverged = False
         return self.say("rewound", iteration=target)
+
+    def run_limit(self) -> int:
+        """The most iterations one Run N may train in this tab (playground.budget)."""
+        t = self.trainer
+        key = t.config.to_json()
+        if getattr(self, "_cost", (None,))[0] != key:
+            self._cost = (key, budget.estimate(t.config, t.dataset.shape, t.dataset.num_classes))
+        return min(100_000, self._cost[1].max_run())
 
     # ------------------------------------------------------------ summaries
     @property
@@ -671,6 +710,23 @@ class Session:
         if not 0 <= k < t.num_classes:
             raise ValueError(f"class: choose 0–{t.num_classes - 1} (got {k})")
         return torch.full((n,), k, dtype=torch.long)
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>])")
+
+
+def markdown_safe(value: str) -> str:
+    """`value` shown as plain text inside Markdown: HTML escaped, Markdown punctuation too."""
+    return _MARKDOWN.sub(r"\\\1", html.escape(value, quote=False)[:500])
+
+
+def budgeted_trainer(config: GANConfig, dataset: Dataset | None = None) -> Trainer:
+    """A Trainer for `config`, once its data is read (bounded; `dataset` reuses data already
+    read) and its cost is known to fit a browser session's budget (playground.budget);
+    ValueError names what to change."""
+    dataset = dataset or build_dataset(config)
+    budget.check(config, dataset.shape, dataset.num_classes)
+    return Trainer(config, dataset=dataset)
 
 
 def slider_values(z: torch.Tensor) -> list[float]:

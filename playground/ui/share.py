@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from playground.config import _TYPES, GANConfig
-from playground.presets import load_preset
+from playground.presets import load_preset, preset_names
 
 SETUP_KEYS = ("preset", "tour", "step")
+PRIVATE_KEYS = ("data_path", "labels_path", "device")  # never in a link: server-side things
 
 
 @dataclass
@@ -25,7 +26,7 @@ def to_query(preset: str, config: GANConfig, tour: str | None = None, step: int 
     base = load_preset(preset).config.to_dict() if preset else GANConfig().to_dict()
     params: dict[str, str] = {"preset": preset} if preset else {}
     for key, value in config.to_dict().items():
-        if value != base[key] and key != "data_path":
+        if value != base[key] and key not in PRIVATE_KEYS:
             params[key] = str(value).lower() if isinstance(value, bool) else str(value)
     if tour:
         params["tour"] = tour
@@ -38,16 +39,22 @@ def from_query(params: Mapping[str, str], default_preset: str) -> Setup | None:
     if not any(key in params for key in (*SETUP_KEYS, *_TYPES)):
         return None
     preset = params.get("preset", default_preset)
+    if preset not in preset_names():
+        raise ValueError("link: unknown preset")
     data = load_preset(preset).config.to_dict()
     for key, raw in params.items():
         if key in SETUP_KEYS:
             continue
+        if key in PRIVATE_KEYS:
+            raise ValueError(f"link: {key} cannot be set from a link")
         if key not in _TYPES:
-            raise ValueError(f"link: unknown setting '{key}'")
+            raise ValueError("link: unknown setting")
+        if len(raw) > 64:
+            raise ValueError(f"link: the value of {key} is too long")
         data[key] = _parse(key, raw)
     step = params.get("step", "0")
-    if not step.isdigit():
-        raise ValueError(f"link: step must be a number (got '{step}')")
+    if not step.isdigit() or len(step) > 4:
+        raise ValueError("link: step must be a small whole number")
     return Setup(preset, GANConfig.from_dict(data), params.get("tour") or None, int(step))
 
 
@@ -60,4 +67,4 @@ def _parse(key: str, raw: str) -> object:
             return raw.lower() in ("true", "1")
         return kind(raw)
     except ValueError:
-        raise ValueError(f"link: {key} must be a {kind.__name__} (got '{raw}')") from None
+        raise ValueError(f"link: {key} must be a {kind.__name__}") from None

@@ -1,0 +1,212 @@
+"""A classroom's load on one launched app (loopback only; every loop bounded in count and time).
+
+1. Fairness: S sessions play (gradio_client /play, each fetching its autoplay frames 10×/s as
+   a page does); another user clicks Step C times. Prints that user's click latency p50/p95,
+   against the same clicks with nobody playing (the floor, same run).
+2. Soak: U sessions step, run and move sliders for a fixed time. Prints errors, cross-session
+   mix-ups (each session's iteration count must be exactly what it asked for) and the server's
+   RSS minute by minute.
+3. Tabs: T browser tabs (headless Chromium) each load, step and close, after 10 warm-up tabs.
+   Prints the server's RSS before, right after and 60 s after, and the sessions/threads the
+   health route reports.
+Run: python bench/load.py [--players 15] [--clicks 40] [--users 16] [--soak-seconds 120]
+                          [--tabs 150] [--busy]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from gradio_client import Client
+
+ROOT = Path(__file__).resolve().parents[1]
+SUMMARY = 10
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def health(url: str) -> dict:
+    return json.load(urllib.request.urlopen(url + "playground/health", timeout=10))
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def clicks(url: str, n: int) -> list[float]:
+    client = Client(url, verbose=False)
+    client.predict(api_name="/step")  # warm up
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        client.predict(api_name="/step")
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def player(url: str, stop: threading.Event, errors: list[str]) -> None:
+    """One playing tab: Play, then fetch frames 10×/s (one at a time) until told to stop."""
+    try:
+        client = Client(url, verbose=False)
+        out = client.predict(32, 1, api_name="/play")
+        token = next(v for v in out if isinstance(v, str) and len(v) >= 20 and " " not in v)
+        frame = url + f"playground/frame/{token}"
+        while not stop.is_set():
+            urllib.request.urlopen(frame, timeout=30).read()
+            stop.wait(0.1)
+        client.predict(32, 1, api_name="/play")  # pause
+    except Exception as exc:  # a bench reports failures, it does not stop on them
+        errors.append(f"player: {exc}")
+
+
+def soak_user(url: str, seconds: float, report: list, errors: list[str]) -> None:
+    """One user stepping for `seconds`: its iteration count must be exactly its own."""
+    try:
+        client = Client(url, verbose=False)
+        expected, end = 0, time.monotonic() + seconds
+        while time.monotonic() < end:
+            got = client.predict(api_name="/step")[SUMMARY]["iteration"]
+            expected += 1
+            if got != expected:
+                errors.append(f"mix-up: expected iteration {expected}, got {got}")
+                expected = got
+            got = client.predict(20, api_name="/run")[SUMMARY]["iteration"]
+            expected += 20
+            if got != expected:
+                errors.append(f"mix-up: expected iteration {expected}, got {got}")
+                expected = got
+        report.append(expected)
+    except Exception as exc:
+        errors.append(f"user: {exc}")
+
+
+def tabs(url: str, n: int) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"]
+        )
+        for _ in range(n):
+            context = browser.new_context(viewport={"width": 1280, "height": 720})
+            page = context.new_page()
+            page.goto(url)
+            expect(page.locator("#status")).to_contain_text("Iteration 0", timeout=60_000)
+            page.click("#btn-step")
+            expect(page.locator("#status")).to_contain_text("Iteration 1", timeout=60_000)
+            context.close()
+        browser.close()
+
+
+def busy(stop: multiprocessing.Event) -> None:
+    while not stop.is_set():
+        sum(i * i for i in range(10_000))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=7881)
+    parser.add_argument("--players", type=int, default=15)
+    parser.add_argument("--clicks", type=int, default=40)
+    parser.add_argument("--users", type=int, default=16)
+    parser.add_argument("--soak-seconds", type=float, default=120)
+    parser.add_argument("--tabs", type=int, default=150)
+    parser.add_argument("--busy", action="store_true", help="keep one core busy throughout")
+    args = parser.parse_args()
+    stop_busy = multiprocessing.Event()
+    if args.busy:
+        multiprocessing.Process(target=busy, args=(stop_busy,), daemon=True).start()
+    url = f"http://127.0.0.1:{args.port}/"
+    app = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(args.port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        floor = clicks(url, args.clicks)
+        stop, errors = threading.Event(), []
+        players = [
+            threading.Thread(target=player, args=(url, stop, errors), daemon=True)
+            for _ in range(args.players)
+        ]
+        for thread in players:
+            thread.start()
+        time.sleep(5)
+        playing = health(url)["autoplay_threads"]
+        loaded = clicks(url, args.clicks)
+        stop.set()
+        for thread in players:
+            thread.join(timeout=60)
+        p50, p95 = statistics.median(loaded) * 1e3, percentile(loaded, 0.95) * 1e3
+        f50, f95 = statistics.median(floor) * 1e3, percentile(floor, 0.95) * 1e3
+        print(
+            f"fairness: {playing} sessions playing; another user's Step click p50 {p50:.0f} ms, "
+            f"p95 {p95:.0f} ms (target p95 <= 500 ms); nobody playing: p50 {f50:.0f} ms, "
+            f"p95 {f95:.0f} ms; player errors: {len(errors)}"
+        )
+
+        errors, report = [], []
+        users = [
+            threading.Thread(target=soak_user, args=(url, args.soak_seconds, report, errors))
+            for _ in range(args.users)
+        ]
+        samples = [(0.0, rss_mib(app.pid))]
+        start = time.monotonic()
+        for thread in users:
+            thread.start()
+        while any(thread.is_alive() for thread in users):
+            time.sleep(5)
+            samples.append((time.monotonic() - start, rss_mib(app.pid)))
+        minute = [rss for t, rss in samples if t >= 60]
+        growth = (minute[-1] / minute[0] - 1) * 100 if len(minute) > 1 else float("nan")
+        print(
+            f"soak: {args.users} users x {args.soak_seconds:.0f} s, {sum(report)} iterations, "
+            f"{len(errors)} errors/mix-ups {errors[:3]}; RSS "
+            + ", ".join(f"{rss:.0f}" for _, rss in samples[::6])
+            + f" MiB (every 30 s); growth after the first minute {growth:+.1f} % (target < 5 %)"
+        )
+
+        if not args.tabs:
+            return
+        tabs(url, 10)  # warm-up: first-use caches of the page's code paths are not per tab
+        time.sleep(10)
+        before = rss_mib(app.pid)
+        tabs(url, args.tabs)
+        after = rss_mib(app.pid)
+        time.sleep(60)
+        settled = rss_mib(app.pid)
+        print(
+            f"tabs: {args.tabs} tabs loaded, stepped and closed; RSS {before:.0f} -> {after:.0f}"
+            f" -> {settled:.0f} MiB 60 s later ({(settled / before - 1) * 100:+.1f} %, target "
+            f"within 10 %); health now {health(url)}"
+        )
+    finally:
+        app.terminate()
+        app.wait(timeout=20)
+        stop_busy.set()
+
+
+if __name__ == "__main__":
+    main()

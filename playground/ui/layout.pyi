@@ -1,0 +1,317 @@
+"""Where every component sits. One screen at 1280×720 holds the step controls, the status and
+caption, the model graph with a loss sparkline, the stacked batch and the data view; setup,
+save/load, tours, sharing and playback live in a side drawer that does not push the picture
+down; secondary views are tabs under the main screen.
+
+`build_layout` returns every component by name; handlers speak those names (see handlers.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import torch
+
+from playground.config import ACTIVATIONS, DATASETS, LOSSES, MODELS, OPTIMIZERS, GANConfig
+from playground.figures import DATA_LAYERS
+from playground.presets import Preset
+from playground.tours import Tour
+from playground.ui.i18n import t
+from playground.ui.session import SLIDER_DIMS, Session, slider_values
+
+LANGUAGE_NAMES = {"English": "en", "简体中文": "zh-CN"}
+SECONDARY_TABS = ("g", "scores", "loss", "latent", "metrics", "table")
+UPLOAD_KINDS = {
+    ".csv": "points-file",
+    ".npy": "points-file",
+    ".npz": "npz",
+    ".idx": "idx",
+    ".ubyte": "idx",
+}
+
+# (field, kind, extra) for every setup control; order = the order of /reset and /apply inputs
+CONTROL_FIELDS: list[tuple[str, str, dict[str, Any]]] = [
+    ("dataset", "dropdown", {"choices": list(DATASETS)}),
+    ("data_path", "text", {}),
+    ("model", "dropdown", {"choices": list(MODELS)}),
+    ("g_hidden", "int", {}),
+    ("g_layers", "int", {}),
+    ("d_hidden", "int", {}),
+    ("d_layers", "int", {}),
+    ("activation", "dropdown", {"choices": list(ACTIVATIONS)}),
+    ("loss", "dropdown", {"choices": list(LOSSES)}),
+    ("optimizer", "dropdown", {"choices": list(OPTIMIZERS)}),
+    ("lr_g", "float", {}),
+    ("lr_d", "float", {}),
+    ("beta1", "float", {}),
+    ("batch_size", "int", {}),
+    ("z_dim", "int", {}),
+    ("d_steps", "int", {}),
+    ("g_steps", "int", {}),
+    ("conditional", "bool", {}),
+    ("pack", "int", {}),
+    ("spectral_norm", "bool", {}),
+    ("normalize", "bool", {}),
+    ("ema_decay", "float", {}),
+    ("seed", "int", {}),
+    ("device", "dropdown", {}),
+]
+CONTROL_NAMES = [name for name, _, _ in CONTROL_FIELDS]
+CONTROLS = [f"ctl.{name}" for name in CONTROL_NAMES]
+SLIDERS = [f"z.{i}" for i in range(SLIDER_DIMS)]
+
+class CheckedNumber(gr.Number):
+    """A number box whose bad value (text, null, out of float range), sent by a script or a
+    hand-made request, becomes a message naming the field instead of Gradio's generic one."""
+
+    def preprocess(self, payload: Any) -> Any:
+        try:
+            return super().preprocess(payload)
+        except (TypeError, ValueError, OverflowError):
+            name = {"run-n": "N"}.get(self.elem_id, (self.elem_id or "value").removeprefix("ctl-"))
+            raise gr.Error(f"{name}: enter a number") from None
+    from collections.abc import Callable, Sequence
+    from typing import TYPE_CHECKING, Any, Literal
+
+    from gradio.blocks import Block
+
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+def controls_from_config(config: GANConfig) -> list[Any]:
+    """The setup controls' values for a config, in CONTROL_FIELDS order."""
+    return [getattr(config, name) for name in CONTROL_NAMES]
+
+def device_choices() -> list[str]:
+    choices = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        choices.append("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        choices.append("mps")
+    return choices
+
+def _control(name: str, kind: str, extra: dict[str, Any], value: Any) -> gr.components.Component:
+    label, info = t(f"field.{name}"), t(f"field.{name}.info")
+    common = dict(label=label, info=info, elem_id=f"ctl-{name}")
+    if kind == "dropdown":
+        return gr.Dropdown(choices=extra.get("choices") or device_choices(), value=value, **common)
+    if kind == "bool":
+        return gr.Checkbox(value=value, **common)
+    if kind == "text":
+        return gr.Textbox(value=value, **common)
+    return CheckedNumber(value=value, precision=0 if kind == "int" else None, **common)
+
+def preset_choices(presets: dict[str, Preset], language: str) -> list[tuple[str, str]]:
+    return [(p.title_in(language), p.name) for p in presets.values()]
+
+def tour_choices(tours: dict[str, Tour], language: str) -> list[tuple[str, str]]:
+    return [(tour.title[language], tour.name) for tour in tours.values()]
+
+def build_layout(default: Session, presets: dict[str, Preset], tours: dict[str, Tour]) -> dict:
+    """Every component, by name. Call inside a gr.Blocks context."""
+    ui: dict[str, Any] = {}
+    ui["state"] = gr.State(None)
+    with gr.Sidebar(open=False, width=360, elem_id="drawer", label=t("drawer")):
+        _drawer(ui, default, presets, tours)
+    with gr.Column(elem_id="main-screen"):
+        _toolbar(ui)
+        with gr.Row(elem_id="status-row", equal_height=False):
+            ui["status"] = gr.Markdown(default.status_markdown(), elem_id="status")
+            with gr.Column(scale=3, min_width=300, elem_id="caption-box"):
+                ui["caption"] = gr.Markdown(default.lecture_text(), elem_id="lecture-caption")
+            ui["tour_next"] = gr.Button(
+                t("tour_next"),
+                size="sm",
+                visible=False,
+                scale=0,
+                min_width=150,
+                elem_id="btn-tour-next",
+            )
+        with gr.Row(elem_id="picture", equal_height=False):
+            with gr.Column(scale=10, min_width=300, elem_id="graph-column"):
+                ui["graph"] = gr.HTML(default.graph_html(), elem_id="model-graph")
+                ui["sparkline"] = gr.Plot(elem_id="view-sparkline", show_label=False)
+            with gr.Column(scale=9, min_width=300):
+                ui["batch_plot"] = gr.Plot(elem_id="view-batch", show_label=False)
+            with gr.Column(scale=10, min_width=300):
+                ui["data_plot"] = gr.Plot(elem_id="view-data", show_label=False)
+                ui["layers"] = gr.CheckboxGroup(
+                    [(layer, layer) for layer in DATA_LAYERS],
+                    value=list(default.layers),
+                    show_label=False,
+                    container=False,
+                    elem_id="data-layers",
+                )
+        _secondary_tabs(ui, default)
+    ui["summary"] = gr.JSON(visible=False, elem_id="summary")
+    ui["live"] = gr.Textbox(visible=False, elem_id="live-feed")
+    ui["play_token"] = gr.Textbox(visible=False, elem_id="play-token")
+    ui["timer"] = gr.Timer(0.5, active=False)
+    ui["lecture_timer"] = gr.Timer(2.0, active=False)
+    return ui
+
+def _toolbar(ui: dict[str, Any]) -> None:
+    with gr.Row(elem_id="toolbar", equal_height=True):
+        for name, key, variant in (
+            ("step_d", "step_d", "secondary"),
+            ("step_g", "step_g", "secondary"),
+            ("step", "step", "primary"),
+        ):
+            ui[f"{name}_btn"] = gr.Button(
+                t(key),
+                variant=variant,
+                size="sm",
+                elem_id=f"btn-{name.replace('_', '-')}",
+                min_width=70,
+            )
+        ui["run_n"] = CheckedNumber(
+            value=100,
+            precision=0,
+            label="N",
+            min_width=70,
+            elem_id="run-n",
+            container=False,
+            scale=0,
+        )
+        ui["run_btn"] = gr.Button(t("run_n"), size="sm", elem_id="btn-run", min_width=70)
+        ui["play_btn"] = gr.Button(t("play"), size="sm", elem_id="btn-play", min_width=70)
+        ui["reset_btn"] = gr.Button(
+            t("reset"), variant="stop", size="sm", elem_id="btn-reset", min_width=60
+        )
+        ui["explain_btn"] = gr.Button(
+            t("button.start"), variant="primary", size="sm", elem_id="btn-explain", min_width=90
+        )
+        ui["back_btn"] = gr.Button(t("button.back"), size="sm", elem_id="btn-back", min_width=60)
+        ui["next_btn"] = gr.Button(t("button.next"), size="sm", elem_id="btn-next", min_width=60)
+
+def _drawer(
+    ui: dict[str, Any], default: Session, presets: dict[str, Preset], tours: dict[str, Tour]
+) -> None:
+    config = default.trainer.config
+    ui["language"] = gr.Radio(
+        list(LANGUAGE_NAMES),
+        value="English",
+        label="language / 语言",
+        info=t("language.info"),
+        elem_id="language",
+    )
+    ui["presenter"] = gr.Checkbox(
+        label=t("presenter"), info=t("presenter.info"), elem_id="presenter"
+    )
+    ui["preset"] = gr.Dropdown(
+        choices=preset_choices(presets, "en"),
+        value=default.preset,
+        label=t("preset"),
+        info=t("preset.info"),
+        elem_id="ctl-preset",
+    )
+    ui["preset_md"] = gr.Markdown(presets[default.preset].description, elem_id="preset-md")
+    with gr.Accordion(t("setup"), open=False, elem_id="setup-panel"):
+        for (name, kind, extra), key in zip(CONTROL_FIELDS, CONTROLS, strict=True):
+            ui[key] = _control(name, kind, extra, getattr(config, name))
+        ui["upload"] = gr.File(
+            label=t("upload"), file_types=list(UPLOAD_KINDS), elem_id="upload-data"
+        )
+        ui["apply_btn"] = gr.Button(t("apply"), elem_id="btn-apply")
+    with gr.Accordion(t("lecture"), open=True, elem_id="lecture"):
+        ui["auto_advance"] = gr.Slider(
+            0, 10, value=0, step=0.5, label=t("auto_advance"), elem_id="auto-advance"
+        )
+        ui["tour_pick"] = gr.Dropdown(
+            tour_choices(tours, "en"), value=next(iter(tours)), label=t("tour"), elem_id="tour-pick"
+        )
+        ui["tour_start"] = gr.Button(t("tour_start"), elem_id="btn-tour-start")
+        ui["share_btn"] = gr.Button(t("share"), elem_id="btn-share")
+        ui["share_link"] = gr.Textbox(
+            label=t("share_link"), elem_id="share-link", interactive=False
+        )
+    with gr.Accordion(t("playback"), open=False, elem_id="playback"):
+        ui["per_tick"] = gr.Slider(
+            1, 200, value=32, step=1, label=t("per_tick"), info=t("per_tick.info")
+        )
+        ui["redraw_every"] = gr.Slider(
+            1, 20, value=1, step=1, label=t("redraw"), info=t("redraw.info")
+        )
+        ui["timeline"] = gr.Slider(
+            0, 1, value=0, step=1, label=t("timeline"), info=t("timeline.info"), elem_id="timeline"
+        )
+    with gr.Accordion(t("save_load"), open=False, elem_id="save-load"):
+        ui["save_btn"] = gr.Button(t("save"), elem_id="btn-save")
+        ui["samples_btn"] = gr.Button(t("samples"), elem_id="btn-samples")
+        ui["export_btn"] = gr.Button(t("export"), elem_id="btn-export")
+        ui["download"] = gr.File(label=t("download"), interactive=False, elem_id="download")
+        ui["load_ckpt"] = gr.File(label=t("load_ckpt"), file_types=[".zip"], elem_id="load-ckpt")
+        ui["import_cfg"] = gr.File(
+            label=t("import_cfg"), file_types=[".json"], elem_id="import-config"
+        )
+    ui["title_md"] = gr.Markdown(t("title"), elem_id="about")
+
+def _secondary_tabs(ui: dict[str, Any], default: Session) -> None:
+    config = default.trainer.config
+    with gr.Tabs(selected="scores", elem_id="secondary") as tabs:
+        ui["tabs"] = tabs
+        with gr.Tab(t("tab.g"), id="g", elem_id="tab-g") as tab:
+            ui["tab.g"] = tab
+            ui["g_md"] = gr.Markdown(elem_id="g-step-md")
+            ui["g_plot"] = gr.Plot(elem_id="view-g", show_label=False)
+        with gr.Tab(t("tab.scores"), id="scores", elem_id="tab-scores") as tab:
+            ui["tab.scores"] = tab
+            ui["scores_plot"] = gr.Plot(elem_id="view-scores", show_label=False)
+        with gr.Tab(t("tab.loss"), id="loss", elem_id="tab-loss") as tab:
+            ui["tab.loss"] = tab
+            ui["loss_plot"] = gr.Plot(elem_id="view-loss", show_label=False)
+        with gr.Tab(t("tab.latent"), id="latent", elem_id="tab-latent") as tab:
+            ui["tab.latent"] = tab
+            with gr.Row():
+                with gr.Column(scale=1, min_width=260):
+                    ui["class_pick"] = gr.Slider(
+                        0,
+                        9,
+                        value=0,
+                        step=1,
+                        label=t("class"),
+                        visible=default.trainer.conditional,
+                        elem_id="class-pick",
+                    )
+                    ui["latent_axes"] = gr.Radio(
+                        [(t("axes.z"), "z"), (t("axes.pca"), "pca")],
+                        value="z",
+                        label=t("latent_axes"),
+                        info=t("latent_axes.info"),
+                        elem_id="latent-axes",
+                    )
+                    for i, (key, value) in enumerate(
+                        zip(SLIDERS, slider_values(default.z_a), strict=True)
+                    ):
+                        ui[key] = gr.Slider(
+                            -3,
+                            3,
+                            value=value,
+                            step=0.05,
+                            label=f"z[{i}]",
+                            visible=i < config.z_dim,
+                            elem_id=f"z-slider-{i}",
+                        )
+                with gr.Column(scale=2, min_width=300):
+                    ui["latent_plot"] = gr.Plot(elem_id="view-latent", show_label=False)
+                    with gr.Row():
+                        ui["rand_a"] = gr.Button(t("rand_a"), elem_id="btn-rand-a")
+                        ui["rand_b"] = gr.Button(t("rand_b"), elem_id="btn-rand-b")
+                        ui["method"] = gr.Radio(["lerp", "slerp"], value="slerp", label=t("path"))
+                        ui["frames"] = gr.Slider(2, 16, value=8, step=1, label=t("frames"))
+                        ui["interp_btn"] = gr.Button(t("interpolate"), elem_id="btn-interp")
+                    ui["interp_plot"] = gr.Plot(elem_id="view-interp", show_label=False)
+        with gr.Tab(t("tab.metrics"), id="metrics", elem_id="tab-metrics") as tab:
+            ui["tab.metrics"] = tab
+            ui["eval_btn"] = gr.Button(t("evaluate"), elem_id="btn-eval")
+            ui["metrics_md"] = gr.Markdown(elem_id="metrics-md")
+        with gr.Tab(t("tab.table"), id="table", elem_id="tab-table") as tab:
+            ui["tab.table"] = tab
+            ui["batch_table"] = gr.Dataframe(
+                headers=default.table_headers(),
+                interactive=False,
+                label=t("batch_table"),
+                elem_id="batch-table",
+            )
