@@ -79,7 +79,7 @@ REDRAW_COUNTER = """(watched) => {
     requestAnimationFrame(frame);
 }"""
 WATCHED = {
-    "batch view": ["#view-batch .barlayer .point path", "d"],
+    "batch view": ["#view-batch .scatterlayer path.js-line", "d"],
     "data view": ["#view-data .scatterlayer .trace:nth-of-type(2) path.point", "transform"],
     "sparkline": ["#view-sparkline .scatterlayer path.js-line", "d"],
     "model graph": ['#model-graph [data-node="d.loss"] .node-value', "text"],

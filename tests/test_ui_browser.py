@@ -154,11 +154,18 @@ def test_one_screen_at_1280x720_with_the_graph_lit_by_the_last_step(browser, app
 def test_hovering_a_batch_row_marks_its_point_in_the_data_view(page: Page) -> None:
     page.click("#btn-step-d")
     expect(page.locator("#view-batch")).to_contain_text("128 rows", timeout=30_000)
-    bars = page.locator("#view-batch .barlayer .point")
-    expect(bars.first).to_be_attached(timeout=30_000)
+    expect(page.locator("#view-batch .heatmaplayer").first).to_be_attached(timeout=30_000)
     before = page.locator("#view-data .shapelayer path").count()
-    box = bars.nth(70).bounding_box()  # a real row (rows 64-127 are real)
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    # the middle of row 70's y cell (rows 64-127 are real): the plot's own axes say where it is
+    x, y = page.evaluate(
+        """() => {
+            const gd = document.querySelector('#view-batch .js-plotly-plot');
+            const box = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis2,
+                ya = gd._fullLayout.yaxis2;
+            return [box.left + xa._offset + xa.l2p(0), box.top + ya._offset + ya.l2p(70)];
+        }"""
+    )
+    page.mouse.move(x, y)
     page.wait_for_function(
         "(n) => document.querySelectorAll('#view-data .shapelayer path').length > n",
         arg=before,
@@ -595,3 +602,38 @@ def test_a_slider_number_box_applies_on_enter(page: Page) -> None:
         arg=before,
         timeout=30_000,
     )
+
+
+def test_the_share_link_after_a_tour_and_a_checkpoint_load_restores_the_checkpoint(
+    page: Page, tmp_path: Path
+) -> None:
+    from playground.checkpoint import zip_checkpoint
+    from playground.presets import load_preset
+    from playground.trainer import Trainer
+
+    trainer = Trainer(load_preset("ring8").config.replace(seed=11, lr_d=0.0005, device="cpu"))
+    trainer.run(3)
+    checkpoint = zip_checkpoint(trainer, tmp_path / "ring8-seed11.zip", preset="ring8")
+    _open_drawer(page)
+    page.locator("#tour-pick input").click()
+    page.get_by_role("option", name=re.compile("Learning rate too high")).click()
+    page.click("#btn-tour-start")
+    caption = page.locator("#lecture-caption")
+    expect(caption).to_contain_text("Learning rate too high · 1 / 2", timeout=60_000)
+    page.locator("#save-load").get_by_text("save / load", exact=True).click()
+    page.locator("#load-ckpt input[type=file]").set_input_files(str(checkpoint))
+    expect(page.locator("#status")).to_contain_text(
+        "loaded checkpoint at iteration 3", timeout=60_000
+    )
+    expect(caption).not_to_contain_text("Learning rate too high")  # the load ended the tour
+    page.click("#btn-share")
+    link = page.locator("#share-link textarea")
+    expect(link).to_have_value(re.compile(r"preset=ring8"), timeout=30_000)
+    url = link.input_value()
+    assert "seed=11" in url and "lr_d=0.0005" in url and "tour=" not in url
+    page.goto(url)
+    expect(page.locator("#status")).to_contain_text("restored the setup", timeout=60_000)
+    _open_drawer(page)
+    page.locator("#setup-panel").get_by_text("setup", exact=True).click()
+    expect(page.locator("#ctl-seed input")).to_have_value("11")
+    expect(page.locator("#ctl-lr_d input")).to_have_value("0.0005")

@@ -56,8 +56,9 @@ def test_slow_motion_builds_the_picture_sub_step_by_sub_step(ctx: handlers.Conte
         kinds = sorted({trace.type for trace in figure.data})
         stages.append((session.narrated_stage(), kinds, _graph(out)))
     noise, generate, concat, score, loss = stages[:5]
-    assert noise[1] == ["heatmap"] and "bar" not in generate[1]  # z only, then G(z)
-    assert [t.type for t in session.batch_figure().data].count("bar") == 2
+    assert noise[1] == ["heatmap"] and "scatter" not in generate[1]  # z only, then G(z)
+    names = [t.name for t in session.batch_figure().data]
+    assert names.count("D(x)") == 2 and names.count("loss term") == 2  # a path per half
     assert 'data-node="d.z" data-lit="true"' in noise[2]
     assert 'data-node="d.loss" data-lit="false"' in noise[2]
     assert "loss_D = " not in noise[2]  # no number before it exists

@@ -3,6 +3,7 @@
 // the presenter view's resize. Loaded once into the page's <head>.
 (() => {
     const FRAMES_PER_SECOND = 10;
+    const STATIC = new Set(['view-sparkline']);  // drawn without hover machinery: cheaper
     const pg = (window.playground = window.playground || {});
 
     // Draw {elem_id: figure} into the plots on screen, and {elem_id: html} (key __html__) into
@@ -23,6 +24,7 @@
             if (!plot || !plot._fullLayout) continue;
             const layout = {...fig.layout, width: plot._fullLayout.width, autosize: true};
             const config = {...(plot._context || {}), displayModeBar: false};
+            if (STATIC.has(id)) config.staticPlot = true;
             window.Plotly.react(plot, fig.data, layout, config).then(() => {
                 delete plot.layout.width;
                 pg.bindHover();
