@@ -293,27 +293,12 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context) -> None:
     )
 
     # ---------------------------------------------------------------- save / load
-    wire(
-        ui["save_btn"].click,
-        handler(h.save, ctx),
-        ["state"],
-        ["state", "download"],
-        api_name="save",
-    )
-    wire(
-        ui["samples_btn"].click,
-        handler(h.sample, ctx),
-        ["state"],
-        ["state", "download"],
-        api_name="sample",
-    )
-    wire(
-        ui["export_btn"].click,
-        handler(h.export, ctx),
-        ["state"],
-        ["state", "download"],
-        api_name="export_config",
-    )
+    for button, fn, api in (
+        ("save_btn", h.save, "save"),
+        ("samples_btn", h.sample, "sample"),
+        ("export_btn", h.export, "export_config"),
+    ):
+        wire(ui[button].click, handler(fn, ctx), ["state"], ["state", "download"], api_name=api)
     wire(
         ui["load_ckpt"].upload,
         handler(h.load, ctx),

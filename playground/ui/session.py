@@ -9,6 +9,7 @@ import os
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,35 @@ from playground.trainer import DivergenceError, Trainer
 DEFAULT_PRESET = "classroom"
 AUTOPLAY_THREAD = "playground-autoplay"
 FETCH_TIMEOUT = 10.0  # autoplay stops this long after the page's last frame request
-TRAINING_SLOTS = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
+
+
+class FairSlots:
+    """A counting semaphore that serves waiters first come, first served. threading's own
+    lets a thread that releases and re-acquires at once (an unthrottled autoplay loop) starve
+    the others (the frames of the page that is watching it)."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = slots
+        self._queue: deque[object] = deque()
+        self._changed = threading.Condition()
+
+    def __enter__(self) -> FairSlots:
+        ticket = object()
+        with self._changed:
+            self._queue.append(ticket)
+            self._changed.wait_for(lambda: self._queue[0] is ticket and self._free > 0)
+            self._queue.popleft()
+            self._free -= 1
+            self._changed.notify_all()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._changed:
+            self._free += 1
+            self._changed.notify_all()
+
+
+TRAINING_SLOTS = FairSlots(max(1, (os.cpu_count() or 2) - 1))
 DATA_FIELDS = ("dataset", "data_path", "labels_path", "modes", "radius", "std", "grid_side")
 DATA_FIELDS += ("grid_spacing", "seed")
 # a tour step's view (1-6, as tour files number them) → the secondary tab it brings up; the
