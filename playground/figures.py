@@ -651,6 +651,7 @@ def field_figure(
                 "G(z)",
                 marker=dict(size=5, color=FAKE_COLOUR, line=dict(width=0.5, color="#5A3E00")),
                 hoverinfo="skip",
+                cliponaxis=True,
             )
         )
     if pull is not None and fake is not None and len(pull):
@@ -669,6 +670,7 @@ def field_figure(
             x=np.stack([base[:, 0], tips[:, 0], gap], 1).ravel(),
             y=np.stack([base[:, 1], tips[:, 1], gap], 1).ravel(),
             line=dict(color=GRADIENT_COLOUR, width=1.2),
+            cliponaxis=True,
             marker=dict(
                 symbol="arrow",
                 angleref="previous",
