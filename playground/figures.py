@@ -88,6 +88,18 @@ def _legend_below(fig: _Fig, y: float = -0.12) -> None:
     fig.layout["legend"] = dict(orientation="h", y=y)
 
 
+def _label(text: str, **where: object) -> dict:
+    """An annotation readable on any background: 11 px, dark on white (every caption a figure
+    puts over a plot or an image uses this)."""
+    return {
+        "text": text,
+        "showarrow": False,
+        "font": dict(size=11, color="#111111"),
+        "bgcolor": "#FFFFFF",
+        **where,
+    }
+
+
 def _equal_axes(fig: _Fig) -> None:
     fig.axis("yaxis", scaleanchor="x")
 
@@ -270,15 +282,13 @@ def batch_figure(
                 )
             name = text("fig.fake_half" if label == 0 else "fig.real_half", language)
             annotations.append(
-                dict(
-                    text=name,
+                _label(
+                    name,
                     x=0.02,
                     y=(first + last) / 2,
                     xref="paper",
                     yref="y",
                     xanchor="left",
-                    showarrow=False,
-                    font=dict(size=11, color="#111"),
                     bgcolor="rgba(255,255,255,0.85)",
                     visible=not images,
                 )
@@ -425,8 +435,10 @@ def thumbnails_figure(
     title: str,
     columns: int = 8,
     height: int | None = None,
+    row_labels: Sequence[str] | None = None,
 ) -> go.Figure:
-    """Grayscale images in [0, 1] (N, 1, H, W) tiled on a grid with a caption under each."""
+    """Grayscale images in [0, 1] (N, 1, H, W) tiled on a grid with a caption under each
+    (empty captions are left out) and, optionally, a label at the start of each row."""
     n = len(images)
     rows = max(1, math.ceil(n / columns))
     side = images.shape[-1]
@@ -438,20 +450,16 @@ def thumbnails_figure(
         r, c = divmod(i, columns)
         top, left = r * cell_h, c * cell_w
         canvas[top : top + side, left : left + side] = 1 - images[i, 0]
-        annotations.append(
-            dict(
-                x=left + side / 2,
-                y=top + side + pad,
-                text=captions[i],
-                showarrow=False,
-                font=dict(size=11, color="#111111"),
-                bgcolor="#FFFFFF",
-                xref="x",
-                yref="y",
-            )
-        )
+        if captions[i]:
+            where = dict(x=left + side / 2, y=top + side + pad, xref="x", yref="y")
+            annotations.append(_label(captions[i], **where))
+    for r, row_label in enumerate(row_labels or ()):
+        where = dict(x=-0.5, y=r * cell_h + side / 2, xref="x", yref="y", xanchor="right")
+        annotations.append(_label(row_label, **where))
     height = height or min(140 + 70 * rows, 620)
     fig = _figure(title, height=height, annotations=annotations)
+    if row_labels:
+        fig.layout["margin"] = {**fig.layout["margin"], "l": 70}
     fig.add(
         "heatmap",
         z=canvas,
@@ -754,30 +762,15 @@ def sample_grid_figure(
     images: np.ndarray, labels: np.ndarray | None, columns: int, language: str = "en"
 ) -> go.Figure:
     """Fixed-noise samples; for a cGAN one row per class, named once at the row's start."""
+    blank = [""] * len(images)
     if labels is None:
-        title = text("fig.samples", language)
-        return thumbnails_figure(images, [""] * len(images), title, columns, height=430)
-    title = text("fig.samples_cgan", language)
-    fig = thumbnails_figure(images, [""] * len(images), title, columns, height=430)
-    side = images.shape[-1]
-    pad = max(1, side // 4)
-    cell_h = side + 2 * pad + 2
-    fig.layout.annotations = [
-        dict(
-            text=text("fig.class", language, k=int(labels[r * columns])),
-            x=-0.5,
-            y=r * cell_h + side / 2,
-            xref="x",
-            yref="y",
-            xanchor="right",
-            showarrow=False,
-            font=dict(size=11, color="#111111"),
-            bgcolor="#FFFFFF",
-        )
+        return thumbnails_figure(images, blank, text("fig.samples", language), columns, 430)
+    row_labels = [
+        text("fig.class", language, k=int(labels[r * columns]))
         for r in range(len(images) // columns)
     ]
-    fig.layout.margin.l = 70
-    return fig
+    title = text("fig.samples_cgan", language)
+    return thumbnails_figure(images, blank, title, columns, 430, row_labels)
 
 
 # ---------------------------------------------------------------- view 6: latent space

@@ -159,15 +159,14 @@ def build_app(default_preset: str = DEFAULT_PRESET, data_dir: Path | None = None
         ]
         ctx.feed = live_feed.FrameFeed(h.live_frame)
         demo.frame_feed = ctx.feed  # launch() mounts its route on the server
-        ui["demo"] = demo
-        _wire(Wiring(ui, ctx), ui, ctx)
+        _wire(Wiring(ui, ctx), ui, ctx, demo)
         demo.unload(with_request(h.tab_closed, ctx, takes_state=False))
         ctx.forget = functools.partial(_forget_closed_tab, demo)
         demo.playground = ctx  # launch() mounts the frame and health routes on the server
     return demo
 
 
-def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context) -> None:
+def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> None:
     tour_outputs = everything_after("preset", "preset_md", *CONTROLS, "caption", "tabs", *VIEWS)
     # ---------------------------------------------------------------- stepping
     for action, extra in (("step_d", []), ("step_g", []), ("step", []), ("run", ["run_n"])):
@@ -384,7 +383,7 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context) -> None:
     )
     # first paint: every view shows something before the first click
     wire(
-        ui["demo"].load,
+        demo.load,
         with_request(h.first_paint, ctx),
         ["state"],
         ["state", "language", *language_out[1:], *EVERYTHING, *TOOLBAR_BUTTONS],

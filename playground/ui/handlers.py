@@ -357,9 +357,8 @@ def move_sliders(ctx: Context, state: Session | None, label: Any, *values: Any) 
     session = ctx.session(state)
     z = [number(v, "latent sliders", -3, 3) for v in values]
     with session.lock:
-        session.latent_class = whole(label, "class", 0, max(session.trainer.num_classes - 1, 0))
-        cls = session.latent_class if session.trainer.conditional else None
-        figure = session.latent_figure(z, cls)
+        _pick_class(session, label)
+        figure = session.latent_figure(z, _class(session))
         return {"state": session, "latent_plot": live_feed.stamped(figure)}
 
 
@@ -367,22 +366,23 @@ def randomise(ctx: Context, which: str, state: Session | None, label: Any) -> Up
     session = ctx.session(state)
     with session.lock:
         session.randomise_end(which, int(np.random.default_rng().integers(2**31 - 1)))
-        session.latent_values = None
-        out = render.latent_views(session)
-        out.pop("class_pick")
-        out["latent_plot"] = live_feed.stamped(session.latent_figure(label=_class(session)))
-        return {"state": session, **out}
+        return {"state": session, **_sliders_anew(session)}
 
 
 def set_latent_axes(ctx: Context, state: Session | None, axes: str, label: Any) -> Updates:
     session = ctx.session(state)
     with session.lock:
         session.set_latent_axes(axes)
-        session.latent_values = None
-        out = render.latent_views(session)
-        out.pop("class_pick")
-        out["latent_plot"] = live_feed.stamped(session.latent_figure(label=_class(session)))
-        return {"state": session, **out}
+        return {"state": session, **_sliders_anew(session)}
+
+
+def _sliders_anew(session: Session) -> Updates:
+    """The sliders reset to the session's new end A or axes, and G(z) for them."""
+    session.latent_values = None
+    out = render.latent_views(session)
+    out.pop("class_pick")
+    out["latent_plot"] = live_feed.stamped(session.latent_figure(label=_class(session)))
+    return out
 
 
 def interpolate(ctx: Context, state: Session | None, n: Any, how: str, label: Any) -> Updates:
@@ -391,10 +391,15 @@ def interpolate(ctx: Context, state: Session | None, n: Any, how: str, label: An
     if how not in ("lerp", "slerp"):
         raise ValueError("path: choose lerp or slerp")
     with session.lock:
-        top = max(session.trainer.num_classes - 1, 0)
-        session.latent_class = whole(label or 0, "class", 0, top)
+        _pick_class(session, label or 0)
         figure = session.interpolation_figure(frames, how, _class(session))
         return {"state": session, "interp_plot": live_feed.stamped(figure)}
+
+
+def _pick_class(session: Session, label: Any) -> None:
+    """The class picker's value, checked against the run's classes."""
+    top = max(session.trainer.num_classes - 1, 0)
+    session.latent_class = whole(label, "class", 0, top)
 
 
 def _class(session: Session) -> int | None:
@@ -481,11 +486,16 @@ def load(ctx: Context, state: Session | None, path: str | None) -> Updates:
 
 
 # ---------------------------------------------------------------- lecture mode
-def _narrate(session: Session) -> None:
-    """Bring up the view the current sub-step talks about."""
-    view = session.narration.view(session.sub_step)
-    if view == "g":
+def _narrated(session: Session, seconds: Any) -> Updates:
+    """The current sub-step on screen: its view brought up, the picture as far as it goes,
+    the caption and the auto-advance timer."""
+    if session.narration.view(session.sub_step) == "g":
         session.tab = "g"
+    return {
+        "state": session,
+        **render.views(session),
+        **render.lecture_views(session, float(seconds or 0)),
+    }
 
 
 def explain(ctx: Context, state: Session | None, seconds: Any) -> Updates:
@@ -495,13 +505,8 @@ def explain(ctx: Context, state: Session | None, seconds: Any) -> Updates:
         session.tour = None
         session.narration = lecture.narrate_iteration(session.trainer)
         session.sub_step = 0
-        _narrate(session)
         session.say("explained", iteration=session.trainer.iteration)
-        return {
-            "state": session,
-            **render.views(session),
-            **render.lecture_views(session, float(seconds or 0)),
-        }
+        return _narrated(session, seconds)
 
 
 def move(ctx: Context, delta: int, state: Session | None, seconds: Any) -> Updates:
@@ -515,12 +520,7 @@ def move(ctx: Context, delta: int, state: Session | None, seconds: Any) -> Updat
             }
         last = len(lecture.SUB_STEPS) - 1
         session.sub_step = min(max(session.sub_step + delta, 0), last)
-        _narrate(session)
-        return {
-            "state": session,
-            **render.views(session),
-            **render.lecture_views(session, float(seconds or 0)),
-        }
+        return _narrated(session, seconds)
 
 
 def auto_advance(ctx: Context, state: Session | None, seconds: Any) -> Updates:

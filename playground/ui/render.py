@@ -128,9 +128,8 @@ def api_views(session: Session) -> dict[str, Any]:
     out = texts(session)
     out["timeline"] = timeline(session)
     out["batch_table"] = table(session)
-    for name, build in {**MAIN_PLOTS, **TAB_PLOTS["g"], **TAB_PLOTS["scores"]}.items():
-        out[name] = build(session)
-    out["loss_plot"] = session.loss_figure()
+    plots = {**MAIN_PLOTS, **{name: b for tab in TAB_PLOTS.values() for name, b in tab.items()}}
+    out.update({name: plots[name](session) for name in API_VIEWS if name in plots})
     return {name: out[name] for name in API_VIEWS}
 
 

@@ -61,8 +61,18 @@ class FairSlots:
 
 
 TRAINING_SLOTS = FairSlots(max(1, (os.cpu_count() or 2) - 1))
-DATA_FIELDS = ("dataset", "data_path", "labels_path", "modes", "radius", "std", "grid_side")
-DATA_FIELDS += ("grid_spacing", "seed")
+# the fields a run's data depends on: a new run with the same ones reuses the data already read
+DATA_FIELDS = (
+    "dataset",
+    "data_path",
+    "labels_path",
+    "modes",
+    "radius",
+    "std",
+    "grid_side",
+    "grid_spacing",
+    "seed",
+)
 # a tour step's view (1-6, as tour files number them) → the secondary tab it brings up; the
 # batch (1) is always on the main screen, the data view (5) too, with its metrics in a tab
 TOUR_VIEW_TABS = {2: "g", 3: "scores", 4: "loss", 5: "metrics", 6: "latent"}
@@ -118,6 +128,7 @@ class Session:
     uploads: dict[str, Path] = field(default_factory=dict)  # file name -> this tab's upload
     workdir: Path | None = None  # this tab's folder for downloads, removed with the session
     last_fetch: float = 0.0  # when the page last fetched an autoplay frame (monotonic s)
+    _cost: tuple[GANConfig, budget.Estimate] | None = None  # run_limit's estimate, per config
 
     def __post_init__(self) -> None:
         view_rng = torch.Generator().manual_seed(1234)
@@ -316,9 +327,11 @@ class Session:
     def run_limit(self) -> int:
         """The most iterations one Run N may train in this tab (playground.budget)."""
         t = self.trainer
-        key = t.config.to_json()
-        if getattr(self, "_cost", (None,))[0] != key:
-            self._cost = (key, budget.estimate(t.config, t.dataset.shape, t.dataset.num_classes))
+        if self._cost is None or self._cost[0] != t.config:
+            self._cost = (
+                t.config,
+                budget.estimate(t.config, t.dataset.shape, t.dataset.num_classes),
+            )
         return min(100_000, self._cost[1].max_run())
 
     # ------------------------------------------------------------ summaries
