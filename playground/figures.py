@@ -492,6 +492,7 @@ def g_step_points_figure(
         colorscale=SCORE_COLOURS,
         showscale=True,
         colorbar=dict(title=dict(text="D(G(z))"), len=0.8),
+        line=dict(width=1.5, color=FAKE_COLOUR),  # fake's colour around the score's grey
     )
     fig.data.append(
         _scatter(
