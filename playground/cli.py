@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +107,33 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0, help="seed for z (default 0)")
     sample.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="cpu")
 
+    export = commands.add_parser(
+        "export",
+        help="write a run as a readable PyTorch script (and notebook)",
+        description="Write SOURCE as one PyTorch script that needs only torch and numpy: the "
+        "data, G and D, the loss, the D step, the G step through D_on_G, the loop. With the same "
+        "seed on the CPU its losses match the playground's. Side files (data.npz for file or "
+        "digits data, weights.safetensors with --weights) go next to the script.",
+    )
+    export.add_argument(
+        "source",
+        help="a preset name, a config JSON (e.g. exported from the UI), a folder written by "
+        "`train`, or a checkpoint .zip downloaded from the UI",
+    )
+    export.add_argument("--out", type=Path, required=True, help="the .py to write")
+    export.add_argument("--notebook", type=Path, help="also write the code as this .ipynb")
+    export.add_argument(
+        "--weights",
+        action="store_true",
+        help="start from the run's weights (SOURCE must be a run folder or checkpoint .zip)",
+    )
+    export.add_argument(
+        "--steps", type=int, help="ITERATIONS in the script (default: the preset's or the run's)"
+    )
+    export.add_argument(
+        "--language", choices=("en", "zh-CN"), default="en", help="language of the comments"
+    )
+
     commands.add_parser(
         "presets",
         help="list the shipped presets",
@@ -123,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args)
         if args.command == "sample":
             return _sample(args)
+        if args.command == "export":
+            return _export(args)
         return _presets()
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -293,6 +322,101 @@ def _sample(args: argparse.Namespace) -> int:
     np.savez(args.out, **arrays)
     print(f"wrote {args.out}: x {arrays['x'].shape} from {'the EMA generator' if use_ema else 'G'}")
     return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from playground.code_export import export_run, trainer_weights
+
+    if args.out.suffix != ".py":
+        raise UsageError(f"--out: must end in .py (got {args.out.name})")
+    if args.notebook is not None and args.notebook.suffix != ".ipynb":
+        raise UsageError(f"--notebook: must end in .ipynb (got {args.notebook.name})")
+    if args.steps is not None and args.steps < 1:
+        raise UsageError("--steps: must be at least 1")
+    try:
+        source = _export_source(args.source)
+        trainer = source.trainer if args.weights else None
+        if args.weights and trainer is None:
+            raise ValueError(
+                "--weights: SOURCE must be a run folder or a checkpoint .zip (a config or a "
+                "preset has no weights)"
+            )
+        exported = export_run(
+            source.config,
+            source.dataset,
+            steps=args.steps or source.steps,
+            sampler=source.sampler,
+            title=source.title,
+            language=args.language,
+            weights=trainer_weights(trainer) if trainer is not None else None,
+            from_iteration=trainer.iteration if trainer is not None else 0,
+            name=args.out.stem,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    written = exported.write(args.out.parent, notebook=False)
+    if args.notebook is not None:
+        args.notebook.parent.mkdir(parents=True, exist_ok=True)
+        args.notebook.write_text(exported.notebook, encoding="utf-8")
+        written.append(args.notebook)
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+@dataclass
+class _ExportSource:
+    config: GANConfig
+    dataset: Any
+    steps: int
+    sampler: str
+    title: str
+    trainer: Any = None
+
+
+def _export_source(source: str) -> _ExportSource:
+    """What `export` reads: a run folder or checkpoint zip (with weights), a config JSON file,
+    or a preset name."""
+    from playground.checkpoint import load_checkpoint, unzip_checkpoint
+    from playground.data import build_dataset
+    from playground.presets import load_preset, preset_names
+
+    path = Path(source)
+    if path.is_dir() or (path.is_file() and path.suffix == ".zip"):
+        loader = load_checkpoint if path.is_dir() else unzip_checkpoint
+        trainer, state = loader(path, device="cpu")
+        steps = max(trainer.iteration, 1)
+        title = state.get("preset") or path.stem
+        return _ExportSource(
+            trainer.config, trainer.dataset, steps, state.get("sampler", "G"), title, trainer
+        )
+    if path.suffix == ".json":
+        data = _read_json_object(path)
+        config = GANConfig.from_dict(data.get("config", data))
+        preset = data.get("preset")
+        steps = load_preset(preset).steps if preset in preset_names() else 2000
+        return _ExportSource(config, build_dataset(config), steps, "G", path.stem)
+    if source in preset_names():
+        preset = load_preset(source)
+        config = preset.config
+        return _ExportSource(
+            config, build_dataset(config), preset.steps, preset.sampler, preset.title
+        )
+    raise ValueError(
+        f"SOURCE: {source} is not a run folder, a checkpoint .zip, a config .json or a preset "
+        f"({', '.join(preset_names())})"
+    )
+
+
+def _read_json_object(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise ValueError(f"SOURCE: cannot read {path} ({exc.strerror})") from exc
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"SOURCE: {path} is not valid JSON ({exc.msg})") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"SOURCE: {path} must hold a JSON object")
+    return data
 
 
 def _presets() -> int:

@@ -299,6 +299,13 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> No
     ):
         wire(ui[button].click, handler(fn, ctx), ["state"], ["state", "download"], api_name=api)
     wire(
+        ui["export_code_btn"].click,
+        handler(h.export_code, ctx),
+        ["state", "export_weights"],
+        ["state", "download"],
+        api_name="export_script",
+    )
+    wire(
         ui["load_ckpt"].upload,
         handler(h.load, ctx),
         ["state", "load_ckpt"],

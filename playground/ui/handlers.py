@@ -23,6 +23,7 @@ import numpy as np
 
 from playground import budget, lecture
 from playground.checkpoint import CheckpointError, unzip_checkpoint, zip_checkpoint
+from playground.code_export import export_run, trainer_weights
 from playground.config import BOUNDS, GANConfig
 from playground.loaders import DataFormatError
 from playground.presets import Preset
@@ -470,6 +471,28 @@ def export(ctx: Context, state: Session | None) -> Updates:
     session = ctx.session(state)
     path = session_folder(session) / "gan-playground-config.json"
     path.write_text(json.dumps(setup_of(ctx, session), indent=2))
+    return {"state": session, "download": str(path)}
+
+
+def export_code(ctx: Context, state: Session | None, with_weights: Any = False) -> Updates:
+    """This run as a PyTorch script and notebook (plus its data file, and its weights when
+    asked), zipped for download; comments in the tab's language."""
+    session = ctx.session(state)
+    preset = ctx.presets.get(session.preset)
+    with session.lock:
+        trainer = session.trainer
+        exported = export_run(
+            trainer.config,
+            trainer.dataset,
+            steps=preset.steps if preset else max(trainer.iteration, 2000),
+            sampler=session.sampler,
+            title=preset.title_in(session.language) if preset else trainer.config.dataset,
+            language=session.language,
+            weights=trainer_weights(trainer) if with_weights is True else None,
+            from_iteration=trainer.iteration if with_weights is True else 0,
+        )
+    path = session_folder(session) / f"{exported.name}.zip"
+    path.write_bytes(exported.zip_bytes())
     return {"state": session, "download": str(path)}
 
 

@@ -14,7 +14,14 @@ from gradio.i18n import I18nData
 from playground.text import table
 
 EN, ZH = table("en"), table("zh-CN")
-I18N = gr.I18n(en=EN, **{"zh-CN": ZH})
+
+
+def _for_browser(entries: dict[str, str]) -> dict[str, str]:
+    """The labels the page needs (the exported code's comments stay on the server)."""
+    return {k: v for k, v in entries.items() if not k.startswith("code.")}
+
+
+I18N = gr.I18n(en=_for_browser(EN), **{"zh-CN": _for_browser(ZH)})
 
 
 def t(key: str) -> gr.i18n.I18nData:

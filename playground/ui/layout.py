@@ -264,6 +264,13 @@ def _drawer(
         ui["save_btn"] = gr.Button(t("save"), elem_id="btn-save")
         ui["samples_btn"] = gr.Button(t("samples"), elem_id="btn-samples")
         ui["export_btn"] = gr.Button(t("export"), elem_id="btn-export")
+        ui["export_code_btn"] = gr.Button(t("export_code"), elem_id="btn-export-code")
+        ui["export_weights"] = gr.Checkbox(
+            False,
+            label=t("export_weights"),
+            info=t("export_weights.info"),
+            elem_id="export-weights",
+        )
         ui["download"] = gr.File(label=t("download"), interactive=False, elem_id="download")
         ui["load_ckpt"] = gr.File(label=t("load_ckpt"), file_types=[".zip"], elem_id="load-ckpt")
         ui["import_cfg"] = gr.File(
