@@ -477,9 +477,10 @@ CENTRES = (torch.rand(MODES, 2, generator=centre_rng) * 2 - 1) * RADIUS
 
     def _pool_data(self) -> str:
         rows = len(self.dataset.pool)
-        code = f"""# «data.pool» ({rows} rows)
+        shape = " × ".join(str(n) for n in (rows, *self.dataset.shape))
+        code = f"""# «data.pool»
 data = np.load(HERE / "{DATA_FILE}")
-POOL = torch.from_numpy(data["x"])
+POOL = torch.from_numpy(data["x"])  # {shape}
 """
         if self.cond:
             code += 'POOL_LABELS = torch.from_numpy(data["labels"])\n'
@@ -491,6 +492,7 @@ POOL = torch.from_numpy(data["x"])
     def _networks(self) -> Section:
         code = self._conv_networks() if self.conv else self._mlp_networks()
         code += """
+
 torch.manual_seed(SEED)  # «net.seed»
 G = Generator().to(DEVICE)
 D = Discriminator().to(DEVICE)
@@ -596,10 +598,14 @@ class Generator(nn.Module):
 '''
         if self.cond:
             code += "        self.embed = nn.Embedding(NUM_CLASSES, EMBED_DIM)  # «net.embed»\n"
-        code += f"""        self.project = nn.Sequential(
-            nn.Linear({g_in}, 2 * G_CHANNELS * START**2), nn.ReLU()
+        project = f"nn.Linear({g_in}, 2 * G_CHANNELS * START**2), nn.ReLU()"
+        one_line = f"        self.project = nn.Sequential({project})\n"
+        code += (
+            one_line
+            if len(one_line) <= 101
+            else (f"        self.project = nn.Sequential(\n            {project}\n        )\n")
         )
-        self.up = nn.Sequential(
+        code += f"""        self.up = nn.Sequential(
             nn.ConvTranspose2d(2 * G_CHANNELS, G_CHANNELS, 4, 2, 1),
             nn.ReLU(),
             nn.ConvTranspose2d(G_CHANNELS, {channels}, 4, 2, 1),

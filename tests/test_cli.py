@@ -100,6 +100,9 @@ def test_conditional_preset_samples_the_requested_label(tmp_path: Path) -> None:
         (["sample", "/nonexistent-run", "--out", "x.npz"], "is not a folder"),
         (["train", "--threads", "0"], "--threads: must be at least 1"),
         (["fly"], "invalid choice: 'fly'"),
+        (["export", "nope", "--out", "x.py"], "SOURCE: nope is not a run folder"),
+        (["export", "ring8", "--out", "x.txt"], "--out: must end in .py"),
+        (["export", "ring8", "--weights", "--out", "x.py"], "--weights: SOURCE must be a run"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(args: list[str], message: str) -> None:
@@ -110,7 +113,7 @@ def test_bad_options_exit_2_with_one_line(args: list[str], message: str) -> None
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("command", [[], ["train"], ["sample"], ["presets"]])
+@pytest.mark.parametrize("command", [[], ["train"], ["sample"], ["export"], ["presets"]])
 def test_every_command_has_help(command: list[str]) -> None:
     result = cli(*command, "--help")
     assert result.returncode == 0 and "usage:" in result.stdout
@@ -141,3 +144,48 @@ def test_a_diverging_preset_stops_with_the_guard_message(tmp_path: Path) -> None
     assert result.returncode == 1
     assert "diverged at iteration" in result.stderr and "lower the learning rate" in result.stderr
     assert (tmp_path / "run" / "model.safetensors").exists()
+
+
+def test_export_a_trained_run_with_its_weights_and_a_notebook(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    args = ("--dataset", "spiral", "--steps", "30", "--batch-size", "32", "--eval-every", "30")
+    assert cli("train", *args, "--eval-samples", "200", "--out", str(run)).returncode == 0
+    code = tmp_path / "code"
+    result = cli(
+        "export",
+        str(run),
+        "--weights",
+        "--out",
+        str(code / "mine.py"),
+        "--notebook",
+        str(code / "mine.ipynb"),
+        "--steps",
+        "5",
+        "--language",
+        "zh-CN",
+    )
+    assert result.returncode == 0, result.stderr
+    assert {p.name for p in code.iterdir()} == {"mine.py", "mine.ipynb", "weights.safetensors"}
+    script = (code / "mine.py").read_text()
+    assert "ITERATIONS = 5" in script and "冻结 D" in script
+    done = subprocess.run(
+        [sys.executable, "mine.py", "--iterations", "0", "--device", "cpu"],
+        cwd=code,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    samples = np.loadtxt(code / "gan_output" / "samples.csv", delimiter=",", skiprows=1)
+    assert cli("sample", str(run), "--n", "1000", "--out", str(tmp_path / "s.npz")).returncode == 0
+    with np.load(tmp_path / "s.npz") as data:  # the script's G is the run's G
+        np.testing.assert_allclose(samples, data["x"], atol=1e-6)
+
+
+def test_export_a_config_file_names_its_preset_length(tmp_path: Path) -> None:
+    config = tmp_path / "setup.json"
+    config.write_text(json.dumps({"config": {"dataset": "moons", "seed": 4}, "preset": "digits"}))
+    result = cli("export", str(config), "--out", str(tmp_path / "train_gan.py"))
+    assert result.returncode == 0, result.stderr
+    script = (tmp_path / "train_gan.py").read_text()
+    assert "ITERATIONS = 5000" in script and "SEED = 4" in script and "moons" in script

@@ -183,8 +183,9 @@ def test_a_diverging_preset_stops_at_the_trainers_iteration(
 def test_exported_files_pass_ruff(script_runs: dict[str, ScriptRun]) -> None:
     ruff = Path(sys.executable).with_name("ruff")
     scripts = [str(run.folder / "train_gan.py") for run in script_runs.values()]
-    for flags in (["--isolated"], ["--config", str(ROOT / "pyproject.toml")]):
-        done = subprocess.run([ruff, "check", *flags, *scripts], capture_output=True, text=True)
+    project = ["--config", str(ROOT / "pyproject.toml")]
+    for command in (["check", "--isolated"], ["check", *project], ["format", "--check", *project]):
+        done = subprocess.run([ruff, *command, *scripts], capture_output=True, text=True)
         assert done.returncode == 0, done.stdout[-3000:]
 
 

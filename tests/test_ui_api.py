@@ -127,3 +127,25 @@ def test_exported_setup_with_tour_position_imports_back(client: Client) -> None:
 
     caption = out[2 + len(CONTROL_NAMES)]  # preset, description, setup controls, caption
     assert "Learning rate too high · 1 / 2" in caption
+
+
+def test_export_script_gives_the_run_as_code_in_the_tabs_language(client: Client) -> None:
+    import zipfile
+
+    from safetensors.numpy import load
+
+    client.predict(20, api_name="/run")
+    path = client.predict(False, api_name="/export_script")
+    with zipfile.ZipFile(path) as archive:
+        assert sorted(archive.namelist()) == ["train_gan.ipynb", "train_gan.py"]
+        script = archive.read("train_gan.py").decode()
+    assert "def d_step() -> float:" in script and "freeze D" in script
+    assert "loss_D and loss_G match the playground's run" in script
+    client.predict("简体中文", api_name="/language")
+    path = client.predict(True, api_name="/export_script")  # from this run's weights
+    with zipfile.ZipFile(path) as archive:
+        assert "weights.safetensors" in archive.namelist()
+        script = archive.read("train_gan.py").decode()
+        weights = load(archive.read("weights.safetensors"))
+    assert "冻结 D" in script and "第 20 轮迭代时的权重" in script
+    assert any(k.startswith("G.net.") for k in weights) and any(k.startswith("D.") for k in weights)

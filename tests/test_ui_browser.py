@@ -4,6 +4,8 @@ Waits are on DOM content, never fixed sleeps. Screenshots land in test-output/."
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -637,3 +639,32 @@ def test_the_share_link_after_a_tour_and_a_checkpoint_load_restores_the_checkpoi
     page.locator("#setup-panel").get_by_text("setup", exact=True).click()
     expect(page.locator("#ctl-seed input")).to_have_value("11")
     expect(page.locator("#ctl-lr_d input")).to_have_value("0.0005")
+
+
+def test_export_as_pytorch_script_downloads_the_run_as_code(page: Page, tmp_path: Path) -> None:
+    import zipfile
+
+    page.click("#btn-run")
+    expect(page.locator("#status")).to_contain_text("Iteration 100", timeout=60_000)
+    _open_drawer(page)
+    page.locator("#save-load").get_by_text("save / load", exact=True).click()
+    page.click("#btn-export-code")
+    link = page.locator("#download a").first
+    expect(link).to_have_attribute("download", "train_gan.zip", timeout=30_000)
+    with page.expect_download() as download:
+        link.click()
+    path = tmp_path / "train_gan.zip"
+    download.value.save_as(path)
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(tmp_path)
+    script = (tmp_path / "train_gan.py").read_text()
+    assert "x = torch.cat([fake, real])" in script and "D.requires_grad_(False)" in script
+    done = subprocess.run(
+        [sys.executable, "train_gan.py", "--iterations", "3", "--log-every", "1"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "iteration      3  loss_D" in done.stdout
