@@ -8,9 +8,7 @@ parameters are frozen for the step, so only G learns.
 from __future__ import annotations
 
 import copy
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -22,6 +20,7 @@ from playground.data import Dataset, build_dataset
 from playground.device import describe_device, resolve_device
 from playground.models import build_models
 from playground.records import DStepRecord, GStepRecord, IterationRecord
+from playground.rewind import RewindBuffer
 
 HISTORY_KEYS = ("iteration", "loss_d", "loss_g", "d_real", "d_fake", "grad_d", "grad_g")
 
@@ -37,12 +36,6 @@ class DivergenceError(RuntimeError):
             f"diverged at iteration {iteration} — lower the learning rate "
             f"({network}'s {what} became NaN/Inf; the step was rolled back)"
         )
-
-
-@dataclass
-class Snapshot:
-    iteration: int
-    state: dict[str, Any]
 
 
 def _flat(params: list[torch.Tensor]) -> torch.Tensor:
@@ -85,7 +78,7 @@ class Trainer:
         self.last_d: DStepRecord | None = None
         self.last_g: GStepRecord | None = None
         self.last_step: str | None = None  # "d" or "g": which of the two ran most recently
-        self._snapshots: deque[Snapshot] = deque(maxlen=config.snapshot_capacity)
+        self._rewind = RewindBuffer(config.snapshot_capacity)
         self.snapshot()
 
     # ---------------------------------------------------------------- set-up helpers
@@ -416,13 +409,27 @@ class Trainer:
 
     # ---------------------------------------------------------------- rewind
     def snapshot(self) -> int:
-        """Store the whole training state in the ring buffer; returns its iteration."""
-        state = {
-            "G": _clone_state(self.G.state_dict()),
-            "D": _clone_state(self.D.state_dict()),
-            "G_ema": _clone_state(self.G_ema.state_dict()) if self.G_ema is not None else None,
-            "opt_g": _clone_optimizer_state(self.opt_g),
-            "opt_d": _clone_optimizer_state(self.opt_d),
+        """Store the whole training state in the rewind buffer; returns its iteration."""
+        tensors: dict[str, torch.Tensor] = {}
+        for prefix, module in (("G", self.G), ("D", self.D), ("G_ema", self.G_ema)):
+            if module is not None:
+                for key, value in module.state_dict().items():
+                    tensors[f"{prefix}.{key}"] = value
+        optimizers = {}
+        for prefix, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
+            state = opt.state_dict()
+            skeleton: dict[str, Any] = {"state": {}, "param_groups": state["param_groups"]}
+            for index, entry in state["state"].items():
+                skeleton["state"][index] = {}
+                for name, value in entry.items():
+                    if torch.is_tensor(value):
+                        tensors[f"{prefix}.{index}.{name}"] = value
+                        value = None  # filled from the tensors on restore
+                    skeleton["state"][index][name] = value
+            optimizers[prefix] = copy.deepcopy(skeleton)
+        meta = {
+            "optimizers": optimizers,
+            "ema": self.G_ema is not None,
             "rng": self.rng.get_state(),
             "config": self.config.to_dict(),
             "history_len": len(self.history["iteration"]),
@@ -430,55 +437,64 @@ class Trainer:
             "counts": (self.d_step_count, self.g_step_count),
             "last": (self.last_d, self.last_g, self.last_step),
         }
-        self._snapshots = deque(
-            (s for s in self._snapshots if s.iteration != self.iteration),
-            maxlen=self.config.snapshot_capacity,
-        )
-        self._snapshots.append(Snapshot(self.iteration, state))
+        stepped = bool(self.opt_g.state) and bool(self.opt_d.state)
+        self._rewind.put(self.iteration, tensors, meta, shared=stepped)
         return self.iteration
 
     def reset_rewind(self) -> None:
         """Forget all snapshots and start the rewind buffer at the current state (after the
         weights were replaced wholesale, e.g. by loading a checkpoint)."""
         self._refresh_vectors()
-        self._snapshots.clear()
+        self._rewind.clear()
         self.snapshot()
 
     @property
     def snapshots(self) -> list[int]:
         """Iterations that can be restored, oldest first."""
-        return [s.iteration for s in self._snapshots]
+        return self._rewind.iterations
 
     def restore(self, iteration: int) -> None:
         """Rewind to the snapshot taken at `iteration`; stepping on reproduces the original run.
         Later snapshots are dropped: the timeline branches from here."""
-        matches = [s for s in self._snapshots if s.iteration == iteration]
-        if not matches:
+        found = self._rewind.get(iteration)
+        if found is None:
             raise ValueError(
                 f"snapshot: no snapshot at iteration {iteration}; available: {self.snapshots}"
             )
-        state = matches[0].state
-        self.config = GANConfig.from_dict(state["config"])
-        self.G.load_state_dict(state["G"])
-        self.D.load_state_dict(state["D"])
+        tensors, meta = found
+        self.config = GANConfig.from_dict(meta["config"])
+        self.G.load_state_dict(_part(tensors, "G."))
+        self.D.load_state_dict(_part(tensors, "D."))
         self.G_ema = None
-        if state["G_ema"] is not None:
+        if meta["ema"]:
             self.G_ema = copy.deepcopy(self.G).requires_grad_(False).eval()
-            self.G_ema.load_state_dict(state["G_ema"])
-        self.opt_g.load_state_dict(_clone_optimizer_state(state["opt_g"]))
-        self.opt_d.load_state_dict(_clone_optimizer_state(state["opt_d"]))
-        self.rng.set_state(state["rng"])
+            self.G_ema.load_state_dict(_part(tensors, "G_ema."))
+        for prefix, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
+            skeleton = meta["optimizers"][prefix]
+            state = {
+                "state": {
+                    index: {
+                        name: tensors[f"{prefix}.{index}.{name}"].clone() if v is None else v
+                        for name, v in entry.items()
+                    }
+                    for index, entry in skeleton["state"].items()
+                },
+                "param_groups": copy.deepcopy(skeleton["param_groups"]),
+            }
+            opt.load_state_dict(state)
+        self.rng.set_state(meta["rng"])
         for key in HISTORY_KEYS:
-            del self.history[key][state["history_len"] :]
-        del self.metrics_history[state["metrics_len"] :]
-        self.d_step_count, self.g_step_count = state["counts"]
-        self.last_d, self.last_g, self.last_step = state["last"]
+            del self.history[key][meta["history_len"] :]
+        del self.metrics_history[meta["metrics_len"] :]
+        self.d_step_count, self.g_step_count = meta["counts"]
+        self.last_d, self.last_g, self.last_step = meta["last"]
         self.iteration = iteration
         self._refresh_vectors()
-        self._snapshots = deque(
-            (s for s in self._snapshots if s.iteration <= iteration),
-            maxlen=self.config.snapshot_capacity,
-        )
+        self._rewind.keep_until(iteration)
+
+
+def _part(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
 
 
 def _grad_norm(params: list[torch.Tensor]) -> torch.Tensor:
@@ -493,24 +509,6 @@ def _rows(per_pack: torch.Tensor, pack: int) -> torch.Tensor:
     """Per-pack values repeated for each row of the pack, detached, on the CPU."""
     per_pack = per_pack.detach()
     return (per_pack.repeat_interleave(pack) if pack > 1 else per_pack).cpu()
-
-
-def _clone_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in state.items()}
-
-
-def _clone_optimizer_state(source: torch.optim.Optimizer | dict[str, Any]) -> dict[str, Any]:
-    """A private copy of an optimiser's state_dict (tensors cloned; cheaper than deepcopy)."""
-    state = source.state_dict() if isinstance(source, torch.optim.Optimizer) else source
-    return {
-        "state": {
-            key: {name: v.clone() if torch.is_tensor(v) else v for name, v in entry.items()}
-            for key, entry in state["state"].items()
-        },
-        "param_groups": [
-            dict(group, params=list(group["params"])) for group in state["param_groups"]
-        ],
-    }
 
 
 def _finite(value: float) -> bool:

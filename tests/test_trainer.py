@@ -117,6 +117,29 @@ def test_snapshot_ring_buffer_is_bounded(small_config: GANConfig) -> None:
         trainer.restore(4)
 
 
+def test_rewind_memory_is_taken_at_once_and_a_layout_change_still_rewinds(
+    small_config: GANConfig,
+) -> None:
+    from playground.budget import estimate
+
+    trainer = Trainer(small_config.replace(snapshot_every=5, snapshot_capacity=4))
+    trainer.run(5)  # the first snapshot after optimiser steps allocates the whole block
+    block = trainer._rewind.block_bytes
+    per_snapshot = estimate(trainer.config, trainer.dataset.shape, 0).snapshot_bytes
+    assert block == pytest.approx(4 * per_snapshot, rel=0.05)
+    trainer.run(30)
+    assert trainer._rewind.block_bytes == block and trainer.snapshots == [20, 25, 30, 35]
+    trainer.update(ema_decay=0.9)  # G_ema joins the state: snapshots change layout
+    trainer.run(10)
+    original = {k: v[40:] for k, v in trainer.history.items()}
+    trainer.restore(40)
+    assert trainer.G_ema is not None and trainer.snapshots == [30, 35, 40]
+    trainer.run(5)
+    assert {k: v[40:] for k, v in trainer.history.items()} == original
+    trainer.restore(30)  # a snapshot from the block, before G_ema existed
+    assert trainer.G_ema is None and trainer.config.ema_decay == 0
+
+
 def test_divergence_is_rolled_back_and_the_trainer_stays_usable(device: str) -> None:
     config = GANConfig(
         dataset="grid25",

@@ -1,0 +1,109 @@
+"""The rewind buffer: up to `capacity` snapshots of a run's tensors, oldest first.
+
+Snapshots taken once both optimisers hold state (every one after the first steps) share one
+float32 block of `capacity` rows, allocated in full when the first of them is taken. So a
+session's memory reaches its bound at once instead of creeping up over the first
+capacity × snapshot_every iterations (and one allocation replaces dozens of small ones per
+snapshot). A snapshot with another layout (iteration 0, before any optimiser step; a layout
+change while the block is in use) keeps private copies of its tensors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+Layout = tuple[tuple[str, tuple[int, ...]], ...]  # (name, shape) of each tensor, in order
+
+
+@dataclass
+class _Entry:
+    iteration: int
+    meta: dict[str, Any]
+    slot: int | None = None  # row of the shared block, or
+    copies: dict[str, torch.Tensor] | None = None  # private copies
+
+
+class RewindBuffer:
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._entries: list[_Entry] = []
+        self._block: torch.Tensor | None = None
+        self._layout: Layout = ()
+
+    @property
+    def iterations(self) -> list[int]:
+        return [e.iteration for e in self._entries]
+
+    @property
+    def block_bytes(self) -> int:
+        """Bytes of the shared block (0 before it is allocated)."""
+        return 0 if self._block is None else self._block.numel() * 4
+
+    def put(
+        self, iteration: int, tensors: dict[str, torch.Tensor], meta: dict[str, Any], shared: bool
+    ) -> None:
+        """Store a snapshot (replacing one at the same iteration; the oldest leaves when the
+        buffer is full). `shared`: the tensors have the run's steady layout."""
+        self._entries = [e for e in self._entries if e.iteration != iteration]
+        while len(self._entries) >= self.capacity:
+            self._entries.pop(0)
+        entry = _Entry(iteration, meta)
+        layout = tuple((name, tuple(t.shape)) for name, t in tensors.items())
+        float32 = all(t.dtype == torch.float32 for t in tensors.values())
+        if shared and float32 and self._ready_for(layout, tensors):
+            entry.slot = self._free_slot()
+            row = self._block[entry.slot]
+            torch.cat([t.detach().reshape(-1) for t in tensors.values()], out=row)
+        else:
+            entry.copies = {name: t.detach().clone() for name, t in tensors.items()}
+        self._entries.append(entry)
+
+    def get(self, iteration: int) -> tuple[dict[str, torch.Tensor], dict[str, Any]] | None:
+        """The tensors (views into the block: copy them before the next put) and the metadata
+        of the snapshot at `iteration`, or None."""
+        entry = next((e for e in self._entries if e.iteration == iteration), None)
+        if entry is None:
+            return None
+        if entry.copies is not None:
+            return entry.copies, entry.meta
+        row = self._block[entry.slot]
+        sizes = [_numel(shape) for _, shape in self._layout]
+        views = row.split(sizes)
+        tensors = {
+            name: view.view(shape) for (name, shape), view in zip(self._layout, views, strict=True)
+        }
+        return tensors, entry.meta
+
+    def keep_until(self, iteration: int) -> None:
+        """Drop the snapshots after `iteration` (the timeline branches there)."""
+        self._entries = [e for e in self._entries if e.iteration <= iteration]
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def _ready_for(self, layout: Layout, tensors: dict[str, torch.Tensor]) -> bool:
+        """True when the block holds this layout, allocating it if none is in use."""
+        if self._block is not None and layout == self._layout:
+            return True
+        if any(e.slot is not None for e in self._entries):
+            return False  # the block holds other snapshots: this one keeps copies
+        device = next(iter(tensors.values())).device
+        numel = sum(_numel(shape) for _, shape in layout)
+        self._block = None  # let the old block go before the new one is allocated
+        self._block = torch.zeros(self.capacity, numel, device=device)
+        self._layout = layout
+        return True
+
+    def _free_slot(self) -> int:
+        used = {e.slot for e in self._entries}
+        return next(slot for slot in range(self.capacity) if slot not in used)
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
