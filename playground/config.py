@@ -54,6 +54,19 @@ LIVE_FIELDS = frozenset(
     }
 )
 
+# the fields a run's data depends on: a new run with the same ones reuses the data already read
+DATA_FIELDS = (
+    "dataset",
+    "data_path",
+    "labels_path",
+    "modes",
+    "radius",
+    "std",
+    "grid_side",
+    "grid_spacing",
+    "seed",
+)
+
 # (lowest, highest) for every number: no accepted config can ask for unbounded work or memory
 # (front ends with a budget, such as the browser UI, check tighter limits on top: budget.py)
 BOUNDS: dict[str, tuple[float, float]] = {

@@ -599,6 +599,32 @@ def loss_figure(history: dict[str, list[float]], language: str = "en") -> go.Fig
     return fig.figure()
 
 
+def compare_loss_figure(
+    histories: dict[str, dict[str, list[float]]], language: str = "en"
+) -> go.Figure:
+    """loss_D and loss_G of two runs on one chart (A solid, B dashed), so where they part is
+    where the one setting they do not share starts to matter."""
+    fig = _figure(text("fig.compare_loss", language), height=340)
+    fig.axis("xaxis", title=dict(text=text("fig.iteration", language)))
+    fig.axis("yaxis", title=dict(text=text("fig.loss_axis", language)))
+    for run, history in histories.items():
+        idx = log_spaced(len(history["iteration"]))
+        its = np.asarray(history["iteration"])[idx]
+        for key, name, colour in (
+            ("loss_d", "loss_D", REAL_COLOUR),
+            ("loss_g", "loss_G", FAKE_COLOUR),
+        ):
+            fig.add(
+                "scatter",
+                x=its,
+                y=np.asarray(history[key])[idx],
+                name=f"{name} · {run}",
+                line=dict(color=colour, dash="solid" if run == "A" else "dash"),
+            )
+    _legend_below(fig, -0.2)
+    return fig.figure()
+
+
 # ---------------------------------------------------------------- view 5: data and samples
 def field_figure(
     xs: np.ndarray,

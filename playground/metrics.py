@@ -33,6 +33,7 @@ def mixture_metrics(samples: np.ndarray, centres: np.ndarray, std: float) -> dic
     reverse_kl = float(np.sum(q[nonzero] * np.log(q[nonzero] * len(centres))))
     return {
         "modes_covered": int(len(covered)),
+        "covered_modes": [int(m) for m in covered],  # which modes (0-based), for captions
         "modes_total": int(len(centres)),
         "hq_percent": float(100 * high_quality.mean()),
         "reverse_kl": reverse_kl,

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from playground.claims import Claim, caption_values
 from playground.named_json import names_in, read_named
 from playground.presets import preset_names
 from playground.text import LANGUAGES, normalise_language
 
 TOUR_DIR = Path(__file__).resolve().parent.parent / "assets" / "tours"
-VIEWS = range(1, 7)
+VIEWS = range(1, 8)  # 1-6 the view tabs, 7 the comparison
 
 
 @dataclass(frozen=True)
@@ -20,8 +22,10 @@ class TourStep:
     question: dict[str, str]
     preset: str | None = None  # load this preset first (a fresh run)
     run: int = 0  # then train this many iterations
-    view: int = 1  # then bring up this view tab (1-6)
+    view: int = 1  # then bring up this view tab (1-6, 7: the comparison)
     evaluate: bool = False  # and refresh the metrics
+    compare: str | None = None  # start this shipped comparison afresh (runs A and B)
+    expect: tuple[Claim, ...] = ()  # what the caption claims, checked against the run
 
 
 @dataclass(frozen=True)
@@ -30,12 +34,15 @@ class Tour:
     title: dict[str, str]
     steps: tuple[TourStep, ...]
 
-    def caption(self, index: int, language: str) -> str:
+    def caption(self, index: int, language: str, values: dict[str, Any] | None = None) -> str:
+        """The step's caption with the numbers the run measured filled in (`{modes_covered}`,
+        `{b_grad_g:.1f}`…); "?" where a number is not known."""
         lang = normalise_language(language)
         step = self.steps[index]
         head = f"**{self.title[lang]} · {index + 1} / {len(self.steps)}**"
         question = f"\n\n❓ {step.question[lang]}" if step.question.get(lang) else ""
-        return f"{head}\n\n{step.caption[lang]}{question}"
+        body = step.caption[lang].format_map(_Known(caption_values(values or {})))
+        return f"{head}\n\n{body}{question}"
 
 
 def tour_names(directory: Path = TOUR_DIR) -> list[str]:
@@ -56,7 +63,16 @@ def load_tour(name: str, directory: Path = TOUR_DIR) -> Tour:
         if not 0 <= run <= 100_000:
             raise ValueError(f"{where}: run must be 0-100000 iterations")
         if view not in VIEWS:
-            raise ValueError(f"{where}: view must be 1-6")
+            raise ValueError(f"{where}: view must be 1-7")
+        compare = raw.get("compare")
+        if compare is not None:
+            from playground.compare import comparison_names
+
+            if compare not in comparison_names():
+                raise ValueError(f"{where}: unknown comparison '{compare}'")
+        expect = raw.get("expect", {})
+        if not isinstance(expect, dict):
+            raise ValueError(f"{where}: expect must map measures to claims such as '<=3'")
         steps.append(
             TourStep(
                 caption=_bilingual(raw.get("caption"), f"{where}: caption"),
@@ -69,12 +85,14 @@ def load_tour(name: str, directory: Path = TOUR_DIR) -> Tour:
                 run=run,
                 view=view,
                 evaluate=bool(raw.get("evaluate", False)),
+                compare=compare,
+                expect=tuple(Claim.parse(k, v, where) for k, v in expect.items()),
             )
         )
     if not steps:
         raise ValueError(f"tour {name}: has no steps")
-    if steps[0].preset is None:
-        raise ValueError(f"tour {name}: the first step must load a preset")
+    if steps[0].preset is None and steps[0].compare is None:
+        raise ValueError(f"tour {name}: the first step must load a preset or a comparison")
     return Tour(name=name, title=title, steps=tuple(steps))
 
 
@@ -89,3 +107,16 @@ def _bilingual(value: object, where: str, allow_empty: bool = False) -> dict[str
     if missing:
         raise ValueError(f"{where}: missing the {', '.join(missing)} text")
     return {lang: value[lang] for lang in LANGUAGES}
+
+
+class _Known(dict):
+    """Caption values; a placeholder with no measured value reads "?" (format_map calls
+    __missing__), and a format spec on it is dropped."""
+
+    def __missing__(self, key: str) -> Any:
+        return _Unknown()
+
+
+class _Unknown:
+    def __format__(self, spec: str) -> str:
+        return "?"

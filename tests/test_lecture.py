@@ -71,7 +71,7 @@ def test_a_broken_tour_is_reported_by_step(tmp_path) -> None:
     (tmp_path / "bad.json").write_text(
         json.dumps({"title": {"en": "t", "zh-CN": "t"}, "steps": steps})
     )
-    with pytest.raises(ValueError, match="tour bad, step 1: view must be 1-6"):
+    with pytest.raises(ValueError, match="tour bad, step 1: view must be 1-7"):
         load_tour("bad", tmp_path)
     steps[0]["view"] = 1
     steps[0]["caption"] = {"en": "only English"}

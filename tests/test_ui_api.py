@@ -126,7 +126,7 @@ def test_exported_setup_with_tour_position_imports_back(client: Client) -> None:
     from playground.ui.layout import CONTROL_NAMES
 
     caption = out[2 + len(CONTROL_NAMES)]  # preset, description, setup controls, caption
-    assert "Learning rate too high · 1 / 2" in caption
+    assert "Learning rate too high · 1 / 3" in caption
 
 
 def test_export_script_gives_the_run_as_code_in_the_tabs_language(client: Client) -> None:

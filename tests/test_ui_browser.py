@@ -397,7 +397,7 @@ def test_a_link_restores_the_setup(browser, app_url: str) -> None:
     page = context.new_page()
     page.goto(app_url + "?preset=ring8&seed=7&lr_d=0.0004&loss=hinge&tour=lr-too-high&step=0")
     caption = page.locator("#lecture-caption")
-    expect(caption).to_contain_text("Learning rate too high · 1 / 2", timeout=60_000)
+    expect(caption).to_contain_text("Learning rate too high · 1 / 3", timeout=60_000)
     # the tour's first step loads its own preset, which wins over the link's preset
     expect(page.locator("#ctl-preset input")).to_have_value(
         re.compile("learning rate too high", re.I)
@@ -621,7 +621,7 @@ def test_the_share_link_after_a_tour_and_a_checkpoint_load_restores_the_checkpoi
     page.get_by_role("option", name=re.compile("Learning rate too high")).click()
     page.click("#btn-tour-start")
     caption = page.locator("#lecture-caption")
-    expect(caption).to_contain_text("Learning rate too high · 1 / 2", timeout=60_000)
+    expect(caption).to_contain_text("Learning rate too high · 1 / 3", timeout=60_000)
     page.locator("#save-load").get_by_text("save / load", exact=True).click()
     page.locator("#load-ckpt input[type=file]").set_input_files(str(checkpoint))
     expect(page.locator("#status")).to_contain_text(

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from playground.checkpoint import zip_checkpoint
+from playground.compare import comparison_names, load_comparison
 from playground.presets import all_presets, load_preset
 from playground.tours import load_tour, tour_names
 from playground.trainer import Trainer
@@ -21,7 +22,8 @@ from playground.ui.session import Session
 def ctx() -> handlers.Context:
     presets = {p.name: p for p in all_presets()}
     tours = {name: load_tour(name) for name in tour_names()}
-    return handlers.Context("classroom", presets, tours)
+    comparisons = {name: load_comparison(name) for name in comparison_names()}
+    return handlers.Context("classroom", presets, tours, comparisons)
 
 
 def _graph(updates: dict) -> str:
@@ -172,3 +174,43 @@ def test_render_merges_a_relabel_with_a_new_value() -> None:
 
     merged = render.merged({"a": gr.update(label="L")}, {"a": 3, "b": 4})
     assert merged["a"]["label"] == "L" and merged["a"]["value"] == 3 and merged["b"] == 4
+
+
+def test_a_comparison_steps_both_runs_and_shows_them_side_by_side(ctx: handlers.Context) -> None:
+    out = handlers.start_comparison(ctx, None, "minimax-vs-nonsat")
+    session = out["state"]
+    assert session.tab == "compare" and session.partner is not None
+    a, b = session.trainer, session.partner.trainer
+    assert (a.config.loss, b.config.loss) == ("minimax", "nonsat")
+    assert a.dataset is b.dataset and a.config.seed == b.config.seed
+    assert "`loss`: A = minimax · B = nonsat" in out["compare_md"]
+    for action, n in (("step_d", ()), ("step_g", ()), ("step", ()), ("run", (30,))):
+        out = handlers.step(ctx, action, True, session, *n)
+    assert a.iteration == b.iteration == 32 and a.d_step_count == b.d_step_count == 156
+    live = json.loads(out["live"])  # the open comparison tab: both runs' views, one loss chart
+    for run in ("a", "b"):
+        assert {f"view-compare-{run}-data", f"view-compare-{run}-batch"} <= set(live)
+    names = [trace["name"] for trace in live["view-compare-loss"]["data"]]
+    assert names == ["loss_D · A", "loss_G · A", "loss_D · B", "loss_G · B"]
+    summary = out["summary"]["comparison"]
+    assert summary["A"]["iteration"] == summary["B"]["iteration"] == 32
+    assert summary["differences"] == [["loss", "minimax", "nonsat"]]
+    assert "**B** · iteration 32" in out["compare_md"]
+    handlers.rewind(ctx, session, 0)
+    assert a.iteration == b.iteration == 0
+    out = handlers.choose_preset(ctx, session, "ring8")  # a new run ends the comparison
+    assert out["state"].partner is None and out["state"].tab == "scores"
+    assert "No comparison running" in out["compare_md"]
+
+
+def test_a_tour_step_opens_a_comparison_and_quotes_both_runs(ctx: handlers.Context) -> None:
+    out = handlers.start_tour(ctx, None, "lr-too-high")
+    out = handlers.next_tour_step(ctx, out["state"])
+    out = handlers.next_tour_step(ctx, out["state"])
+    session = out["state"]
+    assert session.partner is not None and session.comparison.name == "lr-too-high-vs-sane"
+    assert session.diverged and not session.partner.diverged
+    caption = out["caption"]
+    assert "the guard stops the run after iteration 1" in caption
+    assert f"(iteration {session.partner.trainer.iteration}" in caption
+    assert "?" not in caption.split("❓")[0]

@@ -18,6 +18,7 @@ from typing import Any
 import gradio as gr
 import torch
 
+from playground.compare import comparison_names, load_comparison
 from playground.presets import all_presets
 from playground.tours import load_tour, tour_names
 from playground.ui import handlers as h
@@ -34,7 +35,9 @@ QUICK = "hidden"  # no per-output loading overlay for sub-second steps: it costs
 
 # output groups, by component name
 # API_VIEWS first: gradio_client users index the outputs (the summary is the 11th)
-VIEWS = [*API_VIEWS, "graph", "sparkline", "latent_plot", "interp_plot"]
+COMPARE_VIEWS = ["compare_md", "compare_a_data", "compare_a_batch", "compare_b_data"]
+COMPARE_VIEWS += ["compare_b_batch", "compare_loss"]
+VIEWS = [*API_VIEWS, "graph", "sparkline", "latent_plot", "interp_plot", *COMPARE_VIEWS]
 LATENT = ["class_pick", *SLIDERS]
 LECTURE = ["caption", "tour_next", "lecture_timer", "tabs"]
 SETUP = ["preset", "preset_md", *CONTROLS]
@@ -154,11 +157,12 @@ def build_app(default_preset: str = DEFAULT_PRESET, data_dir: Path | None = None
             f"preset: unknown preset '{default_preset}'; choose one of {', '.join(presets)}"
         )
     tours = {name: load_tour(name) for name in tour_names()}
-    ctx = Context(default_preset, presets, tours, data_dir=data_dir)
+    comparisons = {name: load_comparison(name) for name in comparison_names()}
+    ctx = Context(default_preset, presets, tours, comparisons, data_dir=data_dir)
     default = Session.from_preset(default_preset)
 
     with gr.Blocks(title="GAN Playground", analytics_enabled=False) as demo:
-        ui = build_layout(default, presets, tours)
+        ui = build_layout(default, presets, tours, comparisons)
         state = ui["state"]
         state.time_to_live, state.delete_callback = SESSION_TTL_SECONDS, h.free
         names = {id(component): name for name, component in ui.items()}
@@ -353,7 +357,14 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> No
         ["state", "auto_advance"],
         ["lecture_timer"],
     )
-    language_out = ["state", *[name for name, _ in ctx.labelled], *SETUP, "tour_pick", "caption"]
+    language_out = [
+        "state",
+        *[name for name, _ in ctx.labelled],
+        *SETUP,
+        "tour_pick",
+        "compare_pick",
+        "caption",
+    ]
     language_out += ["layers", "latent_axes", "play_btn", *VIEWS]
     wire(
         ui["language"].input,
@@ -380,6 +391,13 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> No
         ["state", "tour_pick"],
         ["state", *tour_outputs],
         api_name="start_tour",
+    )
+    wire(
+        ui["compare_start"].click,
+        handler(h.start_comparison, ctx),
+        ["state", "compare_pick"],
+        ["state", *tour_outputs],
+        api_name="compare_start",
     )
     wire(
         ui["tour_next"].click,

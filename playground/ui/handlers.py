@@ -24,6 +24,7 @@ import numpy as np
 from playground import budget, lecture
 from playground.checkpoint import CheckpointError, unzip_checkpoint, zip_checkpoint
 from playground.code_export import export_run, trainer_weights
+from playground.compare import ComparisonSpec
 from playground.config import BOUNDS, GANConfig
 from playground.loaders import DataFormatError
 from playground.presets import Preset
@@ -38,6 +39,7 @@ from playground.ui.layout import (
     LANGUAGE_NAMES,
     TOOLBAR_BUTTONS,
     UPLOAD_KINDS,
+    comparison_choices,
     tour_choices,
 )
 from playground.ui.session import (
@@ -60,6 +62,7 @@ class Context:
     default_preset: str
     presets: dict[str, Preset]
     tours: dict[str, Tour]
+    comparisons: dict[str, ComparisonSpec] = field(default_factory=dict)
     feed: live_feed.FrameFeed | None = None
     data_dir: Path | None = None  # the folder an operator serves (--data-dir), if any
     labelled: list[tuple[str, dict[str, str]]] = field(default_factory=list)
@@ -572,6 +575,7 @@ def language_views(ctx: Context, session: Session) -> Updates:
         {name: relabel(props, lang) for name, props in ctx.labelled},
         {
             "tour_pick": gr.update(choices=tour_choices(ctx.tours, lang)),
+            "compare_pick": gr.update(choices=comparison_choices(ctx.comparisons, lang)),
             "caption": session.lecture_text(),
             "layers": render.layers(session),
             "latent_axes": gr.update(
@@ -596,6 +600,19 @@ def start_tour(ctx: Context, state: Session | None, name: str) -> Updates:
     old = ctx.session(state)
     old.tour, old.narration = ctx.tours[name], None
     session = old.play_tour_step(0)
+    return {"state": session, **render.everything(session, ctx.presets)}
+
+
+def start_comparison(ctx: Context, state: Session | None, name: str) -> Updates:
+    """Two fresh runs side by side (A: the comparison's preset, B: with its settings
+    changed); Step, Run N and Play now drive both, and the comparison tab shows them."""
+    if name not in ctx.comparisons:
+        raise ValueError(f"comparison: unknown comparison '{markdown_safe(str(name))}'")
+    old = ctx.session(state)
+    old.tour, old.narration = None, None
+    with old.lock:
+        session = old.open_comparison(ctx.comparisons[name])
+    session.say("compared", title=ctx.comparisons[name].title_in(session.language))
     return {"state": session, **render.everything(session, ctx.presets)}
 
 

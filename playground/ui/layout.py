@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 import torch
 
+from playground.compare import ComparisonSpec
 from playground.config import ACTIVATIONS, DATASETS, LOSSES, MODELS, OPTIMIZERS, GANConfig
 from playground.figures import DATA_LAYERS
 from playground.presets import Preset
@@ -21,7 +22,7 @@ from playground.ui.i18n import t
 from playground.ui.session import SLIDER_DIMS, Session, slider_values
 
 LANGUAGE_NAMES = {"English": "en", "简体中文": "zh-CN"}
-SECONDARY_TABS = ("g", "scores", "loss", "latent", "metrics", "table")
+SECONDARY_TABS = ("g", "scores", "loss", "latent", "metrics", "table", "compare")
 UPLOAD_KINDS = {
     ".csv": "points-file",
     ".npy": "points-file",
@@ -112,12 +113,23 @@ def tour_choices(tours: dict[str, Tour], language: str) -> list[tuple[str, str]]
     return [(tour.title[language], tour.name) for tour in tours.values()]
 
 
-def build_layout(default: Session, presets: dict[str, Preset], tours: dict[str, Tour]) -> dict:
+def comparison_choices(
+    comparisons: dict[str, ComparisonSpec], language: str
+) -> list[tuple[str, str]]:
+    return [(spec.title_in(language), spec.name) for spec in comparisons.values()]
+
+
+def build_layout(
+    default: Session,
+    presets: dict[str, Preset],
+    tours: dict[str, Tour],
+    comparisons: dict[str, ComparisonSpec],
+) -> dict:
     """Every component, by name. Call inside a gr.Blocks context."""
     ui: dict[str, Any] = {}
     ui["state"] = gr.State(None)
     with gr.Sidebar(open=False, width=360, elem_id="drawer", label=t("drawer")):
-        _drawer(ui, default, presets, tours)
+        _drawer(ui, default, presets, tours, comparisons)
     with gr.Column(elem_id="main-screen"):
         _toolbar(ui)
         with gr.Row(elem_id="status-row", equal_height=False):
@@ -210,7 +222,11 @@ def _toolbar(ui: dict[str, Any]) -> None:
 
 
 def _drawer(
-    ui: dict[str, Any], default: Session, presets: dict[str, Preset], tours: dict[str, Tour]
+    ui: dict[str, Any],
+    default: Session,
+    presets: dict[str, Preset],
+    tours: dict[str, Tour],
+    comparisons: dict[str, ComparisonSpec],
 ) -> None:
     config = default.trainer.config
     ui["language"] = gr.Radio(
@@ -246,6 +262,14 @@ def _drawer(
             tour_choices(tours, "en"), value=next(iter(tours)), label=t("tour"), elem_id="tour-pick"
         )
         ui["tour_start"] = gr.Button(t("tour_start"), elem_id="btn-tour-start")
+        ui["compare_pick"] = gr.Dropdown(
+            comparison_choices(comparisons, "en"),
+            value=next(iter(comparisons)),
+            label=t("compare_pick"),
+            info=t("compare_pick.info"),
+            elem_id="compare-pick",
+        )
+        ui["compare_start"] = gr.Button(t("compare_btn"), elem_id="btn-compare-start")
         ui["share_btn"] = gr.Button(t("share"), elem_id="btn-share")
         ui["share_link"] = gr.Textbox(
             label=t("share_link"), elem_id="share-link", interactive=False
@@ -338,6 +362,20 @@ def _secondary_tabs(ui: dict[str, Any], default: Session) -> None:
             ui["tab.metrics"] = tab
             ui["eval_btn"] = gr.Button(t("evaluate"), elem_id="btn-eval")
             ui["metrics_md"] = gr.Markdown(elem_id="metrics-md")
+        with gr.Tab(t("tab.compare"), id="compare", elem_id="tab-compare") as tab:
+            ui["tab.compare"] = tab
+            ui["compare_md"] = gr.Markdown(elem_id="compare-md")
+            with gr.Row():
+                for run in ("a", "b"):
+                    with gr.Column(min_width=300):
+                        ui[f"compare_{run}_md"] = gr.Markdown(t(f"compare.run_{run}"))
+                        ui[f"compare_{run}_data"] = gr.Plot(
+                            elem_id=f"view-compare-{run}-data", show_label=False
+                        )
+                        ui[f"compare_{run}_batch"] = gr.Plot(
+                            elem_id=f"view-compare-{run}-batch", show_label=False
+                        )
+            ui["compare_loss"] = gr.Plot(elem_id="view-compare-loss", show_label=False)
         with gr.Tab(t("tab.table"), id="table", elem_id="tab-table") as tab:
             ui["tab.table"] = tab
             ui["batch_table"] = gr.Dataframe(

@@ -34,6 +34,13 @@ TAB_PLOTS: dict[str, dict[str, Build]] = {
         "latent_plot": lambda s: s.latent_figure(label=s.latent_class),
         "interp_plot": lambda s: s.interpolation_figure(label=s.latent_class),
     },
+    "compare": {
+        "compare_a_data": Session.data_figure,
+        "compare_a_batch": Session.batch_figure,
+        "compare_b_data": lambda s: s.partner_figure(Session.data_figure),
+        "compare_b_batch": lambda s: s.partner_figure(Session.batch_figure),
+        "compare_loss": Session.compare_loss_figure,
+    },
 }
 ELEM_IDS = {
     "sparkline": "view-sparkline",
@@ -44,6 +51,11 @@ ELEM_IDS = {
     "loss_plot": "view-loss",
     "latent_plot": "view-latent",
     "interp_plot": "view-interp",
+    "compare_a_data": "view-compare-a-data",
+    "compare_a_batch": "view-compare-a-batch",
+    "compare_b_data": "view-compare-b-data",
+    "compare_b_batch": "view-compare-b-batch",
+    "compare_loss": "view-compare-loss",
 }
 # what the named API step endpoints return, in this order (gradio_client users index it)
 API_VIEWS = [
@@ -104,6 +116,7 @@ def texts(session: Session) -> dict[str, Any]:
         "graph": live_feed.stamp_html(session.graph_html()),
         "g_md": session.g_step_markdown(),
         "metrics_md": session.metrics_markdown(),
+        "compare_md": session.compare_markdown(),
         "summary": session.summary(),
     }
 

@@ -19,7 +19,9 @@ import plotly.graph_objects as go
 import torch
 
 from playground import budget, figures, model_graph, probes
-from playground.config import LIVE_FIELDS, GANConfig
+from playground.claims import measure, with_partner
+from playground.compare import ComparisonSpec, differences, load_comparison
+from playground.config import DATA_FIELDS, LIVE_FIELDS, GANConfig
 from playground.data import Dataset, build_dataset
 from playground.lecture import SUB_STEPS, Narration
 from playground.losses import PROBABILITY_LOSSES
@@ -61,21 +63,9 @@ class FairSlots:
 
 
 TRAINING_SLOTS = FairSlots(max(1, (os.cpu_count() or 2) - 1))
-# the fields a run's data depends on: a new run with the same ones reuses the data already read
-DATA_FIELDS = (
-    "dataset",
-    "data_path",
-    "labels_path",
-    "modes",
-    "radius",
-    "std",
-    "grid_side",
-    "grid_spacing",
-    "seed",
-)
 # a tour step's view (1-6, as tour files number them) → the secondary tab it brings up; the
 # batch (1) is always on the main screen, the data view (5) too, with its metrics in a tab
-TOUR_VIEW_TABS = {2: "g", 3: "scores", 4: "loss", 5: "metrics", 6: "latent"}
+TOUR_VIEW_TABS = {2: "g", 3: "scores", 4: "loss", 5: "metrics", 6: "latent", 7: "compare"}
 VIEW_POINTS = 300  # points per cloud in the data view: enough to see the modes, cheap to redraw
 ARROWS = 80  # G's gradient arrows drawn on the first fakes
 PRESENTER_SCALE = 1.5
@@ -114,6 +104,9 @@ class Session:
     owner: str | None = None  # the browser session that built it (page loads check it)
     tour: Tour | None = None  # the scenario tour being walked, if any
     tour_step: int = 0
+    tour_values: dict[str, Any] = field(default_factory=dict)  # what the tour step measured
+    partner: Session | None = None  # run B of an A/B comparison; steps whenever this run does
+    comparison: ComparisonSpec | None = None  # the shipped comparison being shown, if any
     narration: Narration | None = None  # the iteration being explained in slow motion
     sub_step: int = 0  # which of its ten sub-steps is on screen
     latent_axes: str = "z"  # what the latent sliders move: "z" dimensions or "pca" directions
@@ -190,7 +183,7 @@ class Session:
     def lecture_text(self) -> str:
         """What the caption area shows: the tour step, the slow-motion sub-step, or the hint."""
         if self.tour is not None:
-            return self.tour.caption(self.tour_step, self.language)
+            return self.tour.caption(self.tour_step, self.language, self.tour_values)
         if self.narration is not None:
             return self.narration.caption(self.sub_step, self.language)
         return text("start", self.language)
@@ -201,6 +194,8 @@ class Session:
         (anything else ends it); this run's autoplay stops."""
         self.stop_autoplay()
         other.tab, other.language, other.owner = self.tab, self.language, self.owner
+        if other.tab == "compare" and other.partner is None:  # a new run ends a comparison
+            other.tab = "scores"
         other.latent_axes, other.layers, other.presenter = (
             self.latent_axes,
             self.layers,
@@ -225,18 +220,104 @@ class Session:
         returns the session that holds the result (a new one when a preset was loaded)."""
         step = self.tour.steps[index]
         session = self
-        if step.preset:
+        previous = self.tour_values
+        if step.compare:
+            session = self.open_comparison(load_comparison(step.compare), keep_tour=True)
+        elif step.preset:
             device = self.trainer.config.device
             fresh = Session.from_preset(step.preset, device=device)
             session = self.successor(fresh, keep_tour=True)
+        if session is not self:
+            previous = {}
         session.tour_step = index
         session.narration = None
         if step.run:
             session.run(step.run)
         if step.evaluate:
             session.refresh_metrics()
+        session.tour_values = session.measure(previous)
         session.tab = TOUR_VIEW_TABS.get(step.view, session.tab)
         return session
+
+    def measure(self, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What a tour's claims and captions quote: this run's measures, and run B's as
+        b.NAME while comparing (the same function the tour test checks the claims with)."""
+        own = {k: v for k, v in previous.items() if not k.startswith("b.")} if previous else None
+        values = measure(self.trainer, self.diverged, own)
+        if self.partner is not None:
+            theirs = (
+                {k[2:]: v for k, v in previous.items() if k.startswith("b.")} if previous else None
+            )
+            values = with_partner(
+                values, measure(self.partner.trainer, self.partner.diverged, theirs or None)
+            )
+        return values
+
+    # ------------------------------------------------------------ A/B comparison
+    def open_comparison(self, spec: ComparisonSpec, keep_tour: bool = False) -> Session:
+        """A fresh pair of runs: A from the comparison's preset, B the same with spec.b
+        changed, on the same data and seed; this tab shows both from now on."""
+        device = self.trainer.config.device
+        run_a = Session.from_preset(spec.preset, device=device)
+        config_b = run_a.trainer.config.replace(**spec.b)
+        budget.check(config_b, run_a.trainer.dataset.shape, run_a.trainer.dataset.num_classes)
+        sampler = run_a.sampler if config_b.ema_decay > 0 else "G"
+        same_data = all(
+            getattr(config_b, k) == getattr(run_a.trainer.config, k) for k in DATA_FIELDS
+        )
+        data = run_a.trainer.dataset if same_data else None
+        run_b = Session(budgeted_trainer(config_b, data), preset=spec.preset, sampler=sampler)
+        session = self.successor(run_a, keep_tour=keep_tour)
+        run_b.language, run_b.layers, run_b.presenter = (
+            session.language,
+            session.layers,
+            session.presenter,
+        )
+        session.partner, session.comparison = run_b, spec
+        session.tab = "compare"
+        return session
+
+    def compare_markdown(self) -> str:
+        """The comparison's title, the settings the runs do not share, one line per run."""
+        lang = self.language
+        if self.partner is None or self.comparison is None:
+            return text("compare.none", lang)
+        rows = [f"**{self.comparison.title_in(lang)}**", "", text("compare.differs", lang)]
+        for name, a, b in differences(self.trainer.config, self.partner.trainer.config):
+            rows.append(f"- `{name}`: A = {a} · B = {b}")
+        rows += ["", self._run_line("A", self), self._run_line("B", self.partner)]
+        return "\n".join(rows)
+
+    def _run_line(self, name: str, run: Session) -> str:
+        h, lang = run.trainer.history, self.language
+        if not h["iteration"]:
+            return text("compare.line_none", lang, run=name)
+        line = text(
+            "compare.line",
+            lang,
+            run=name,
+            iteration=run.trainer.iteration,
+            loss_d=h["loss_d"][-1],
+            loss_g=h["loss_g"][-1],
+            d_real=h["d_real"][-1],
+            d_fake=h["d_fake"][-1],
+            grad_g=h["grad_g"][-1],
+        )
+        return line + (" · ⚠️ " + text("compare.diverged", lang) if run.diverged else "")
+
+    def compare_loss_figure(self) -> go.Figure:
+        histories = {"A": self.trainer.history}
+        if self.partner is not None:
+            histories["B"] = self.partner.trainer.history
+        return self._finish(figures.compare_loss_figure(histories, self.language))
+
+    def partner_figure(self, build: Any) -> go.Figure:
+        """One of run B's views (an empty note when there is no comparison)."""
+        if self.partner is None:
+            return figures.message_figure(text("compare.none", self.language))
+        self.partner.language, self.partner.layers = self.language, self.layers
+        self.partner.presenter = self.presenter
+        return build(self.partner)
 
     # ------------------------------------------------------------ stepping
     def say(self, key: str, **values: Any) -> str:
@@ -246,8 +327,12 @@ class Session:
         return self.message
 
     def _guarded(self, action: str, fn: Any, **values: Any) -> StepOutcome:
+        """Run fn(trainer) on this run, and on run B when comparing (B's divergence is
+        reported on its own line and does not stop A)."""
+        if self.partner is not None and not self.partner.diverged:
+            self.partner._guarded(action, fn, **values)
         try:
-            fn()
+            fn(self.trainer)
         except DivergenceError as exc:
             self.diverged = True
             details = {"iteration": exc.iteration, "network": exc.network, "what": exc.what}
@@ -256,16 +341,16 @@ class Session:
         return StepOutcome(self.say(action, **values))
 
     def step_d(self) -> StepOutcome:
-        return self._guarded("ran_d", self.trainer.step_d)
+        return self._guarded("ran_d", Trainer.step_d)
 
     def step_g(self) -> StepOutcome:
-        return self._guarded("ran_g", self.trainer.step_g)
+        return self._guarded("ran_g", Trainer.step_g)
 
     def step(self) -> StepOutcome:
-        return self._guarded("ran_iteration", self.trainer.step)
+        return self._guarded("ran_iteration", Trainer.step)
 
     def run(self, n: int) -> StepOutcome:
-        return self._guarded("ran_n", lambda: self.trainer.run(n), n=n)
+        return self._guarded("ran_n", lambda trainer: trainer.run(n), n=n)
 
     # ------------------------------------------------------------ autoplay
     def start_autoplay(self, iterations_per_second: float) -> None:
@@ -306,7 +391,7 @@ class Session:
             with TRAINING_SLOTS, self.lock:
                 if stop.is_set():
                     break
-                outcome = self._guarded("playing", lambda: self.trainer.run(chunk))
+                outcome = self._guarded("playing", lambda trainer: trainer.run(chunk))
             if outcome.diverged:
                 self.playing = False
                 break
@@ -322,6 +407,8 @@ class Session:
         target = available[-1]
         self.trainer.restore(target)
         self.diverged = False
+        if self.partner is not None:  # run B goes back to its latest snapshot up to there
+            self.partner.rewind(target)
         return self.say("rewound", iteration=target)
 
     def run_limit(self) -> int:
@@ -363,6 +450,32 @@ class Session:
             "diverged": self.diverged,
             "message": self.message,
             "metrics": self.metrics,
+            "comparison": self.comparison_summary(),
+        }
+
+    def comparison_summary(self) -> dict[str, Any] | None:
+        """Both runs of a comparison, for API clients (None when not comparing)."""
+        if self.partner is None or self.comparison is None:
+            return None
+        runs = {"A": self, "B": self.partner}
+        return {
+            "name": self.comparison.name,
+            "differences": [
+                list(row) for row in differences(self.trainer.config, self.partner.trainer.config)
+            ],
+            **{
+                name: {
+                    "iteration": run.trainer.iteration,
+                    "loss_d": run.trainer.history["loss_d"][-1] if run.trainer.iteration else None,
+                    "loss_g": run.trainer.history["loss_g"][-1] if run.trainer.iteration else None,
+                    "d_real_mean": _last(run.trainer.history["d_real"]),
+                    "d_fake_mean": _last(run.trainer.history["d_fake"]),
+                    "grad_g": _last(run.trainer.history["grad_g"]),
+                    "diverged": run.diverged,
+                    "config": run.trainer.config.to_dict(),
+                }
+                for name, run in runs.items()
+            },
         }
 
     def status_markdown(self) -> str:
@@ -775,3 +888,7 @@ def slider_values(z: torch.Tensor) -> list[float]:
     """The first SLIDER_DIMS entries of z, rounded for the sliders."""
     values = [round(float(v), 2) for v in z[:SLIDER_DIMS]]
     return values + [0.0] * (SLIDER_DIMS - len(values))
+
+
+def _last(series: list[float]) -> float | None:
+    return series[-1] if series and series[-1] == series[-1] else None

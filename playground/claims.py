@@ -1,0 +1,128 @@
+"""What a tour says about its run, as data, checked against what the run measured.
+
+A tour step may carry `"expect": {"modes_covered": "<=3", "hq_percent": ">=60"}`; after the
+step ran, `measure` reads the run (and the compared run, if the step opened a comparison) and
+each claim holds or not. Captions quote the same numbers through placeholders such as
+`{modes_covered}`, so the words cannot drift from the picture. The test suite walks every
+tour on seeds 0–4 and fails on a claim that does not hold.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from playground.metrics import evaluate
+
+RECENT = 20  # iterations averaged for the D-score and gradient measures
+_CLAIM = re.compile(r"^\s*(<=|>=|==|<|>)\s*(-?[0-9.]+(?:e-?[0-9]+)?)\s*$")
+_OPERATORS = {
+    "<=": lambda a, b: a <= b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b,
+    "==": lambda a, b: a == b,
+}
+MEASURES = (
+    "modes_covered",
+    "modes_total",
+    "hq_percent",
+    "reverse_kl",
+    "modes_changed",
+    "d_real",
+    "d_fake",
+    "grad_g",
+    "diverged",
+    "iteration",
+)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """`name` (a measure, `b.` + a measure of the compared run, or `x/y`, a ratio of two)
+    compared with a number."""
+
+    name: str
+    operator: str
+    value: float
+
+    @classmethod
+    def parse(cls, name: str, text: str, where: str) -> Claim:
+        match = _CLAIM.match(str(text))
+        if not match:
+            raise ValueError(f"{where}: claim {name}: '{text}' is not like '<=3' or '>=0.99'")
+        for part in name.split("/"):
+            if part.removeprefix("b.") not in MEASURES:
+                raise ValueError(
+                    f"{where}: claim {name}: unknown measure '{part}'; "
+                    f"use {', '.join(MEASURES)} (b.NAME for the compared run)"
+                )
+        return cls(name, match.group(1), float(match.group(2)))
+
+    def measured(self, values: dict[str, float]) -> float:
+        parts = [values.get(part, math.nan) for part in self.name.split("/")]
+        if len(parts) == 1:
+            return parts[0]
+        return parts[0] / parts[1] if parts[1] else math.inf
+
+    def holds(self, values: dict[str, float]) -> bool:
+        got = self.measured(values)
+        return not math.isnan(got) and _OPERATORS[self.operator](got, self.value)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.operator} {self.value:g}"
+
+
+def measure(
+    trainer: Any,
+    diverged: bool = False,
+    previous: dict[str, Any] | None = None,
+    n: int = 4000,
+    ema: bool = False,
+) -> dict[str, Any]:
+    """The numbers claims and captions may use, for a run as it stands now."""
+    history = trainer.history
+    values: dict[str, Any] = {
+        "iteration": trainer.iteration,
+        "diverged": 1.0 if diverged else 0.0,
+        "d_real": _recent(history["d_real"]),
+        "d_fake": _recent(history["d_fake"]),
+        "grad_g": _recent(history["grad_g"]),
+    }
+    if trainer.dataset.centres is not None and trainer.dataset.kind == "points":
+        metrics = evaluate(trainer, n=n, ema=ema)
+        for key in ("modes_covered", "modes_total", "hq_percent", "reverse_kl"):
+            values[key] = metrics[key]
+        values["covered"] = metrics["covered_modes"]
+        if previous is not None and "covered" in previous:
+            values["modes_changed"] = float(values["covered"] != previous["covered"])
+    return values
+
+
+def with_partner(values: dict[str, Any], partner: dict[str, Any]) -> dict[str, Any]:
+    """One namespace for claims and captions: the run's measures and `b.NAME` for the
+    compared run's."""
+    return {**values, **{f"b.{k}": v for k, v in partner.items()}}
+
+
+def caption_values(values: dict[str, Any]) -> dict[str, Any]:
+    """What a caption can quote: numbers rounded for reading, covered modes as a list."""
+    shown: dict[str, Any] = {}
+    for key, value in values.items():
+        name = key.replace(".", "_")  # b.grad_g → {b_grad_g} in a caption
+        if isinstance(value, list):
+            shown[name] = ", ".join(str(v + 1) for v in value) or "—"
+        elif isinstance(value, float) and value.is_integer() and abs(value) < 1e6:
+            shown[name] = int(value)
+        else:
+            shown[name] = value
+    return shown
+
+
+def _recent(series: list[float]) -> float:
+    tail = [v for v in series[-RECENT:] if v == v]
+    return float(np.mean(tail)) if tail else math.nan

@@ -1,0 +1,114 @@
+"""Every tour's words agree with its pictures: each claim a tour step makes (`expect`) holds on
+seeds 0-4, and captions quote the measured numbers."""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+
+from playground.claims import Claim, caption_values
+from playground.tour_check import StepResult, walk
+from playground.tours import load_tour, tour_names
+
+SEEDS = range(5)
+CLAIMING = [name for name in tour_names() if any(s.expect for s in load_tour(name).steps)]
+
+
+def _walk(job: tuple[str, int]) -> list[StepResult]:
+    import torch
+
+    torch.set_num_threads(1)
+    name, seed = job
+    return walk(load_tour(name), seed)
+
+
+@pytest.fixture(scope="module")
+def walks() -> dict[tuple[str, int], list[StepResult]]:
+    jobs = [(name, seed) for name in CLAIMING for seed in SEEDS]
+    with ProcessPoolExecutor(max_workers=2) as pool:  # the CI box has two cores
+        return dict(zip(jobs, pool.map(_walk, jobs), strict=True))
+
+
+def test_the_failure_tours_make_claims() -> None:
+    assert {"mode-collapse", "saturating-loss", "d-too-strong", "lr-too-high"} <= set(CLAIMING)
+
+
+@pytest.mark.parametrize("name", CLAIMING)
+def test_every_claim_holds_on_seeds_0_to_4(
+    name: str, walks: dict[tuple[str, int], list[StepResult]]
+) -> None:
+    failures = [
+        f"seed {seed}, step {r.index + 1}: {claim} (measured {got:.4g})"
+        for seed in SEEDS
+        for r in walks[(name, seed)]
+        for claim, got in r.failed
+    ]
+    assert not failures, "\n".join(failures)
+
+
+def test_the_textbook_pictures(walks: dict[tuple[str, int], list[StepResult]]) -> None:
+    """The issue's numbers, read from the same walks: collapse onto ≤3 of 8 modes with most
+    samples sharp; minimax G gradient ≥10× below non-saturating; D(real) > 0.99 and
+    D(G(z)) < 0.01 with a too-strong D; lr 5 diverges while lr 0.01 trains."""
+    for seed in SEEDS:
+        collapse = walks[("mode-collapse", seed)][2].values
+        assert collapse["modes_covered"] <= 3 and collapse["hq_percent"] >= 60
+        sat = walks[("saturating-loss", seed)][1].values
+        assert sat["grad_g"] * 10 <= sat["b.grad_g"] and sat["d_fake"] <= 0.05
+        strong = walks[("d-too-strong", seed)][1].values
+        assert strong["d_real"] > 0.99 and strong["d_fake"] < 0.01
+        lr = walks[("lr-too-high", seed)][2].values
+        assert lr["diverged"] == 1 and lr["b.diverged"] == 0
+
+
+def test_captions_quote_the_measured_numbers(
+    walks: dict[tuple[str, int], list[StepResult]],
+) -> None:
+    tour = load_tour("mode-collapse")
+    values = walks[("mode-collapse", 0)][2].values
+    caption = tour.caption(2, "en", values)
+    assert f"onto {values['modes_covered']} of the 8 modes" in caption
+    assert f"{values['hq_percent']:.0f} % of them" in caption
+    assert "{" not in caption and "?" not in caption.split("❓")[0]
+    chinese = tour.caption(2, "zh-CN", values)
+    assert f"8 个模式中的 {values['modes_covered']} 个" in chinese
+
+
+def test_a_caption_without_measurements_shows_a_question_mark() -> None:
+    caption = load_tour("mode-collapse").caption(2, "en", {})
+    assert "onto ? of the 8 modes" in caption
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "values", "holds"),
+    [
+        ("modes_covered", "<=3", {"modes_covered": 3}, True),
+        ("modes_covered", "<=3", {"modes_covered": 4}, False),
+        ("hq_percent", ">=60", {"hq_percent": 59.9}, False),
+        ("grad_g/b.grad_g", "<=0.1", {"grad_g": 1.0, "b.grad_g": 20.0}, True),
+        ("grad_g/b.grad_g", "<=0.1", {"grad_g": 3.0, "b.grad_g": 20.0}, False),
+        ("d_fake", "<0.01", {}, False),  # not measured: a claim never holds by default
+    ],
+)
+def test_claims_compare_what_was_measured(name: str, text: str, values: dict, holds: bool) -> None:
+    assert Claim.parse(name, text, "test").holds(values) is holds
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("modes", "<=3", "unknown measure 'modes'"),
+        ("modes_covered", "about 3", "is not like '<=3'"),
+        ("b.grad_g/nothing", "<=1", "unknown measure 'nothing'"),
+    ],
+)
+def test_a_bad_claim_names_the_tour_step(name: str, text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message) as info:
+        Claim.parse(name, text, "tour x, step 2")
+    assert str(info.value).startswith("tour x, step 2: claim")
+
+
+def test_caption_values_round_for_reading() -> None:
+    shown = caption_values({"modes_covered": 2.0, "covered": [0, 4], "b.grad_g": 12.5})
+    assert shown == {"modes_covered": 2, "covered": "1, 5", "b_grad_g": 12.5}
