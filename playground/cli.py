@@ -134,6 +134,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--language", choices=("en", "zh-CN"), default="en", help="language of the comments"
     )
 
+    compare = commands.add_parser(
+        "compare",
+        help="train two setups side by side and print their metrics",
+        description="Train run A and run B on the same data with the same seed, stepping "
+        "together, and print both runs' metrics side by side every --every iterations. "
+        "Either two presets (--preset A --preset B) or a shipped comparison (--comparison).",
+    )
+    which = compare.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--preset", action="append", metavar="NAME", help="a preset; give it twice (A, then B)"
+    )
+    which.add_argument("--comparison", metavar="NAME", help="a shipped comparison")
+    compare.add_argument(
+        "--steps", type=int, help="iterations (default: the comparison's, or 2000)"
+    )
+    compare.add_argument("--every", type=int, help="iterations between rows (default steps/5)")
+    compare.add_argument("--seed", type=int, default=0, help="seed of both runs (default 0)")
+    compare.add_argument("--json", action="store_true", help="print JSON lines instead")
+
     commands.add_parser(
         "presets",
         help="list the shipped presets",
@@ -152,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             return _sample(args)
         if args.command == "export":
             return _export(args)
+        if args.command == "compare":
+            return _compare(args)
         return _presets()
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -417,6 +438,71 @@ def _read_json_object(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError(f"SOURCE: {path} must hold a JSON object")
     return data
+
+
+COMPARED = ("modes_covered", "hq_percent", "reverse_kl", "d_real", "d_fake", "grad_g")
+
+
+def _compare(args: argparse.Namespace) -> int:
+    import torch
+
+    from playground.claims import measure
+    from playground.compare import Comparison, comparison_names, load_comparison
+    from playground.presets import load_preset, preset_names
+
+    try:
+        if args.comparison:
+            if args.comparison not in comparison_names():
+                raise ValueError(
+                    f"--comparison: unknown comparison '{args.comparison}'; choose one of "
+                    + ", ".join(comparison_names())
+                )
+            spec = load_comparison(args.comparison)
+            config_a, config_b = spec.configs(args.seed)
+            steps = args.steps or spec.steps
+        else:
+            if len(args.preset) != 2:
+                raise ValueError("--preset: give exactly two presets, A then B")
+            for name in args.preset:
+                if name not in preset_names():
+                    raise ValueError(f"--preset: unknown preset '{name}'")
+            config_a, config_b = (
+                load_preset(name).config.replace(seed=args.seed) for name in args.preset
+            )
+            steps = args.steps or 2000
+        if steps < 1 or (args.every is not None and args.every < 1):
+            raise ValueError("--steps/--every: must be at least 1")
+        torch.set_num_threads(1)
+        pair = Comparison(config_a, config_b)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    every = args.every or max(1, steps // 5)
+    if not args.json:
+        for name, a, b in pair.differences():
+            print(f"differs: {name}: A = {a}, B = {b}")
+        if not pair.same_data:
+            print("note: A and B train on different data; only the seed is shared")
+        print(f"{'iteration':>9}  {'measure':<14}{'A':>12}{'B':>12}")
+    done = 0
+    while done < steps:
+        chunk = min(every, steps - done)
+        pair.run(chunk)
+        done += chunk
+        rows = {name: measure(trainer, pair.diverged[name]) for name, trainer in pair.runs.items()}
+        if args.json:
+            print(json.dumps({"iteration": done, **rows}, default=str))
+            continue
+        for key in (*COMPARED, "diverged"):
+            if key in rows["A"] or key in rows["B"]:
+                cells = [_cell(rows[name].get(key)) for name in ("A", "B")]
+                print(f"{done:>9}  {key:<14}{cells[0]:>12}{cells[1]:>12}")
+    return 0
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _presets() -> int:

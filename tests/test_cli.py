@@ -101,6 +101,8 @@ def test_conditional_preset_samples_the_requested_label(tmp_path: Path) -> None:
         (["train", "--threads", "0"], "--threads: must be at least 1"),
         (["fly"], "invalid choice: 'fly'"),
         (["export", "nope", "--out", "x.py"], "SOURCE: nope is not a run folder"),
+        (["compare", "--preset", "ring8"], "--preset: give exactly two presets"),
+        (["compare", "--comparison", "nope"], "--comparison: unknown comparison 'nope'"),
         (["export", "ring8", "--out", "x.txt"], "--out: must end in .py"),
         (["export", "ring8", "--weights", "--out", "x.py"], "--weights: SOURCE must be a run"),
     ],
@@ -113,7 +115,9 @@ def test_bad_options_exit_2_with_one_line(args: list[str], message: str) -> None
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("command", [[], ["train"], ["sample"], ["export"], ["presets"]])
+@pytest.mark.parametrize(
+    "command", [[], ["train"], ["sample"], ["export"], ["compare"], ["presets"]]
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = cli(*command, "--help")
     assert result.returncode == 0 and "usage:" in result.stdout
@@ -189,3 +193,17 @@ def test_export_a_config_file_names_its_preset_length(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     script = (tmp_path / "train_gan.py").read_text()
     assert "ITERATIONS = 5000" in script and "SEED = 4" in script and "moons" in script
+
+
+def test_compare_prints_both_runs_side_by_side() -> None:
+    result = cli("compare", "--preset", "classroom", "--preset", "ring8", "--steps", "40")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "differs: batch_size: A = 64, B = 256" in lines
+    rows = [line.split() for line in lines if line.strip().startswith("40 ")]
+    measures = {row[1]: row[2:] for row in rows}
+    assert {"modes_covered", "hq_percent", "d_real", "d_fake", "grad_g"} <= set(measures)
+    assert all(len(cells) == 2 for cells in measures.values())  # one column per run
+    shipped = cli("compare", "--comparison", "lr-too-high-vs-sane", "--json")
+    last = json.loads(shipped.stdout.splitlines()[-1])
+    assert last["iteration"] == 20 and last["A"]["diverged"] == 1 and last["B"]["diverged"] == 0

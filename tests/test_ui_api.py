@@ -149,3 +149,16 @@ def test_export_script_gives_the_run_as_code_in_the_tabs_language(client: Client
         weights = load(archive.read("weights.safetensors"))
     assert "冻结 D" in script and "第 20 轮迭代时的权重" in script
     assert any(k.startswith("G.net.") for k in weights) and any(k.startswith("D.") for k in weights)
+
+
+def test_a_comparison_over_the_api_steps_both_runs(client: Client) -> None:
+    client.predict("minimax-vs-nonsat", api_name="/compare_start")
+    summary = client.predict(20, api_name="/run")[SUMMARY]
+    both = summary["comparison"]
+    assert both["name"] == "minimax-vs-nonsat"
+    assert both["differences"] == [["loss", "minimax", "nonsat"]]
+    assert both["A"]["iteration"] == both["B"]["iteration"] == 20 == summary["iteration"]
+    assert both["A"]["config"]["seed"] == both["B"]["config"]["seed"]
+    assert both["B"]["grad_g"] > both["A"]["grad_g"]  # the non-saturating loss pushes G harder
+    summary = client.predict(api_name="/step")[SUMMARY]
+    assert summary["comparison"]["B"]["iteration"] == 21

@@ -370,26 +370,56 @@ def test_two_tabs_have_their_own_runs(browser, app_url: str) -> None:
     second.context.close()
 
 
-def test_a_tour_runs_end_to_end(page: Page) -> None:
+def test_a_tour_runs_end_to_end_and_opens_a_comparison(page: Page) -> None:
     caption = page.locator("#lecture-caption")
     _open_drawer(page)
     page.locator("#tour-pick input").click()
     page.get_by_role("option", name=re.compile("Mode collapse")).click()
     page.click("#btn-tour-start")
-    expect(caption).to_contain_text("Mode collapse · 1 / 3", timeout=60_000)
+    expect(caption).to_contain_text("Mode collapse · 1 / 4", timeout=60_000)
     expect(caption).to_contain_text("❓")
     expect(page.locator("#ctl-preset input")).to_have_value(re.compile("mode collapse", re.I))
     page.click("#btn-tour-next")
-    expect(caption).to_contain_text("Mode collapse · 2 / 3", timeout=180_000)
-    expect(page.locator("#status")).to_contain_text("Iteration 1500 ")
+    expect(caption).to_contain_text("Mode collapse · 2 / 4", timeout=180_000)
+    expect(page.locator("#status")).to_contain_text("Iteration 1000 ")
+    expect(caption).to_contain_text(re.compile(r"has reached \d of the 8 modes"))
     expect(page.locator("#metrics-md")).to_contain_text("modes covered")
     expect(page.locator("#tab-metrics-button")).to_have_attribute("aria-selected", "true")
     page.click("#btn-tour-next")
-    expect(caption).to_contain_text("Mode collapse · 3 / 3", timeout=180_000)
-    expect(page.locator("#status")).to_contain_text("Iteration 3000 ")
+    expect(caption).to_contain_text("Mode collapse · 3 / 4", timeout=180_000)
+    expect(page.locator("#status")).to_contain_text("Iteration 5000 ")
+    expect(caption).to_contain_text(re.compile(r"onto [123] of the 8 modes"))
+    page.click("#btn-tour-next")  # the comparison: vanilla (A) and PacGAN (B), side by side
+    expect(caption).to_contain_text("Mode collapse · 4 / 4", timeout=180_000)
+    expect(page.locator("#tab-compare-button")).to_have_attribute("aria-selected", "true")
+    board = page.locator("#compare-md")
+    expect(board).to_contain_text("pack: A = 1 · B = 2")
+    expect(board).to_contain_text("A · iteration 3000")
+    expect(board).to_contain_text("B · iteration 3000")
+    for run in ("a", "b"):
+        expect(page.locator(f"#view-compare-{run}-data .main-svg").first).to_be_visible()
+    page.locator("#secondary").screenshot(path=str(SHOTS / "10-compare-mode-collapse.png"))
+    page.click("#btn-step")  # the toolbar steps both runs
+    expect(board).to_contain_text("A · iteration 3001", timeout=30_000)
+    expect(board).to_contain_text("B · iteration 3001")
     page.click("#btn-tour-next")
     expect(caption).to_contain_text("End of the tour", timeout=30_000)
-    page.screenshot(path=str(SHOTS / "07-tour.png"), full_page=True)
+
+
+def test_a_link_opens_a_comparison(browser, app_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(app_url + "?compare=minimax-vs-nonsat")
+    expect(page.locator("#status")).to_contain_text("restored the setup", timeout=60_000)
+    expect(page.locator("#tab-compare-button")).to_have_attribute("aria-selected", "true")
+    board = page.locator("#compare-md")
+    expect(board).to_contain_text("loss: A = minimax · B = nonsat")
+    page.click("#btn-run")
+    expect(board).to_contain_text("A · iteration 100", timeout=60_000)
+    expect(board).to_contain_text("B · iteration 100")
+    for run in ("a", "b"):
+        expect(page.locator(f"#view-compare-{run}-data .main-svg").first).to_be_visible()
+    context.close()
 
 
 def test_a_link_restores_the_setup(browser, app_url: str) -> None:
@@ -492,6 +522,9 @@ def test_the_language_switch_overrides_the_browser_language(page: Page) -> None:
 
 # words a Chinese page may show in Latin letters: identifiers, units, the language switch
 ALLOWED_LATIN = {
+    "A",
+    "B",
+    "PyTorch",
     "D",
     "G",
     "x",
@@ -517,8 +550,6 @@ ALLOWED_LATIN = {
     "API",
     "Gradio",
     "e",
-    "A",
-    "B",
     "z_t",
 }
 

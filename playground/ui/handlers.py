@@ -636,6 +636,7 @@ def link(ctx: Context, state: Session | None, request: gr.Request) -> Updates:
         session.trainer.config,
         setup.get("tour"),
         setup.get("tour_step", 0),
+        session.comparison.name if session.comparison is not None else None,
     )
     origin = (
         request.headers.get("origin") or f"http://{request.headers.get('host', '127.0.0.1:7860')}"
@@ -692,6 +693,10 @@ def from_link(ctx: Context, request: gr.Request, language: str) -> Session | Non
         if setup.tour not in ctx.tours:
             raise ValueError(f"link: unknown tour '{setup.tour}'")
         session = session.start_tour_at(ctx.tours[setup.tour], setup.step)
+    elif setup.compare:
+        if setup.compare not in ctx.comparisons:
+            raise ValueError("link: unknown comparison")
+        session = session.open_comparison(ctx.comparisons[setup.compare])
     session.say("restored")
     return session
 

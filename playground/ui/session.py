@@ -285,7 +285,7 @@ class Session:
         rows = [f"**{self.comparison.title_in(lang)}**", "", text("compare.differs", lang)]
         for name, a, b in differences(self.trainer.config, self.partner.trainer.config):
             rows.append(f"- `{name}`: A = {a} · B = {b}")
-        rows += ["", self._run_line("A", self), self._run_line("B", self.partner)]
+        rows += ["", self._run_line("A", self), "", self._run_line("B", self.partner)]
         return "\n".join(rows)
 
     def _run_line(self, name: str, run: Session) -> str:

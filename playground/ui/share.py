@@ -1,5 +1,6 @@
-"""The whole setup in a page URL: `?preset=ring8&seed=3&lr_d=0.0004&tour=mode-collapse&step=2`.
-Only fields that differ from the preset are written, so links stay short and readable."""
+"""The whole setup in a page URL: `?preset=ring8&seed=3&lr_d=0.0004&tour=mode-collapse&step=2`,
+or an A/B comparison: `?compare=minimax-vs-nonsat`. Only fields that differ from the preset are
+written, so links stay short and readable."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from urllib.parse import urlencode
 from playground.config import _TYPES, GANConfig
 from playground.presets import load_preset, preset_names
 
-SETUP_KEYS = ("preset", "tour", "step")
+SETUP_KEYS = ("preset", "tour", "step", "compare")
 PRIVATE_KEYS = ("data_path", "labels_path", "device")  # never in a link: server-side things
 
 
@@ -20,9 +21,16 @@ class Setup:
     config: GANConfig
     tour: str | None = None
     step: int = 0
+    compare: str | None = None  # a shipped comparison to open (its runs start afresh)
 
 
-def to_query(preset: str, config: GANConfig, tour: str | None = None, step: int = 0) -> str:
+def to_query(
+    preset: str,
+    config: GANConfig,
+    tour: str | None = None,
+    step: int = 0,
+    compare: str | None = None,
+) -> str:
     base = load_preset(preset).config.to_dict() if preset else GANConfig().to_dict()
     params: dict[str, str] = {"preset": preset} if preset else {}
     for key, value in config.to_dict().items():
@@ -31,6 +39,8 @@ def to_query(preset: str, config: GANConfig, tour: str | None = None, step: int 
     if tour:
         params["tour"] = tour
         params["step"] = str(step)
+    elif compare:
+        params["compare"] = compare
     return urlencode(params)
 
 
@@ -55,7 +65,8 @@ def from_query(params: Mapping[str, str], default_preset: str) -> Setup | None:
     step = params.get("step", "0")
     if not step.isdigit() or len(step) > 4:
         raise ValueError("link: step must be a small whole number")
-    return Setup(preset, GANConfig.from_dict(data), params.get("tour") or None, int(step))
+    compare = params.get("compare") or None
+    return Setup(preset, GANConfig.from_dict(data), params.get("tour") or None, int(step), compare)
 
 
 def _parse(key: str, raw: str) -> object:
