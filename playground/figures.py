@@ -22,7 +22,7 @@ FAKE_COLOUR = "#E69F00"
 SCORE_COLOURS = [[0.0, "#FFFFFF"], [1.0, "#3A3A3A"]]  # D(x) = low → white, high → dark grey
 GRADIENT_COLOUR = "#D55E00"
 MANIFOLD_COLOUR = "#CC79A7"
-DATA_LAYERS = ("real", "fake", "heatmap", "gradient", "manifold")
+DATA_LAYERS = ("real", "fake", "heatmap", "gradient", "manifold", "drs")
 MAX_POINTS = 512
 MAX_THUMBS = 32
 _AXIS = dict(gridcolor="#e5e5e5", zerolinecolor="#cccccc")
@@ -638,10 +638,12 @@ def field_figure(
     manifold: np.ndarray | None = None,
     title: str | None = None,
     height: int = 430,
+    kept: np.ndarray | None = None,
 ) -> go.Figure:
     """The data view's layers, each optional: D's decision heat-map over the whole plotted
     region, real points, G(z), G's gradient as arrows with heads, and the manifold (a grid in
-    z mapped through G: (rows, cols, 2), drawn as a warped mesh)."""
+    z mapped through G: (rows, cols, 2), drawn as a warped mesh). `kept` (a mask over the
+    fakes): D's filter is on; kept fakes are drawn as usual, rejected ones as grey rings."""
     fig = _figure(title or text("fig.field", language), height=height)
     fig.layout["margin"] = dict(l=30, r=8, t=36, b=24)
     dx, dy = float(xs[1] - xs[0]), float(ys[1] - ys[0])
@@ -678,12 +680,25 @@ def field_figure(
         )
     if real is not None:
         fig.data.append(_real_cloud(real, language, 0.9))
+    if fake is not None and kept is not None:
+        rejected = fake[~kept]
+        fig.data.append(
+            _scatter(
+                rejected[:, 0],
+                rejected[:, 1],
+                text("fig.rejected", language),
+                marker=dict(size=6, color="rgba(0,0,0,0)", line=dict(width=1, color="#8a8a8a")),
+                hoverinfo="skip",
+                cliponaxis=True,
+            )
+        )
+        fake = fake[kept]
     if fake is not None:
         fig.data.append(
             _scatter(
                 fake[:, 0],
                 fake[:, 1],
-                "G(z)",
+                "G(z)" if kept is None else text("fig.kept", language),
                 marker=dict(size=5, color=FAKE_COLOUR, line=dict(width=0.5, color="#5A3E00")),
                 hoverinfo="skip",
                 cliponaxis=True,

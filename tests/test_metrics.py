@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from playground import GANConfig, Trainer, build_dataset
@@ -67,3 +68,21 @@ def test_evaluate_picks_the_metrics_for_the_data() -> None:
     digits = Trainer(GANConfig(dataset="digits", conditional=True, batch_size=32))
     result = evaluate(digits, n=200)
     assert {"classes_covered", "confidence", "label_agreement"} <= set(result)
+
+
+def test_spread_of_exact_mixture_samples_is_0_97_and_of_mode_centres_is_0() -> None:
+    for name in ("ring8", "grid25"):
+        dataset = build_dataset(GANConfig(dataset=name))
+        x, labels = dataset.sample(20_000, torch.Generator().manual_seed(3))
+        centres, std = dataset.centres.numpy(), dataset.mode_std
+        exact = mixture_metrics(x.numpy(), centres, std)
+        assert exact["spread"] == pytest.approx(0.97, abs=0.03), name
+        dots = mixture_metrics(centres[labels.numpy()], centres, std)  # every mode a dot
+        assert dots["spread"] < 0.1 and dots["hq_percent"] == 100.0  # the blind spot it shows
+
+
+def test_energy_distance_floor_is_below_an_untrained_g() -> None:
+    metrics = evaluate(Trainer(GANConfig(dataset="moons", batch_size=32, seed=1)), n=2000)
+    assert 0 <= metrics["energy_floor"] < metrics["energy_distance"]
+    assert metrics["energy_floor"] < 0.01
+    assert "spread" not in metrics  # moons has no modes to measure a spread around

@@ -214,3 +214,16 @@ def test_a_tour_step_opens_a_comparison_and_quotes_both_runs(ctx: handlers.Conte
     assert "the guard stops the run after iteration 1" in caption
     assert f"(iteration {session.partner.trainer.iteration}" in caption
     assert "?" not in caption.split("❓")[0]
+
+
+def test_d_filter_layer_shows_kept_and_rejected_samples_and_their_metrics(
+    ctx: handlers.Context,
+) -> None:
+    session = handlers.step(ctx, "run", False, None, 300)["state"]
+    handlers.set_layers(ctx, session, ["real", "heatmap", "drs"])
+    names = [t.name for t in session.data_figure().data]
+    assert "G(z) D keeps" in names and "G(z) D rejects" in names
+    assert "D keeps" in session.data_figure().layout.title.text
+    md = handlers.evaluate(ctx, session)["metrics_md"]
+    assert "D's filter: samples kept %" in md and "D's filter: high-quality %" in md
+    assert "spread of HQ samples" in md and "energy distance, real vs real" in md

@@ -18,14 +18,14 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from playground import budget, figures, model_graph, probes
+from playground import budget, drs, figures, model_graph, probes
 from playground.claims import measure, with_partner
 from playground.compare import ComparisonSpec, differences, load_comparison
 from playground.config import DATA_FIELDS, LIVE_FIELDS, GANConfig
 from playground.data import Dataset, build_dataset
 from playground.lecture import SUB_STEPS, Narration
 from playground.losses import PROBABILITY_LOSSES
-from playground.metrics import evaluate
+from playground.metrics import evaluate, mixture_metrics
 from playground.presets import load_preset
 from playground.text import text
 from playground.tours import Tour
@@ -549,7 +549,19 @@ class Session:
 
     def refresh_metrics(self, n: int = 2000) -> dict[str, Any]:
         result = evaluate(self.trainer, n=n, ema=self.use_ema)
-        self.metrics = {k: v for k, v in result.items() if k != "class_counts"}
+        self.metrics = {
+            k: v for k, v in result.items() if k not in ("class_counts", "covered_modes")
+        }
+        t = self.trainer
+        if "drs" in self.layers and drs.supported(t.config.loss) and t.dataset.centres is not None:
+            # D's filter on: the same measures for the samples D keeps
+            x, z, labels = t.sample(n, ema=self.use_ema)
+            kept = drs.filter_samples(t, x, labels)
+            ds = t.dataset
+            filtered = mixture_metrics(x.numpy()[kept], ds.centres.numpy(), ds.mode_std)
+            self.metrics["drs_kept_percent"] = 100 * float(kept.mean())
+            for key in ("modes_covered", "hq_percent", "spread"):
+                self.metrics[f"drs_{key}"] = filtered[key]
         return self.metrics
 
     def metrics_markdown(self) -> str:
@@ -560,8 +572,15 @@ class Session:
             "modes_covered",
             "hq_percent",
             "reverse_kl",
+            "spread",
             "kl",
             "js",
+            "energy_distance",
+            "energy_floor",
+            "drs_kept_percent",
+            "drs_modes_covered",
+            "drs_hq_percent",
+            "drs_spread",
             "classes_covered",
             "confidence",
             "label_agreement",
@@ -716,17 +735,22 @@ class Session:
             pull = probes.generator_pull(
                 t, fake_t[:ARROWS], None if labels is None else labels[:ARROWS]
             )
+        kept, title = None, text("fig.field_at", lang, iteration=t.iteration)
+        if "drs" in layers and drs.supported(t.config.loss):
+            kept = drs.filter_samples(t, fake_t, labels)
+            title = text("fig.field_drs", lang, iteration=t.iteration, kept=100 * kept.mean())
         fig = figures.field_figure(
             xs,
             ys,
             field_,
             self.real_view if "real" in layers else None,
-            fake_t.numpy() if "fake" in layers or "gradient" in layers else None,
+            fake_t.numpy() if layers & {"fake", "gradient", "drs"} else None,
             pull,
             self.probability,
             lang,
             manifold=self.manifold() if "manifold" in layers else None,
-            title=text("fig.field_at", lang, iteration=t.iteration),
+            title=title,
+            kept=kept,
         )
         return self._finish(fig)
 
