@@ -197,6 +197,9 @@ def test_injected_markup_and_paths_in_a_link_stay_text(browser_page_factory) -> 
     )
     page = browser_page_factory("?modes=1000000000")
     expect(page.locator("#status")).to_contain_text("modes: must be between", timeout=60_000)
+    page = browser_page_factory("?compare=..%2F..%2Fetc%2Fx%3Cb%3Ehi%3C%2Fb%3E")
+    expect(page.locator("#status")).to_contain_text("link: unknown comparison", timeout=60_000)
+    assert page.locator("#status b").count() == 0
 
 
 def test_a_closed_tab_is_freed_within_a_minute(browser_page_factory, app_url: str) -> None:
@@ -250,3 +253,17 @@ def test_uploads_are_bounded(app_url: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=30)
     assert caught.value.code == 413
+
+
+def test_comparisons_and_code_export_take_names_and_flags_only(client: Client) -> None:
+    # Gradio's dropdown refuses a name outside its choices before any handler runs
+    for bad in ("../../etc/passwd", {"a": 1}):
+        _refused(
+            lambda bad=bad: client.predict(bad, api_name="/compare_start"),
+            "is not in the list of choices",
+        )
+    path = client.predict("yes", api_name="/export_script")  # not True: no weights
+    with zipfile.ZipFile(path) as archive:
+        assert "weights.safetensors" not in archive.namelist()
+        assert all("/" not in name and ".." not in name for name in archive.namelist())
+    _still_works(client)
