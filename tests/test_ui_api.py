@@ -162,3 +162,10 @@ def test_a_comparison_over_the_api_steps_both_runs(client: Client) -> None:
     assert both["B"]["grad_g"] > both["A"]["grad_g"]  # the non-saturating loss pushes G harder
     summary = client.predict(api_name="/step")[SUMMARY]
     assert summary["comparison"]["B"]["iteration"] == 21
+    both = client.predict(api_name="/compare_step")  # answered with both runs only
+    assert both["A"]["iteration"] == both["B"]["iteration"] == 22
+    both = client.predict(8, api_name="/compare_run")
+    assert both["A"]["iteration"] == both["B"]["iteration"] == 30
+    fresh = Client(client.src, verbose=False)
+    with pytest.raises(Exception, match="comparison: start one first"):
+        fresh.predict(api_name="/compare_step")

@@ -399,6 +399,17 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> No
         ["state", *tour_outputs],
         api_name="compare_start",
     )
+    for button, action, inputs, api in (
+        ("compare_step_btn", "step", ["state"], "compare_step"),
+        ("compare_run_btn", "run", ["state", "compare_n"], "compare_run"),
+    ):
+        wire(
+            ui[button].click,
+            handler(h.compare_step, ctx, action),
+            inputs,
+            ["state", "compare_summary"],
+            api_name=api,
+        )
     wire(
         ui["tour_next"].click,
         handler(h.next_tour_step, ctx),

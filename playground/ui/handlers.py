@@ -616,6 +616,16 @@ def start_comparison(ctx: Context, state: Session | None, name: str) -> Updates:
     return {"state": session, **render.everything(session, ctx.presets)}
 
 
+def compare_step(ctx: Context, action: str, state: Session | None, *n: Any) -> Updates:
+    """For API clients: Step / Run N on both runs of the comparison, answered with both runs'
+    summaries (what the page shows in the comparison tab)."""
+    session = ctx.session(state)
+    if session.partner is None:
+        raise ValueError("comparison: start one first (/compare_start with its name)")
+    step(ctx, action, False, session, *n)
+    return {"state": session, "compare_summary": session.comparison_summary()}
+
+
 def next_tour_step(ctx: Context, state: Session | None) -> Updates:
     session = ctx.session(state)
     if session.tour is None:

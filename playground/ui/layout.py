@@ -365,6 +365,10 @@ def _secondary_tabs(ui: dict[str, Any], default: Session) -> None:
         with gr.Tab(t("tab.compare"), id="compare", elem_id="tab-compare") as tab:
             ui["tab.compare"] = tab
             ui["compare_md"] = gr.Markdown(elem_id="compare-md")
+            ui["compare_summary"] = gr.JSON(visible=False)  # for API clients
+            ui["compare_step_btn"] = gr.Button(visible=False)  # API-only triggers
+            ui["compare_run_btn"] = gr.Button(visible=False)
+            ui["compare_n"] = gr.Number(100, visible=False, precision=0)
             with gr.Row():
                 for run in ("a", "b"):
                     with gr.Column(min_width=300):
