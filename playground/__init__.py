@@ -1,5 +1,6 @@
 """GAN Playground: a GAN trained one D step / one G step at a time, with every value exposed."""
 
+import playground.torch_warmup  # noqa: F401  (first: see its docstring)
 from playground.config import GANConfig
 from playground.data import Dataset, build_dataset
 from playground.loaders import DataFormatError

@@ -376,7 +376,7 @@ DEVICE = torch.device(args.device)
         notebook_tail = """
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 """
-        shared_tail = ""
+        shared_tail = "torch.linspace(0.1, 1.0, 4096).sqrt()  # «settings.warmup»\n"
         if not self.conv:
             shared_tail += "torch.set_num_threads(1)  # «settings.threads»\n"
         shared_tail += "rng = torch.Generator().manual_seed(SEED)  # «settings.rng»\n"

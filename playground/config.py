@@ -22,6 +22,7 @@ POINT_DATASETS = (
     "circles",
     "line",
     "points-file",
+    "drawn",
 )
 IMAGE_DATASETS = ("digits", "idx", "npz", "png-folder")
 FILE_DATASETS = ("points-file", "idx", "npz", "png-folder")
@@ -64,6 +65,7 @@ DATA_FIELDS = (
     "std",
     "grid_side",
     "grid_spacing",
+    "drawn",
     "seed",
 )
 
@@ -105,6 +107,7 @@ _HELP = {
     "dataset": "what to learn: " + ", ".join(DATASETS),
     "data_path": "file or folder for points-file / idx / npz / png-folder",
     "labels_path": "optional IDX labels file for the idx dataset",
+    "drawn": "the points of a drawn distribution (dataset drawn), as the data view encodes them",
     "modes": "number of Gaussians for ring / gaussians",
     "radius": "ring radius, or half-width of the box for gaussians",
     "std": "noise standard deviation of each mode (or of spiral/moons/circles/line)",
@@ -153,6 +156,7 @@ class GANConfig:
     dataset: str = "ring8"
     data_path: str = ""
     labels_path: str = ""
+    drawn: str = ""  # dataset "drawn": the painted points (playground.drawing)
     modes: int = 8
     radius: float = 1.0
     std: float = 0.02
@@ -210,6 +214,10 @@ class GANConfig:
         _choice("device", self.device, DEVICES)
         if self.dataset in FILE_DATASETS and not self.data_path:
             raise ValueError(f"data_path: dataset '{self.dataset}' needs a file or folder path")
+        if self.dataset == "drawn" or self.drawn:
+            from playground.drawing import decode
+
+            decode(self.drawn)  # raises naming the field
         if self.model == "dcgan" and self.kind != "images":
             raise ValueError("model: dcgan works on image datasets; use mlp for 2D points")
         for name in ("radius", "grid_spacing", "lr_g", "lr_d"):

@@ -33,6 +33,7 @@ class Dataset:
     pool_labels: torch.Tensor | None = None
     curve: str = ""
     noise: float = 0.0
+    fitted: bool = False  # the centres were fitted to user data, not known (drawn data)
 
     @property
     def dim(self) -> int:
@@ -60,7 +61,7 @@ class Dataset:
         """
         if self.kind != "points":
             return 1.0
-        if self.centres is not None:
+        if self.centres is not None and not self.fitted:
             biggest = float(self.centres.abs().max())
         else:
             x, _ = self.sample(4096, torch.Generator().manual_seed(0))
@@ -139,6 +140,22 @@ def build_dataset(config: GANConfig) -> Dataset:
     if name in _CURVES:
         classes = 2 if name in ("moons", "circles") else 0
         return Dataset(name, "points", (2,), classes, curve=name, noise=config.std)
+    if name == "drawn":
+        from playground.drawing import decode, fit_modes
+
+        points = decode(config.drawn)
+        centres, std, labels = fit_modes(points, seed=config.seed)
+        return Dataset(
+            name,
+            "points",
+            (2,),
+            len(centres) if len(centres) > 1 else 0,
+            centres=torch.from_numpy(centres),
+            mode_std=std,
+            pool=torch.from_numpy(points),
+            pool_labels=torch.from_numpy(labels),
+            fitted=True,
+        )
     if name == "digits":
         from playground.loaders import load_digits
 

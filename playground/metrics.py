@@ -173,6 +173,8 @@ def evaluate(trainer: Trainer, n: int = 10_000, ema: bool = False, seed: int = 0
         real = dataset.sample(n, _generator(seed + 1))[0].numpy()
         if dataset.centres is not None:
             result.update(mixture_metrics(fake, dataset.centres.numpy(), dataset.mode_std))
+            if dataset.fitted:  # the modes were fitted to the user's points, not known
+                result["modes_fitted"] = len(dataset.centres)
         result.update(histogram_divergences(real, fake))
         other = dataset.sample(ENERGY_SAMPLES, _generator(seed + 2))[0].numpy()
         m = ENERGY_SAMPLES

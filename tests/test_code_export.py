@@ -74,7 +74,18 @@ def _cases(folder: Path) -> dict[str, GANConfig]:
         dataset="points-file", data_path=_points_file(folder), conditional=True, **points
     )
     cases["data-npz-images"] = GANConfig(dataset="npz", data_path=_image_file(folder), **points)
+    cases["data-drawn-cgan"] = GANConfig(
+        dataset="drawn", drawn=_drawn(), conditional=True, **points
+    )
     return cases
+
+
+def _drawn() -> str:
+    from playground.drawing import encode
+
+    rng = np.random.default_rng(2)
+    centres = np.array([[-1.0, -1.0], [1.0, 0.5], [0.0, 1.2]])
+    return encode(centres[rng.integers(0, 3, 300)] + rng.normal(0, 0.1, (300, 2)))
 
 
 @dataclass
@@ -155,6 +166,7 @@ CASE_NAMES = [
     "data-grid-raw",
     "data-points-file-cgan",
     "data-npz-images",
+    "data-drawn-cgan",
 ]
 
 

@@ -169,3 +169,18 @@ def test_a_comparison_over_the_api_steps_both_runs(client: Client) -> None:
     fresh = Client(client.src, verbose=False)
     with pytest.raises(Exception, match="comparison: start one first"):
         fresh.predict(api_name="/compare_step")
+
+
+def test_train_on_a_drawing_over_the_api(client: Client) -> None:
+    from playground.drawing import encode
+
+    rng = np.random.default_rng(0)
+    points = np.array([[-1, -1], [1, 1]])[rng.integers(0, 2, 200)] + rng.normal(0, 0.1, (200, 2))
+    client.predict(encode(points), api_name="/train_on_drawing")
+    summary = client.predict(50, api_name="/run")[SUMMARY]
+    assert summary["dataset"] == "drawn" and summary["iteration"] == 50
+    metrics = client.predict(api_name="/evaluate")
+    assert "modes were fitted to your points" in str(metrics)
+    with pytest.raises(Exception, match="drawn: not a drawing"):
+        client.predict("<img src=x onerror=alert(1)>", api_name="/train_on_drawing")
+    assert client.predict(api_name="/step")[SUMMARY]["dataset"] == "drawn"  # session intact

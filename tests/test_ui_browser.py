@@ -699,3 +699,38 @@ def test_export_as_pytorch_script_downloads_the_run_as_code(page: Page, tmp_path
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "iteration      3  loss_D" in done.stdout
+
+
+def test_paint_a_distribution_train_on_it_and_see_metrics(page: Page) -> None:
+    page.locator("#drawing").get_by_text("draw your own data").click()
+    page.locator("#draw-on input").check()
+    box = page.locator("#view-data .nsewdrag").first.bounding_box()
+    centre_x, centre_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for dx, dy in ((-0.3, -0.3), (0.3, 0.3), (-0.3, 0.3), (0.3, -0.3)):  # four blobs
+        x, y = centre_x + dx * box["width"], centre_y + dy * box["height"]
+        page.mouse.move(x, y)
+        page.mouse.down()
+        for i in range(15):
+            page.mouse.move(x + i, y + i / 2)
+        page.mouse.up()
+    painted = page.evaluate("window.playground.drawing.count()")
+    assert painted >= 200
+    page.screenshot(path=str(SHOTS / "11-drawing.png"))
+    page.click("#btn-draw-train")
+    expect(page.locator("#status")).to_contain_text(
+        re.compile(rf"training on your drawing: {painted} points, [3-5] modes fitted"),
+        timeout=60_000,
+    )
+    page.locator("#draw-on input").uncheck()
+    page.fill("#run-n input", "500")
+    page.click("#btn-run")
+    expect(page.locator("#status")).to_contain_text("Iteration 500 ", timeout=120_000)
+    _open_tab(page, "metrics")
+    page.click("#btn-eval")
+    metrics = page.locator("#metrics-md")
+    expect(metrics).to_contain_text("modes were fitted to your points", timeout=60_000)
+    expect(metrics).to_contain_text("modes covered")
+    page.click("#btn-share")  # the drawing travels in the link
+    expect(page.locator("#share-link textarea")).to_have_value(
+        re.compile(r"dataset=drawn&drawn=[A-Za-z0-9_-]{500,}"), timeout=30_000
+    )

@@ -410,6 +410,25 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> No
             ["state", "compare_summary"],
             api_name=api,
         )
+    # ---------------------------------------------------------------- drawing
+    brush = [ui[name] for name in ("draw_on", "draw_erase", "brush", "density")]
+    for control in brush:
+        control.change(
+            None,
+            brush,
+            None,
+            js="(on, erase, brush, density) => "
+            "{ window.playground.drawing.set(on, erase, brush, density); return []; }",
+        )
+    ui["draw_clear"].click(None, None, None, js="() => { window.playground.drawing.clear(); }")
+    wire(
+        ui["draw_train"].click,
+        handler(h.train_on_drawing, ctx),
+        ["state", "drawn_text"],
+        ["state", *tour_outputs],
+        api_name="train_on_drawing",
+        js="(state, text) => [state, window.playground.drawing.text()]",
+    )
     wire(
         ui["tour_next"].click,
         handler(h.next_tour_step, ctx),
@@ -454,7 +473,10 @@ def launch(
     demo = build_app(preset, data_dir)
     demo.queue(default_concurrency_limit=16)
     css = (ASSETS / "styles" / "playground.css").read_text(encoding="utf-8")
-    script = (ASSETS / "js" / "playground.js").read_text(encoding="utf-8")
+    script = "\n".join(
+        (ASSETS / "js" / name).read_text(encoding="utf-8")
+        for name in ("playground.js", "drawing.js")
+    )
     demo.launch(
         prevent_thread_lock=True,  # to add the autoplay frame route before serving for good
         server_name=host,

@@ -26,6 +26,7 @@ from playground.checkpoint import CheckpointError, unzip_checkpoint, zip_checkpo
 from playground.code_export import export_run, trainer_weights
 from playground.compare import ComparisonSpec
 from playground.config import BOUNDS, GANConfig
+from playground.drawing import MAX_TEXT
 from playground.loaders import DataFormatError
 from playground.presets import Preset
 from playground.served_files import resolve_data_name
@@ -624,6 +625,24 @@ def compare_step(ctx: Context, action: str, state: Session | None, *n: Any) -> U
         raise ValueError("comparison: start one first (/compare_start with its name)")
     step(ctx, action, False, session, *n)
     return {"state": session, "compare_summary": session.comparison_summary()}
+
+
+def train_on_drawing(ctx: Context, state: Session | None, drawn: Any) -> Updates:
+    """A fresh run on the painted points (the current settings kept where they fit 2D
+    points); its modes are fitted, and the drawing travels in the link, config and
+    checkpoint."""
+    if not isinstance(drawn, str) or len(drawn) > MAX_TEXT:
+        raise ValueError("drawn: not a drawing")
+    old = ctx.session(state)
+    base = old.trainer.config
+    if base.kind != "points":  # from image data: the default preset's networks and settings
+        base = ctx.presets[ctx.default_preset].config
+    config = base.replace(dataset="drawn", drawn=drawn, data_path="")
+    session = old.fresh_run(config, preset=old.preset)
+    session.tour = None
+    dataset = session.trainer.dataset
+    session.say("drawn", n=len(dataset.pool), k=len(dataset.centres))
+    return {"state": session, **render.everything(session, ctx.presets)}
 
 
 def next_tour_step(ctx: Context, state: Session | None) -> Updates:

@@ -159,6 +159,7 @@ def build_layout(
                     container=False,
                     elem_id="data-layers",
                 )
+                _drawing(ui)
         _secondary_tabs(ui, default)
     ui["summary"] = gr.JSON(visible=False, elem_id="summary")
     ui["live"] = gr.Textbox(visible=False, elem_id="live-feed")
@@ -301,6 +302,21 @@ def _drawer(
             label=t("import_cfg"), file_types=[".json"], elem_id="import-config"
         )
     ui["title_md"] = gr.Markdown(t("title"), elem_id="about")
+
+
+def _drawing(ui: dict[str, Any]) -> None:
+    """Painting a distribution on the data view (assets/js/drawing.js holds the points)."""
+    with gr.Accordion(t("draw"), open=False, elem_id="drawing"):
+        with gr.Row():
+            ui["draw_on"] = gr.Checkbox(False, label=t("draw_on"), elem_id="draw-on")
+            ui["draw_erase"] = gr.Checkbox(False, label=t("draw_erase"), elem_id="draw-erase")
+        with gr.Row():
+            ui["brush"] = gr.Slider(0.03, 0.6, value=0.15, step=0.01, label=t("brush"))
+            ui["density"] = gr.Slider(1, 20, value=6, step=1, label=t("density"))
+        with gr.Row():
+            ui["draw_clear"] = gr.Button(t("draw_clear"), elem_id="btn-draw-clear")
+            ui["draw_train"] = gr.Button(t("draw_train"), elem_id="btn-draw-train")
+        ui["drawn_text"] = gr.Textbox(visible=False)  # filled from the page on Train
 
 
 def _secondary_tabs(ui: dict[str, Any], default: Session) -> None:

@@ -593,6 +593,8 @@ class Session:
             if key in m
         ]
         head = text("metrics.head", lang, iteration=m.get("iteration"), n=m.get("n"))
+        if m.get("modes_fitted"):
+            head += "\n\n" + text("metrics.fitted", lang, k=m["modes_fitted"])
         return f"{head}\n\n{text('metrics.columns', lang)}\n|---|---|\n" + "\n".join(rows)
 
     # ------------------------------------------------------------ figures

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from playground.config import _TYPES, GANConfig
+from playground.drawing import MAX_TEXT
 from playground.presets import load_preset, preset_names
 
 SETUP_KEYS = ("preset", "tour", "step", "compare")
@@ -59,7 +60,7 @@ def from_query(params: Mapping[str, str], default_preset: str) -> Setup | None:
             raise ValueError(f"link: {key} cannot be set from a link")
         if key not in _TYPES:
             raise ValueError("link: unknown setting")
-        if len(raw) > 64:
+        if len(raw) > (MAX_TEXT if key == "drawn" else 64):
             raise ValueError(f"link: the value of {key} is too long")
         data[key] = _parse(key, raw)
     step = params.get("step", "0")
