@@ -730,6 +730,7 @@ def test_paint_a_distribution_train_on_it_and_see_metrics(page: Page) -> None:
     metrics = page.locator("#metrics-md")
     expect(metrics).to_contain_text("modes were fitted to your points", timeout=60_000)
     expect(metrics).to_contain_text("modes covered")
+    _open_drawer(page)
     page.click("#btn-share")  # the drawing travels in the link
     expect(page.locator("#share-link textarea")).to_have_value(
         re.compile(r"dataset=drawn&drawn=[A-Za-z0-9_-]{500,}"), timeout=30_000
