@@ -229,12 +229,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise ValueError(f"--config: cannot read {path} ({exc.strerror})") from exc
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"--config: {path} is not valid JSON ({exc.msg})") from exc
+    data = _read_json_object(path, "--config")
     return GANConfig.from_dict(data.get("config", data)).to_dict()
 
 
@@ -411,7 +406,7 @@ def _export_source(source: str) -> _ExportSource:
             trainer.config, trainer.dataset, steps, state.get("sampler", "G"), title, trainer
         )
     if path.suffix == ".json":
-        data = _read_json_object(path)
+        data = _read_json_object(path, "SOURCE")
         config = GANConfig.from_dict(data.get("config", data))
         preset = data.get("preset")
         steps = load_preset(preset).steps if preset in preset_names() else 2000
@@ -428,15 +423,16 @@ def _export_source(source: str) -> _ExportSource:
     )
 
 
-def _read_json_object(path: Path) -> dict[str, Any]:
+def _read_json_object(path: Path, option: str) -> dict[str, Any]:
+    """A JSON object from a file the user named; every failure is one line naming `option`."""
     try:
         data = json.loads(path.read_text())
     except OSError as exc:
-        raise ValueError(f"SOURCE: cannot read {path} ({exc.strerror})") from exc
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"SOURCE: {path} is not valid JSON ({exc.msg})") from exc
+        raise ValueError(f"{option}: cannot read {path} ({exc.strerror})") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ValueError(f"{option}: {path} is not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
-        raise ValueError(f"SOURCE: {path} must hold a JSON object")
+        raise ValueError(f"{option}: {path} must hold a JSON object")
     return data
 
 
