@@ -37,7 +37,7 @@ def test_grid25_is_the_benchmark_geometry() -> None:
     assert len({tuple(c) for c in ds.centres.tolist()}) == 25
 
 
-@pytest.mark.parametrize("name", [n for n in POINT_DATASETS if n != "points-file"])
+@pytest.mark.parametrize("name", [n for n in POINT_DATASETS if n not in ("points-file", "drawn")])
 def test_every_2d_dataset_samples_reproducibly(name: str) -> None:
     ds = build_dataset(GANConfig(dataset=name))
     x1, y1 = ds.sample(500, _gen())
