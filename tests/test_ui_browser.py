@@ -480,6 +480,7 @@ def test_presenter_view_enlarges_the_text_and_the_plots_fill_the_width(
         "() => document.querySelector('#drawer').getBoundingClientRect().right <= 20"
     )  # the drawer closes
     expect(page.locator("#secondary")).to_be_hidden()
+    expect(page.locator("#drawing")).to_be_hidden()
     assert font("#lecture-caption p") >= 1.5 * caption_before
     page.wait_for_function(
         "(old) => parseFloat(document.querySelector('#view-batch .gtitle').style.fontSize)"
