@@ -21,7 +21,7 @@ from safetensors.torch import load, save_file
 
 from playground.config import FILE_DATASETS, GANConfig
 from playground.data import Dataset
-from playground.trainer import HISTORY_KEYS, Trainer
+from playground.trainer import HISTORY_KEYS, Trainer, strip_prefix
 
 FORMAT = "gan-playground-checkpoint/1"
 FILES = ("config.json", "model.safetensors", "state.json")
@@ -38,11 +38,7 @@ def save_checkpoint(
     preset the run started from, so a share link or exported config can name it too."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    tensors: dict[str, torch.Tensor] = {}
-    for prefix, module in (("G", trainer.G), ("D", trainer.D), ("G_ema", trainer.G_ema)):
-        if module is not None:
-            for key, value in module.state_dict().items():
-                tensors[f"{prefix}.{key}"] = value
+    tensors = trainer.weights()
     scalars: dict[str, Any] = {}
     for prefix, opt in (("opt_g", trainer.opt_g), ("opt_d", trainer.opt_d)):
         for index, entry in opt.state_dict()["state"].items():
@@ -147,14 +143,14 @@ def _load_weights(
     trainer: Trainer, tensors: dict[str, torch.Tensor], state: dict[str, Any]
 ) -> None:
     for prefix, module in (("G", trainer.G), ("D", trainer.D)):
-        module.load_state_dict(_strip(tensors, prefix + "."))
-    ema = _strip(tensors, "G_ema.")
+        module.load_state_dict(strip_prefix(tensors, prefix + "."))
+    ema = strip_prefix(tensors, "G_ema.")
     if ema and trainer.G_ema is not None:
         trainer.G_ema.load_state_dict(ema)
     scalars = state.get("optimizer_scalars", {})
     for prefix, opt in (("opt_g", trainer.opt_g), ("opt_d", trainer.opt_d)):
         per_param: dict[int, dict[str, Any]] = {}
-        for source in (_strip(tensors, prefix + "."), _strip(scalars, prefix + ".")):
+        for source in (strip_prefix(tensors, prefix + "."), strip_prefix(scalars, prefix + ".")):
             for key, value in source.items():
                 index, name = key.split(".", 1)
                 per_param.setdefault(int(index), {})[name] = value
@@ -168,10 +164,6 @@ def _load_weights(
     trainer.metrics_history = list(state.get("metrics_history", []))
     trainer.update()  # learning rates as the schedule has them at the loaded iteration
     trainer.reset_rewind()
-
-
-def _strip(mapping: dict[str, Any], prefix: str) -> dict[str, Any]:
-    return {k[len(prefix) :]: v for k, v in mapping.items() if k.startswith(prefix)}
 
 
 def zip_checkpoint(

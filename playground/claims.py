@@ -103,10 +103,24 @@ def measure(
     return values
 
 
-def with_partner(values: dict[str, Any], partner: dict[str, Any]) -> dict[str, Any]:
-    """One namespace for claims and captions: the run's measures and `b.NAME` for the
-    compared run's."""
-    return {**values, **{f"b.{k}": v for k, v in partner.items()}}
+def measure_runs(
+    trainer: Any,
+    diverged: bool = False,
+    partner: Any = None,
+    partner_diverged: bool = False,
+    previous: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One namespace for claims and captions: the run's measures, and while comparing the
+    compared run's as `b.NAME`. `previous` is an earlier result of this function (for
+    modes_changed, run by run)."""
+    previous = previous or {}
+    own = {k: v for k, v in previous.items() if not k.startswith("b.")}
+    values = measure(trainer, diverged, own or None)
+    if partner is not None:
+        theirs = {k[2:]: v for k, v in previous.items() if k.startswith("b.")}
+        b = measure(partner, partner_diverged, theirs or None)
+        values.update({f"b.{k}": v for k, v in b.items()})
+    return values
 
 
 def caption_values(values: dict[str, Any]) -> dict[str, Any]:

@@ -341,7 +341,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from playground.code_export import export_run, trainer_weights
+    from playground.code_export import export_run
 
     if args.out.suffix != ".py":
         raise UsageError(f"--out: must end in .py (got {args.out.name})")
@@ -364,7 +364,7 @@ def _export(args: argparse.Namespace) -> int:
             sampler=source.sampler,
             title=source.title,
             language=args.language,
-            weights=trainer_weights(trainer) if trainer is not None else None,
+            weights=trainer.weights() if trainer is not None else None,
             from_iteration=trainer.iteration if trainer is not None else 0,
             name=args.out.stem,
         )

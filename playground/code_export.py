@@ -99,7 +99,7 @@ def export_run(
 ) -> ExportedRun:
     """The run defined by `config` on `dataset` as a script and a notebook.
 
-    `weights` (G.*, D.*, G_ema.* state-dict entries, e.g. from `trainer_weights`) makes the
+    `weights` (G.*, D.*, G_ema.* state-dict entries, e.g. `Trainer.weights()`) makes the
     script start from them instead of from a fresh initialisation."""
     plan = _Plan(config, dataset, steps, sampler, title or config.dataset, weights is not None)
     plan.from_iteration = from_iteration
@@ -116,16 +116,6 @@ def export_run(
     script = _script(plan, sections, name, language)
     notebook = _notebook(plan, sections, language)
     return ExportedRun(name, script, notebook, files)
-
-
-def trainer_weights(trainer: Any) -> dict[str, torch.Tensor]:
-    """G.*, D.* and G_ema.* tensors of a Trainer, as the exported script loads them."""
-    tensors: dict[str, torch.Tensor] = {}
-    for prefix, module in (("G", trainer.G), ("D", trainer.D), ("G_ema", trainer.G_ema)):
-        if module is not None:
-            for key, value in module.state_dict().items():
-                tensors[f"{prefix}.{key}"] = value
-    return tensors
 
 
 # ---------------------------------------------------------------- assembling the file

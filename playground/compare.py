@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from playground.config import DATA_FIELDS, GANConfig
+from playground.config import GANConfig
 from playground.named_json import names_in, read_named
 from playground.presets import load_preset, preset_names
 from playground.text import LANGUAGES, normalise_language
@@ -82,9 +82,8 @@ class Comparison:
 
     def __init__(self, a: GANConfig, b: GANConfig) -> None:
         self.a = Trainer(a)
-        same_data = all(getattr(a, k) == getattr(b, k) for k in DATA_FIELDS)
-        self.b = Trainer(b, dataset=self.a.dataset if same_data else None)
-        self.same_data = same_data
+        self.same_data = a.same_data(b)
+        self.b = Trainer(b, dataset=self.a.dataset if self.same_data else None)
         self.diverged = {"A": False, "B": False}
 
     @property

@@ -279,6 +279,11 @@ class GANConfig:
             raise ValueError(f"config: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
         return cls.from_dict(data)
 
+    def same_data(self, other: GANConfig) -> bool:
+        """Whether a run with `other` trains on exactly this config's data (so it can reuse
+        the data already read or fitted)."""
+        return all(getattr(self, k) == getattr(other, k) for k in DATA_FIELDS)
+
     def replace(self, **changes: Any) -> GANConfig:
         """A validated copy with some fields changed."""
         unknown = sorted(set(changes) - {f.name for f in fields(self)})

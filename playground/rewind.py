@@ -10,6 +10,7 @@ change while the block is in use) keeps private copies of its tensors.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,7 +71,7 @@ class RewindBuffer:
         if entry.copies is not None:
             return entry.copies, entry.meta
         row = self._block[entry.slot]
-        sizes = [_numel(shape) for _, shape in self._layout]
+        sizes = [math.prod(shape) for _, shape in self._layout]
         views = row.split(sizes)
         tensors = {
             name: view.view(shape) for (name, shape), view in zip(self._layout, views, strict=True)
@@ -91,7 +92,7 @@ class RewindBuffer:
         if any(e.slot is not None for e in self._entries):
             return False  # the block holds other snapshots: this one keeps copies
         device = next(iter(tensors.values())).device
-        numel = sum(_numel(shape) for _, shape in layout)
+        numel = sum(math.prod(shape) for _, shape in layout)
         self._block = None  # let the old block go before the new one is allocated
         self._block = torch.zeros(self.capacity, numel, device=device)
         self._layout = layout
@@ -100,10 +101,3 @@ class RewindBuffer:
     def _free_slot(self) -> int:
         used = {e.slot for e in self._entries}
         return next(slot for slot in range(self.capacity) if slot not in used)
-
-
-def _numel(shape: tuple[int, ...]) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n

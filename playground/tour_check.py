@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from playground.claims import Claim, measure, with_partner
-from playground.compare import load_comparison
+from playground.claims import Claim, measure_runs
+from playground.compare import Comparison, load_comparison
 from playground.presets import load_preset
 from playground.tours import Tour
 from playground.trainer import DivergenceError, Trainer
@@ -24,31 +24,27 @@ class StepResult:
 def walk(tour: Tour, seed: int) -> list[StepResult]:
     """Every step of `tour` on `seed`, with the claims that did not hold."""
     results: list[StepResult] = []
-    a: Trainer | None = None
-    b: Trainer | None = None
-    diverged = {"A": False, "B": False}
-    previous: dict[str, Any] | None = None
-    previous_b: dict[str, Any] | None = None
+    run: Trainer | None = None  # the run, when not comparing
+    pair: Comparison | None = None  # the two runs, when comparing
+    diverged = False
+    values: dict[str, Any] | None = None
     for index, step in enumerate(tour.steps):
-        if step.preset or step.compare:  # a comparison starts both of its runs afresh
-            spec = load_comparison(step.compare) if step.compare else None
-            config = load_preset(spec.preset if spec else step.preset).config.replace(seed=seed)
-            a, b, previous, previous_b = Trainer(config), None, None, None
-            if spec is not None:
-                b = Trainer(config.replace(**spec.b), dataset=a.dataset)
-            diverged = {"A": False, "B": False}
-        for name, trainer in (("A", a), ("B", b)):
-            if trainer is not None and step.run and not diverged[name]:
+        if step.compare:  # a comparison starts both of its runs afresh
+            pair, values = Comparison(*load_comparison(step.compare).configs(seed)), None
+        elif step.preset:
+            run, pair, diverged, values = None, None, False, None
+            run = Trainer(load_preset(step.preset).config.replace(seed=seed))
+        if pair is not None:
+            pair.run(step.run)
+            a, b = pair.runs["A"], pair.runs["B"]
+            values = measure_runs(a, pair.diverged["A"], b, pair.diverged["B"], values)
+        else:
+            if step.run and not diverged:
                 try:
-                    trainer.run(step.run)
+                    run.run(step.run)
                 except DivergenceError:
-                    diverged[name] = True
-        values = measure(a, diverged["A"], previous)
-        previous = values
-        if b is not None:
-            partner = measure(b, diverged["B"], previous_b)
-            previous_b = partner
-            values = with_partner(values, partner)
+                    diverged = True
+            values = measure_runs(run, diverged, previous=values)
         failed = [(c, c.measured(values)) for c in step.expect if not c.holds(values)]
         results.append(StepResult(index, values, failed))
     return results

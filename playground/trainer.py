@@ -408,13 +408,19 @@ class Trainer:
         return losses.scores(self.config.loss, out).cpu()
 
     # ---------------------------------------------------------------- rewind
-    def snapshot(self) -> int:
-        """Store the whole training state in the rewind buffer; returns its iteration."""
+    def weights(self) -> dict[str, torch.Tensor]:
+        """G.*, D.* and (with EMA) G_ema.* state-dict entries, as checkpoints, snapshots and
+        exported scripts store them (the tensors themselves, not copies)."""
         tensors: dict[str, torch.Tensor] = {}
         for prefix, module in (("G", self.G), ("D", self.D), ("G_ema", self.G_ema)):
             if module is not None:
                 for key, value in module.state_dict().items():
                     tensors[f"{prefix}.{key}"] = value
+        return tensors
+
+    def snapshot(self) -> int:
+        """Store the whole training state in the rewind buffer; returns its iteration."""
+        tensors = self.weights()
         optimizers = {}
         for prefix, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
             state = opt.state_dict()
@@ -463,12 +469,12 @@ class Trainer:
             )
         tensors, meta = found
         self.config = GANConfig.from_dict(meta["config"])
-        self.G.load_state_dict(_part(tensors, "G."))
-        self.D.load_state_dict(_part(tensors, "D."))
+        self.G.load_state_dict(strip_prefix(tensors, "G."))
+        self.D.load_state_dict(strip_prefix(tensors, "D."))
         self.G_ema = None
         if meta["ema"]:
             self.G_ema = copy.deepcopy(self.G).requires_grad_(False).eval()
-            self.G_ema.load_state_dict(_part(tensors, "G_ema."))
+            self.G_ema.load_state_dict(strip_prefix(tensors, "G_ema."))
         for prefix, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
             skeleton = meta["optimizers"][prefix]
             state = {
@@ -493,8 +499,10 @@ class Trainer:
         self._rewind.keep_until(iteration)
 
 
-def _part(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+def strip_prefix(mapping: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """The entries whose key starts with `prefix`, keyed without it ("G.net.0.weight" with
+    "G." → "net.0.weight")."""
+    return {k[len(prefix) :]: v for k, v in mapping.items() if k.startswith(prefix)}
 
 
 def _grad_norm(params: list[torch.Tensor]) -> torch.Tensor:

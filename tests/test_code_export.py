@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from playground.code_export import export_run, trainer_weights
+from playground.code_export import export_run
 from playground.config import GANConfig
 from playground.data import build_dataset
 from playground.presets import load_preset, preset_names
@@ -331,7 +331,7 @@ def test_exported_weights_give_the_runs_samples(tmp_path: Path) -> None:
         trainer.dataset,
         steps=0,
         sampler="ema",
-        weights=trainer_weights(trainer),
+        weights=trainer.weights(),
         from_iteration=trainer.iteration,
     )
     exported.write(tmp_path, notebook=False)

@@ -23,7 +23,7 @@ import numpy as np
 
 from playground import budget, lecture
 from playground.checkpoint import CheckpointError, unzip_checkpoint, zip_checkpoint
-from playground.code_export import export_run, trainer_weights
+from playground.code_export import export_run
 from playground.compare import ComparisonSpec
 from playground.config import BOUNDS, GANConfig
 from playground.drawing import MAX_TEXT
@@ -182,10 +182,9 @@ def _data_file(ctx: Context, session: Session) -> Callable[[str], str]:
 
 
 # ---------------------------------------------------------------- stepping
-def step(ctx: Context, action: str, in_browser: bool, state: Session | None, *n: Any) -> Updates:
-    """Step D / Step G / Step / Run N. In the browser the figures travel as one JSON string
-    for the page to draw in place ("live"); API clients get the figures themselves."""
-    session = ctx.session(state)
+def _advance(session: Session, action: str, n: tuple[Any, ...]) -> None:
+    """Carry out Step D / Step G / Step / Run N (N checked against this setup's limit); the
+    caller holds the session's lock."""
     if action == "run":
         limit = session.run_limit()
         try:
@@ -195,9 +194,16 @@ def step(ctx: Context, action: str, in_browser: bool, state: Session | None, *n:
                 f"N: run between 1 and {limit} iterations (this setup's limit: about "
                 f"{budget.RUN_SECONDS:.0f} s of training; Play runs longer)"
             ) from None
+    session.narration = None
+    getattr(session, action)(*(int(v) for v in n))
+
+
+def step(ctx: Context, action: str, in_browser: bool, state: Session | None, *n: Any) -> Updates:
+    """Step D / Step G / Step / Run N. In the browser the figures travel as one JSON string
+    for the page to draw in place ("live"); API clients get the figures themselves."""
+    session = ctx.session(state)
     with session.lock:
-        session.narration = None
-        getattr(session, action)(*(int(v) for v in n))
+        _advance(session, action, n)
         if not in_browser:
             return {"state": session, **render.api_views(session)}
         plots: dict[str, Any] = {}
@@ -492,7 +498,7 @@ def export_code(ctx: Context, state: Session | None, with_weights: Any = False) 
             sampler=session.sampler,
             title=preset.title_in(session.language) if preset else trainer.config.dataset,
             language=session.language,
-            weights=trainer_weights(trainer) if with_weights is True else None,
+            weights=trainer.weights() if with_weights is True else None,
             from_iteration=trainer.iteration if with_weights is True else 0,
         )
     path = session_folder(session) / f"{exported.name}.zip"
@@ -623,8 +629,9 @@ def compare_step(ctx: Context, action: str, state: Session | None, *n: Any) -> U
     session = ctx.session(state)
     if session.partner is None:
         raise ValueError("comparison: start one first (/compare_start with its name)")
-    step(ctx, action, False, session, *n)
-    return {"state": session, "compare_summary": session.comparison_summary()}
+    with session.lock:
+        _advance(session, action, n)
+        return {"state": session, "compare_summary": session.comparison_summary()}
 
 
 def train_on_drawing(ctx: Context, state: Session | None, drawn: Any) -> Updates:

@@ -19,9 +19,9 @@ import plotly.graph_objects as go
 import torch
 
 from playground import budget, drs, figures, model_graph, probes
-from playground.claims import measure, with_partner
+from playground.claims import measure_runs
 from playground.compare import ComparisonSpec, differences, load_comparison
-from playground.config import DATA_FIELDS, LIVE_FIELDS, GANConfig
+from playground.config import LIVE_FIELDS, GANConfig
 from playground.data import Dataset, build_dataset
 from playground.lecture import SUB_STEPS, Narration
 from playground.losses import PROBABILITY_LOSSES
@@ -167,9 +167,8 @@ class Session:
         preset's sampler choice where the config still has an EMA generator."""
         sampler = self.sampler if config.ema_decay > 0 else "G"
         old = self.trainer.config
-        same_data = all(getattr(config, k) == getattr(old, k) for k in DATA_FIELDS)
         run = Session(
-            budgeted_trainer(config, self.trainer.dataset if same_data else None),
+            budgeted_trainer(config, self.trainer.dataset if config.same_data(old) else None),
             preset=self.preset if preset is None else preset,
             sampler=sampler,
         )
@@ -242,16 +241,14 @@ class Session:
     def measure(self, previous: dict[str, Any] | None = None) -> dict[str, Any]:
         """What a tour's claims and captions quote: this run's measures, and run B's as
         b.NAME while comparing (the same function the tour test checks the claims with)."""
-        own = {k: v for k, v in previous.items() if not k.startswith("b.")} if previous else None
-        values = measure(self.trainer, self.diverged, own)
-        if self.partner is not None:
-            theirs = (
-                {k[2:]: v for k, v in previous.items() if k.startswith("b.")} if previous else None
-            )
-            values = with_partner(
-                values, measure(self.partner.trainer, self.partner.diverged, theirs or None)
-            )
-        return values
+        partner = self.partner
+        return measure_runs(
+            self.trainer,
+            self.diverged,
+            partner.trainer if partner else None,
+            partner.diverged if partner else False,
+            previous,
+        )
 
     # ------------------------------------------------------------ A/B comparison
     def open_comparison(self, spec: ComparisonSpec, keep_tour: bool = False) -> Session:
@@ -262,17 +259,9 @@ class Session:
         config_b = run_a.trainer.config.replace(**spec.b)
         budget.check(config_b, run_a.trainer.dataset.shape, run_a.trainer.dataset.num_classes)
         sampler = run_a.sampler if config_b.ema_decay > 0 else "G"
-        same_data = all(
-            getattr(config_b, k) == getattr(run_a.trainer.config, k) for k in DATA_FIELDS
-        )
-        data = run_a.trainer.dataset if same_data else None
+        data = run_a.trainer.dataset if config_b.same_data(run_a.trainer.config) else None
         run_b = Session(budgeted_trainer(config_b, data), preset=spec.preset, sampler=sampler)
         session = self.successor(run_a, keep_tour=keep_tour)
-        run_b.language, run_b.layers, run_b.presenter = (
-            session.language,
-            session.layers,
-            session.presenter,
-        )
         session.partner, session.comparison = run_b, spec
         session.tab = "compare"
         return session
@@ -312,7 +301,8 @@ class Session:
         return self._finish(figures.compare_loss_figure(histories, self.language))
 
     def partner_figure(self, build: Any) -> go.Figure:
-        """One of run B's views (an empty note when there is no comparison)."""
+        """One of run B's views (an empty note when there is no comparison), drawn with this
+        tab's language, layers and presenter setting."""
         if self.partner is None:
             return figures.message_figure(text("compare.none", self.language))
         self.partner.language, self.partner.layers = self.language, self.layers
