@@ -389,6 +389,10 @@ def test_a_tour_runs_end_to_end_and_opens_a_comparison(page: Page) -> None:
     expect(caption).to_contain_text("Mode collapse · 3 / 4", timeout=180_000)
     expect(page.locator("#status")).to_contain_text("Iteration 5000 ")
     expect(caption).to_contain_text(re.compile(r"onto [123] of the 8 modes"))
+    page.click("#drawer .toggle-button")  # the drawer out of the picture
+    page.wait_for_timeout(1500)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=str(SHOTS / "07-tour.png"))  # the README's tour picture
     page.click("#btn-tour-next")  # the comparison: vanilla (A) and PacGAN (B), side by side
     expect(caption).to_contain_text("Mode collapse · 4 / 4", timeout=180_000)
     expect(page.locator("#tab-compare-button")).to_have_attribute("aria-selected", "true")
