@@ -79,9 +79,9 @@ REDRAW_COUNTER = """(watched) => {
     requestAnimationFrame(frame);
 }"""
 WATCHED = {
-    "batch view": ["#view-batch .scatterlayer path.js-line", "d"],
+    "batch view": ["#view-batch path.bars-d.bars-fake", "d"],
     "data view": ["#view-data .scatterlayer .trace:nth-of-type(2) path.point", "transform"],
-    "sparkline": ["#view-sparkline .scatterlayer path.js-line", "d"],
+    "sparkline": ["#view-sparkline polyline.loss_d", "points"],
     "model graph": ['#model-graph [data-node="d.loss"] .node-value', "text"],
 }
 PER_TICK_INPUT = "input[aria-label='number input for iterations per tick']"

@@ -118,317 +118,6 @@ def _real_cloud(real: np.ndarray, language: str, opacity: float = 0.3) -> dict:
     )
 
 
-# ---------------------------------------------------------------- the D-step batch, as a batch
-BATCH_STAGES = ("noise", "generate", "concat", "score", "loss", "full")
-MAX_BATCH_ROWS = 256  # point rows drawn (evenly thinned within each half beyond this)
-IMAGE_ROWS_PER_HALF = 8
-_BATCH_HOVER = (
-    "row %{customdata[0]:.0f} · y = %{customdata[1]:.0f}<br>x = (%{customdata[4]:.3f}, "
-    "%{customdata[5]:.3f})<br>D(x) = %{customdata[2]:.3f} · loss term = %{customdata[3]:.3f}"
-    "<extra></extra>"
-)
-
-
-def _batch_rows(batch: int, images: bool) -> np.ndarray:
-    """Which rows of x = [fake; real] are drawn: all of them for points (thinned evenly within
-    each half past MAX_BATCH_ROWS), the first few of each half for images."""
-    per_half = min(batch, IMAGE_ROWS_PER_HALF if images else MAX_BATCH_ROWS // 2)
-    half = np.unique(np.linspace(0, batch - 1, per_half).round().astype(int))
-    if images:
-        half = np.arange(per_half)
-    return np.r_[half, batch + half]
-
-
-def batch_figure(
-    record: DStepRecord,
-    probability: bool,
-    language: str = "en",
-    stage: str = "full",
-    height: int = 430,
-) -> go.Figure:
-    """x = [fake; real] drawn as the stacked batch it is: one row per sample, the fake half on
-    top and the real half below, with columns x (the sample: two cells for a point, a
-    thumbnail for an image), y (0/1), D(x) as a bar and each row's loss term as a bar. In slow
-    motion (`stage`) only the columns that exist by that sub-step are filled."""
-    level = BATCH_STAGES.index(stage)
-    images = record.x.dim() > 2
-    b = record.batch_size
-    rows = _batch_rows(b, images)
-    n = len(rows)
-    pos = np.arange(n, dtype=float)  # drawing position, top to bottom
-    y_lab = record.y.numpy()[rows]
-    scores, terms = record.scores.numpy()[rows], record.loss_terms.numpy()[rows]
-    fake_rows = int((y_lab == 0).sum())
-    conditional = record.labels is not None
-    title = text(
-        "fig.batch_stack" if n == 2 * b else "fig.batch_stack_some",
-        language,
-        rows=2 * b,
-        shown=n,
-        half=fake_rows,
-    )
-    fig = _figure(title, height=height, showlegend=False, bargap=0.15 if images else 0.0)
-    fig.layout["margin"] = dict(l=8, r=8, t=70, b=8)
-    fig.layout["title"].update(y=0.985, yanchor="top", x=0.01, xanchor="left")
-    # columns: (axis suffix, domain, header)
-    x_width = 0.1 if images else 0.24  # a thumbnail column about as wide as a row is high
-    columns = [("", [0.0, x_width], "x"), ("2", [x_width + 0.02, x_width + 0.1], "y")]
-    left = x_width + 0.13
-    if conditional:
-        columns.append(("5", [left, left + 0.08], text("fig.class_short", language)))
-        left += 0.1
-    d_width = (0.95 - left) * 0.42
-    columns += [
-        ("3", [left, left + d_width], "D(x)"),
-        ("4", [left + d_width + 0.1, 0.95], text("fig.loss_term", language)),
-    ]
-    annotations = []
-    for suffix, domain, header in columns:
-        fig.axis(
-            f"xaxis{suffix}",
-            domain=domain,
-            anchor=f"y{suffix}",
-            showticklabels=suffix in ("3", "4"),
-            side="top",
-            tickfont=dict(size=10),
-            zeroline=False,
-            fixedrange=True,
-        )
-        fig.axis(
-            f"yaxis{suffix}",
-            range=[n - 0.5, -0.5],
-            anchor=f"x{suffix}",
-            visible=False,
-            fixedrange=True,
-        )
-        annotations.append(
-            dict(
-                text=f"<b>{header}</b>",
-                x=(domain[0] + domain[1]) / 2,
-                y=1.0,
-                yshift=24,
-                xref="paper",
-                yref="paper",
-                showarrow=False,
-                font=dict(size=12),
-            )
-        )
-    # the boundary between the halves, and each half named
-    fig.layout["shapes"] = [
-        dict(
-            type="line",
-            xref="paper",
-            x0=0,
-            x1=1,
-            yref="y",
-            y0=fake_rows - 0.5,
-            y1=fake_rows - 0.5,
-            line=dict(color="#111", width=2),
-        )
-    ]
-    custom_x = record.x.numpy()[rows].reshape(n, -1)[:, :2] if not images else np.zeros((n, 2))
-    custom = np.column_stack([rows, y_lab, scores, terms, custom_x])
-    if level == 0:  # only the noise exists: the z of the fake half
-        z = record.z.numpy()[rows[:fake_rows]]
-        fig.add(
-            "heatmap",
-            z=z,
-            y=pos[:fake_rows],
-            colorscale="Greys",
-            showscale=False,
-            xaxis="x",
-            yaxis="y",
-            hovertemplate="z[%{x}] = %{z:.2f}<extra></extra>",
-        )
-        columns[0] = ("", columns[0][1], "z")
-        annotations[0]["text"] = f"<b>z ({z.shape[1]})</b>"
-    else:
-        shown = n if level >= 2 else fake_rows
-        _batch_samples(fig, record, rows[:shown], pos[:shown], images, custom[:shown])
-    if level >= 2:
-        colours = [[0, FAKE_COLOUR], [0.5, FAKE_COLOUR], [0.5, REAL_COLOUR], [1, REAL_COLOUR]]
-        fig.add(
-            "heatmap",
-            z=y_lab[:, None].astype(float),
-            y=pos,
-            x=[0],
-            zmin=0,
-            zmax=1,
-            colorscale=colours,
-            showscale=False,
-            xaxis="x2",
-            yaxis="y2",
-            customdata=custom[:, None, :],
-            hovertemplate=_BATCH_HOVER,
-        )
-        fig.axis("xaxis2", range=[-0.5, 0.5], showgrid=False)
-        big = n <= 40
-        for label, first, last in ((0, 0, fake_rows - 1), (1, fake_rows, n - 1)):
-            if big:
-                spots = range(first, last + 1)
-            else:
-                spots = [(first + last) / 2]
-            for spot in spots:
-                annotations.append(
-                    dict(
-                        text=f"<b>{label}</b>",
-                        x=0,
-                        y=spot,
-                        xref="x2",
-                        yref="y2",
-                        showarrow=False,
-                        font=dict(size=12 if big else 16, color="#FFFFFF"),
-                    )
-                )
-            name = text("fig.fake_half" if label == 0 else "fig.real_half", language)
-            annotations.append(
-                _label(
-                    name,
-                    x=0.02,
-                    y=(first + last) / 2,
-                    xref="paper",
-                    yref="y",
-                    xanchor="left",
-                    bgcolor="rgba(255,255,255,0.85)",
-                    visible=not images,
-                )
-            )
-        if conditional:
-            classes = record.labels.numpy()[rows]
-            fig.add(
-                "heatmap",
-                z=np.zeros((n, 1)),
-                y=pos,
-                x=[0],
-                colorscale=[[0, "#F2F2F2"], [1, "#F2F2F2"]],
-                showscale=False,
-                xaxis="x5",
-                yaxis="y5",
-                hoverinfo="skip",
-            )
-            fig.axis("xaxis5", range=[-0.5, 0.5], showgrid=False)
-            annotations += [
-                dict(
-                    text=str(int(c)),
-                    x=0,
-                    y=i,
-                    xref="x5",
-                    yref="y5",
-                    showarrow=False,
-                    font=dict(size=12, color="#111"),
-                )
-                for i, c in enumerate(classes)
-            ]
-    lo, hi = _score_range(record.scores.numpy(), probability)
-    row_px = (height - 78) / n  # the plot area's height shared by the rows
-    bars = (("3", scores, 3, lo, hi, "D(x)"), ("4", terms, 4, None, None, "loss term"))
-    for suffix, values, min_level, a, z, name in bars:
-        if level < min_level:
-            continue
-        # each half's bars as one path of thick horizontal strokes (one SVG element, not one
-        # per row: a frame of 256 bar elements cost the page ~30 ms to redraw)
-        for label, colour in ((0, FAKE_COLOUR), (1, REAL_COLOUR)):
-            rows = np.flatnonzero(y_lab == label)
-            gap = np.full(len(rows), np.nan)
-            fig.add(
-                "scatter",
-                mode="lines",
-                name=name,
-                x=np.stack([np.zeros(len(rows)), values[rows], gap], 1).ravel(),
-                y=np.stack([pos[rows], pos[rows], gap], 1).ravel(),
-                line=dict(color=colour, width=max(1.0, row_px * 0.85)),
-                xaxis=f"x{suffix}",
-                yaxis=f"y{suffix}",
-                hoverinfo="skip",
-            )
-        if n <= 40:
-            fig.add(
-                "scatter",
-                mode="text",
-                x=values,
-                y=pos,
-                text=[f"{v:.2f}" for v in values],
-                textposition="middle right",
-                textfont=dict(size=11, color="#111"),
-                xaxis=f"x{suffix}",
-                yaxis=f"y{suffix}",
-                hoverinfo="skip",
-                cliponaxis=False,
-            )
-        if suffix == "3" and a is not None:
-            fig.axis("xaxis3", range=[a, z], nticks=3)
-        if suffix == "4":
-            top = float(values.max()) * (1.35 if n <= 40 else 1.05) + 1e-6
-            fig.axis("xaxis4", nticks=4, range=[min(0.0, float(values.min())), top])
-    if probability and level >= 3:
-        fig.layout["shapes"].append(
-            dict(
-                type="line",
-                xref="x3",
-                yref="paper",
-                x0=0.5,
-                x1=0.5,
-                y0=0,
-                y1=1,
-                line=dict(color="#888", width=1, dash="dot"),
-            )
-        )
-    fig.layout["annotations"] = annotations
-    return fig.figure()
-
-
-def _batch_samples(
-    fig: _Fig,
-    record: DStepRecord,
-    rows: np.ndarray,
-    pos: np.ndarray,
-    images: bool,
-    custom: np.ndarray,
-) -> None:
-    """The x column: each point as two grey cells (x₁, x₂), or each image as a thumbnail."""
-    x = record.x.numpy()[rows]
-    if not images:
-        span = float(np.abs(record.x.numpy()).max()) or 1.0
-        fig.add(
-            "heatmap",
-            z=x[:, :2],
-            y=pos,
-            x=[0, 1],
-            zmin=-span,
-            zmax=span,
-            colorscale=[[0, "#F7F7F7"], [1, "#4D4D4D"]],
-            showscale=False,
-            xaxis="x",
-            yaxis="y",
-            customdata=np.repeat(custom[:, None, :], 2, 1),
-            hovertemplate=_BATCH_HOVER,
-        )
-        fig.axis("xaxis", range=[-0.5, 1.5], showgrid=False)
-        return
-    side = x.shape[-1]
-    cell = side + 2  # one pixel of white above and below each thumbnail
-    canvas = np.ones((len(rows) * cell, side), dtype=np.float32)
-    for i, image in enumerate(((x[:, 0] + 1) / 2).clip(0, 1)):
-        canvas[i * cell + 1 : i * cell + 1 + side] = 1 - image
-    fig.add(
-        "heatmap",
-        z=canvas,
-        x0=-0.5,
-        dx=1 / side,
-        y0=pos[0] - 0.5 + 0.5 / cell,
-        dy=1 / cell,
-        colorscale="Greys",
-        reversescale=True,
-        zmin=0,
-        zmax=1,
-        showscale=False,
-        xaxis="x",
-        yaxis="y",
-        hoverinfo="skip",
-    )
-    fig.axis("xaxis", range=[-0.5, 0.5], showgrid=False, scaleanchor=None)
-
-
 def thumbnails_figure(
     images: np.ndarray,
     captions: Sequence[str],
@@ -626,6 +315,22 @@ def compare_loss_figure(
 
 
 # ---------------------------------------------------------------- view 5: data and samples
+def arrow_paths(base: np.ndarray, tips: np.ndarray, head: float) -> np.ndarray:
+    """Arrows from base to tips (n, 2) as one polyline with NaN breaks: the shaft, then a
+    two-stroke head at the tip (at most `head` long, a third of a short shaft). Plain line
+    segments: Plotly's arrow markers cost the page ~14 ms a repaint for 80 arrows."""
+    vec = tips - base
+    length = np.linalg.norm(vec, axis=1, keepdims=True)
+    unit = vec / np.maximum(length, 1e-12)
+    size = np.minimum(head, length / 3)
+    cos, sin = np.cos(np.radians(28)), np.sin(np.radians(28))
+    left = np.stack([unit[:, 0] * cos - unit[:, 1] * sin, unit[:, 0] * sin + unit[:, 1] * cos], 1)
+    right = np.stack([unit[:, 0] * cos + unit[:, 1] * sin, -unit[:, 0] * sin + unit[:, 1] * cos], 1)
+    gap = np.full_like(base, np.nan)
+    parts = [base, tips, gap, tips - size * left, tips, tips - size * right, gap]
+    return np.stack(parts, 1).reshape(-1, 2)
+
+
 def field_figure(
     xs: np.ndarray,
     ys: np.ndarray,
@@ -709,66 +414,21 @@ def field_figure(
         norms = np.linalg.norm(pull, axis=1)
         scale = 0.07 * span / (np.percentile(norms, 90) + 1e-12)
         base = fake[: len(pull)]
-        tips = base + pull * scale
-        gap = np.full(len(pull), np.nan)
-        sizes = np.stack([np.zeros(len(pull)), np.full(len(pull), 9.0), gap], 1).ravel()
+        shaft = arrow_paths(base, base + pull * scale, head=0.025 * span)
         fig.add(
             "scatter",
-            mode="lines+markers",
+            mode="lines",
             name=text("fig.gradient", language),
             hoverinfo="skip",
-            x=np.stack([base[:, 0], tips[:, 0], gap], 1).ravel(),
-            y=np.stack([base[:, 1], tips[:, 1], gap], 1).ravel(),
+            x=shaft[:, 0],
+            y=shaft[:, 1],
             line=dict(color=GRADIENT_COLOUR, width=1.2),
             cliponaxis=True,
-            marker=dict(
-                symbol="arrow",
-                angleref="previous",
-                size=np.nan_to_num(sizes),
-                color=GRADIENT_COLOUR,
-            ),
         )
     _legend_below(fig, -0.06)
     fig.layout["legend"].update(font=dict(size=11), x=0, xanchor="left")
     fig.axis("xaxis", range=x_range, constrain="domain", showgrid=False)
     fig.axis("yaxis", range=y_range, scaleanchor="x", constrain="domain", showgrid=False)
-    return fig.figure()
-
-
-def sparkline_figure(history: dict[str, list[float]], language: str = "en") -> go.Figure:
-    """A small strip of loss_D, loss_G and mean D(real) / D(G(z)) over iterations, for the
-    one-screen view (the full curves are in the losses tab)."""
-    fig = _figure("", height=150, showlegend=True)
-    fig.layout["margin"] = dict(l=34, r=6, t=6, b=20)
-    fig.layout["legend"] = dict(orientation="h", y=1.02, yanchor="bottom", x=0, font=dict(size=11))
-    small = dict(nticks=3, tickfont=dict(size=10), tickformat=".2~f")
-    fig.axis("yaxis", domain=[0.0, 0.44], title=dict(text="D", font=dict(size=11)), **small)
-    fig.axis(
-        "yaxis2",
-        domain=[0.56, 1.0],
-        anchor="x",
-        title=dict(text=text("fig.loss_axis", language), font=dict(size=11)),
-        **small,
-    )
-    fig.axis("xaxis", tickfont=dict(size=10))
-    idx = log_spaced(len(history["iteration"]), 150)
-    its = np.asarray(history["iteration"])[idx]
-    for key, name, colour, axis, dash in (
-        ("loss_d", "loss_D", "#000000", "y2", "solid"),
-        ("loss_g", "loss_G", GRADIENT_COLOUR, "y2", "solid"),
-        ("d_real", text("fig.d_real", language), REAL_COLOUR, "y", "dot"),
-        ("d_fake", "D(G(z))", FAKE_COLOUR, "y", "dot"),
-    ):
-        fig.add(
-            "scatter",
-            x=its,
-            y=np.asarray(history[key])[idx],
-            name=name,
-            mode="lines",
-            line=dict(color=colour, width=1.5, dash=dash),
-            xaxis="x",
-            yaxis=axis,
-        )
     return fig.figure()
 
 

@@ -39,7 +39,7 @@ def page(browser, app_url: str) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.goto(app_url)
-    expect(page.locator("#view-batch .js-plotly-plot")).to_be_attached(timeout=60_000)
+    expect(page.locator("#view-data .js-plotly-plot")).to_be_attached(timeout=60_000)
     yield page
     context.close()
 
@@ -97,7 +97,7 @@ def test_one_screen_at_1280x720_with_the_graph_lit_by_the_last_step(browser, app
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     page.goto(app_url)
-    expect(page.locator("#view-batch .js-plotly-plot")).to_be_attached(timeout=60_000)
+    expect(page.locator("#view-data .js-plotly-plot")).to_be_attached(timeout=60_000)
     expect(page.locator("#status")).to_contain_text("Iteration 0 ", timeout=30_000)
     _assert_on_one_screen(page, "after load")
     graph = page.locator("#model-graph svg.model-graph")
@@ -156,48 +156,57 @@ def test_one_screen_at_1280x720_with_the_graph_lit_by_the_last_step(browser, app
 def test_hovering_a_batch_row_marks_its_point_in_the_data_view(page: Page) -> None:
     page.click("#btn-step-d")
     expect(page.locator("#view-batch")).to_contain_text("128 rows", timeout=30_000)
-    expect(page.locator("#view-batch .heatmaplayer").first).to_be_attached(timeout=30_000)
     before = page.locator("#view-data .shapelayer path").count()
-    # the middle of row 70's y cell (rows 64-127 are real): the plot's own axes say where it is
-    x, y = page.evaluate(
-        """() => {
-            const gd = document.querySelector('#view-batch .js-plotly-plot');
-            const box = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis2,
-                ya = gd._fullLayout.yaxis2;
-            return [box.left + xa._offset + xa.l2p(0), box.top + ya._offset + ya.l2p(70)];
-        }"""
-    )
-    page.mouse.move(x, y)
+    row = page.locator('#view-batch rect[data-row="70"]')  # rows 64-127 are real
+    expect(row.locator("title")).to_contain_text("row 70 · y = 1")
+    row.hover()
     page.wait_for_function(
         "(n) => document.querySelectorAll('#view-data .shapelayer path').length > n",
+        arg=before,
+        timeout=10_000,
+    )
+    # the circle is drawn where the row's point is
+    x, y = float(row.get_attribute("data-x")), float(row.get_attribute("data-y"))
+    circle = page.evaluate(
+        """() => (document.querySelector('#view-data .js-plotly-plot').layout.shapes || [])
+            .filter((s) => s.name === 'batch-row')
+            .map((s) => [(s.x0 + s.x1) / 2, (s.y0 + s.y1) / 2])"""
+    )
+    assert circle and abs(circle[0][0] - x) < 1e-3 and abs(circle[0][1] - y) < 1e-3
+    page.mouse.move(5, 5)
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('#view-data .shapelayer path').length <= n",
         arg=before,
         timeout=10_000,
     )
 
 
 def test_step_draws_into_the_plot_on_screen_and_later_events_still_redraw(page: Page) -> None:
-    """Step's figures are drawn straight into the plot on screen (the live feed); gr.Plot
-    still redraws afterwards, also when its new figure equals the one it held before the
-    step, and the plot still follows the window's width."""
+    """Step's views are drawn straight into what is on screen (the live feed): the data
+    view's Plotly chart in place, the batch view's SVG swapped; Gradio still redraws both
+    afterwards, also when the new value equals the one it held before the step, and the
+    views still follow the window's width."""
     no_step = "No D step yet"
     expect(page.locator("#view-batch")).to_contain_text(no_step)
-    plot = page.locator("#view-batch .js-plotly-plot").first
+    plot = page.locator("#view-data .js-plotly-plot").first
     handle = plot.element_handle()
     page.click("#btn-step")
     expect(page.locator("#view-batch")).to_contain_text("128 rows", timeout=30_000)
     # the same chart element, redrawn in place rather than rebuilt
     assert page.evaluate("(el) => el.isConnected", handle)
-    width = float(page.locator("#view-batch .main-svg").first.get_attribute("width"))
+    widths = """() => [document.querySelector('#view-data .main-svg').getAttribute('width'),
+        document.querySelector('#view-batch svg.live-view').getBoundingClientRect().width]"""
+    data_width, batch_width = (float(w) for w in page.evaluate(widths))
     page.set_viewport_size({"width": 1100, "height": 1000})
     page.wait_for_function(
-        "(w) => +document.querySelector('#view-batch .main-svg').getAttribute('width') < w",
-        arg=width - 50,
+        f"([d, b]) => {{ const [nd, nb] = ({widths})(); return +nd < d && nb < b; }}",
+        arg=[data_width - 50, batch_width - 30],
         timeout=30_000,
     )
-    page.click("#btn-reset")  # a fresh run: the same "no D step" figure as on page load
+    page.click("#btn-reset")  # a fresh run: the same "no D step" view as on page load
     expect(page.locator("#status")).to_contain_text("Iteration 0 ", timeout=30_000)
     expect(page.locator("#view-batch")).to_contain_text(no_step, timeout=30_000)
-    # a refused Run draws nothing: the figures of the last step must not come back
+    # a refused Run draws nothing: the views of the last step must not come back
     page.locator("#run-n input").fill("0")
     page.click("#btn-run")
     expect(
@@ -249,7 +258,7 @@ def test_play_then_pause(page: Page) -> None:
 def test_a_diverging_run_pauses_and_says_so(browser, app_url: str) -> None:
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     page.goto(app_url + "?preset=lr-too-high")
-    expect(page.locator("#view-batch .js-plotly-plot")).to_be_attached(timeout=60_000)
+    expect(page.locator("#view-data .js-plotly-plot")).to_be_attached(timeout=60_000)
     page.click("#btn-play")
     status = page.locator("#status")
     expect(status).to_contain_text("diverged at iteration", timeout=60_000)
@@ -321,7 +330,7 @@ def test_slow_motion_walks_one_iteration_in_both_languages(
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale)
     page = context.new_page()
     page.goto(app_url)
-    expect(page.locator("#view-batch .js-plotly-plot")).to_be_attached(timeout=60_000)
+    expect(page.locator("#view-data .js-plotly-plot")).to_be_attached(timeout=60_000)
     expect(page.locator("#btn-next")).to_have_text(next_label, timeout=30_000)
     caption = page.locator("#lecture-caption")
     page.click("#btn-explain")
@@ -461,7 +470,7 @@ def test_presenter_view_enlarges_the_text_and_the_plots_fill_the_width(
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     page.goto(app_url)
-    expect(page.locator("#view-batch .js-plotly-plot")).to_be_attached(timeout=60_000)
+    expect(page.locator("#view-data .js-plotly-plot")).to_be_attached(timeout=60_000)
     expect(page.locator("#status")).to_contain_text("Iteration 0 ", timeout=30_000)
     page.click("#btn-explain")
     caption = page.locator("#lecture-caption")
@@ -473,11 +482,17 @@ def test_presenter_view_enlarges_the_text_and_the_plots_fill_the_width(
         )
 
     def plot_font() -> float:
-        return page.locator("#view-batch .gtitle").first.evaluate(
+        return page.locator("#view-data .gtitle").first.evaluate(
             "(el) => parseFloat(el.style.fontSize)"
         )
 
+    def batch_title() -> float:  # the SVG title's height on screen
+        return page.locator("#view-batch text.title").evaluate(
+            "(el) => el.getBoundingClientRect().height"
+        )
+
     caption_before, title_before = font("#lecture-caption p"), plot_font()
+    batch_before = batch_title()
     _open_drawer(page)
     page.locator("#presenter input").check()
     page.wait_for_function(
@@ -487,7 +502,7 @@ def test_presenter_view_enlarges_the_text_and_the_plots_fill_the_width(
     expect(page.locator("#drawing")).to_be_hidden()
     assert font("#lecture-caption p") >= 1.5 * caption_before
     page.wait_for_function(
-        "(old) => parseFloat(document.querySelector('#view-batch .gtitle').style.fontSize)"
+        "(old) => parseFloat(document.querySelector('#view-data .gtitle').style.fontSize)"
         " >= 1.5 * old",
         arg=title_before,
         timeout=30_000,
@@ -495,11 +510,12 @@ def test_presenter_view_enlarges_the_text_and_the_plots_fill_the_width(
     page.click("#btn-next")  # plots drawn in presenter view keep the large fonts
     expect(caption).to_contain_text("Sub-step 2 / 10", timeout=30_000)
     assert plot_font() >= 1.5 * title_before
+    assert batch_title() >= 1.5 * batch_before
     # every plot takes the width its column has now (none keeps an old, narrower size)
     for view in ("view-batch", "view-data", "view-sparkline"):
         page.wait_for_function(
             "(id) => { const box = document.getElementById(id);"
-            " const svg = box.querySelector('.main-svg');"
+            " const svg = box.querySelector('.main-svg, svg.live-view');"
             " return Math.abs(box.clientWidth - svg.getBoundingClientRect().width) < 40; }",
             arg=view,
             timeout=10_000,
@@ -604,9 +620,10 @@ def test_views_follow_the_run_and_the_dataset(page: Page) -> None:
     expect(page.locator("#status")).to_contain_text("Iteration 0 ", timeout=60_000)
     expect(page.locator("#view-data")).to_contain_text("class 0", timeout=60_000)
     # no scatter of points is left anywhere: the data, batch, latent and interpolation views
-    for view in ("view-data", "view-batch", "view-latent", "view-interp"):
+    for view in ("view-data", "view-latent", "view-interp"):
         points = page.locator(f"#{view} .scatterlayer path.point")
         expect(points).to_have_count(0, timeout=30_000)
+    expect(page.locator("#view-batch rect[data-x]")).to_have_count(0, timeout=30_000)
     expect(latent).to_contain_text("iteration 0", timeout=30_000)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 
 from playground.checkpoint import zip_checkpoint
@@ -39,7 +40,8 @@ def test_step_d_lights_the_d_path_and_step_g_locks_d(ctx: handlers.Context) -> N
     assert re.search(r'data-node="g\.G" data-lit="false"', graph)
     assert 'data-gradient="d"' in graph
     live = json.loads(out["live"])  # the visible figures for the page to draw in place
-    assert {"view-batch", "view-data", "view-sparkline", "__html__"} <= set(live)
+    assert {"view-data", "__html__"} <= set(live)
+    assert {"model-graph", "view-batch", "view-sparkline"} <= set(live["__html__"])  # SVG views
     out = handlers.step(ctx, "step_g", True, session)
     graph = _graph(out)
     assert 'data-last="g"' in graph and 'data-gradient="g"' in graph
@@ -54,13 +56,14 @@ def test_slow_motion_builds_the_picture_sub_step_by_sub_step(ctx: handlers.Conte
     for index in range(10):
         if index:
             out = handlers.move(ctx, 1, session, 0)
-        figure = session.batch_figure()
-        kinds = sorted({trace.type for trace in figure.data})
-        stages.append((session.narrated_stage(), kinds, _graph(out)))
+        stages.append((session.narrated_stage(), session.batch_svg(), _graph(out)))
     noise, generate, concat, score, loss = stages[:5]
-    assert noise[1] == ["heatmap"] and "scatter" not in generate[1]  # z only, then G(z)
-    names = [t.name for t in session.batch_figure().data]
-    assert names.count("D(x)") == 2 and names.count("loss term") == 2  # a path per half
+    # the batch view: z only, then G(z), then the stacked batch with y, then scores, then loss
+    assert ">z (2)<" in noise[1] and 'class="y-fake"' not in generate[1]
+    assert 'data-row="64"' not in generate[1]  # the real half is not there yet
+    assert 'class="y-fake"' in concat[1] and 'data-row="127"' in concat[1]
+    assert "bars-d " not in concat[1] and "bars-d " in score[1] and "bars-loss" not in score[1]
+    assert loss[1].count('class="bars-loss ') == 2  # one path per half
     assert 'data-node="d.z" data-lit="true"' in noise[2]
     assert 'data-node="d.loss" data-lit="false"' in noise[2]
     assert "loss_D = " not in noise[2]  # no number before it exists
@@ -92,9 +95,10 @@ def test_every_view_is_current_after_run_and_after_a_preset_change(ctx: handlers
     out = handlers.choose_preset(ctx, session, "digits-cgan")
     new = out["state"]
     assert new.trainer.config.dataset == "digits"
-    for name in ("data_plot", "batch_plot", "latent_plot", "interp_plot"):
+    for name in ("data_plot", "latent_plot", "interp_plot"):
         figure = out[name]
         assert all(trace.type != "scatter" for trace in figure.data), name
+    assert "data-x" not in out["batch_plot"]  # no point rows of the old dataset
     assert out["layers"]["visible"] is False  # point layers make no sense for images
     handlers.select_tab(ctx, "scores", new)
     hidden = handlers.choose_preset(ctx, new, "ring8")
@@ -111,7 +115,13 @@ def test_data_view_layers_and_the_manifold(ctx: handlers.Context) -> None:
     assert mesh.mode == "lines" and len(mesh.x) == 2 * 15 * 16
     full = handlers.set_layers(ctx, session, ["real", "fake", "heatmap", "gradient"])["data_plot"]
     arrows = full.data[-1]
-    assert arrows.marker.symbol == "arrow"  # gradient arrows have heads
+    assert arrows.mode == "lines" and len(arrows.x) == 7 * 80  # shaft, gap, head, gap each
+    xy = np.column_stack([arrows.x, arrows.y])[:7]
+    base, tip, wings = xy[0], xy[1], xy[[3, 5]]
+    assert np.array_equal(xy[4], tip) and np.isnan(xy[2]).all()
+    for wing in wings:  # both strokes of the head point back along the shaft from the tip
+        assert np.dot(wing - tip, tip - base) < 0
+    assert np.linalg.norm(wings[0] - tip) == pytest.approx(np.linalg.norm(wings[1] - tip))
     heat = full.data[0]
     x_range = full.layout.xaxis.range
     assert x_range[0] < heat.x[0] and x_range[1] > heat.x[-1]  # the heat-map fills the plot
@@ -189,7 +199,8 @@ def test_a_comparison_steps_both_runs_and_shows_them_side_by_side(ctx: handlers.
     assert a.iteration == b.iteration == 32 and a.d_step_count == b.d_step_count == 156
     live = json.loads(out["live"])  # the open comparison tab: both runs' views, one loss chart
     for run in ("a", "b"):
-        assert {f"view-compare-{run}-data", f"view-compare-{run}-batch"} <= set(live)
+        assert f"view-compare-{run}-data" in live
+        assert "all 256 rows" in live["__html__"][f"view-compare-{run}-batch"]
     names = [trace["name"] for trace in live["view-compare-loss"]["data"]]
     assert names == ["loss_D · A", "loss_G · A", "loss_D · B", "loss_G · B"]
     summary = out["summary"]["comparison"]

@@ -234,7 +234,7 @@ def browser_page_factory(app_url: str):
         def open_page(query: str):
             page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
             page.goto(app_url + query)
-            expect(page.locator("#view-batch .js-plotly-plot")).to_be_attached(timeout=60_000)
+            expect(page.locator("#view-data .js-plotly-plot")).to_be_attached(timeout=60_000)
             return page
 
         yield open_page

@@ -3,18 +3,32 @@
 // the presenter view's resize. Loaded once into the page's <head>.
 (() => {
     const FRAMES_PER_SECOND = 10;
-    const STATIC = new Set(['view-sparkline']);  // drawn without hover machinery: cheaper
     const pg = (window.playground = window.playground || {});
 
     // Draw {elem_id: figure} into the plots on screen, and {elem_id: html} (key __html__) into
     // HTML views. window.Plotly is the copy Gradio's Plot component loaded. Each plot is drawn
     // at its current width (no measuring pass); the width is then dropped from its layout so
-    // that resizing the window still resizes the plot.
+    // that resizing the window still resizes the plot. A plot scrolled out of the window (the
+    // open secondary tab below the one-screen view, at 1280x720) keeps only its newest figure
+    // and is drawn when it scrolls into view: a Plotly repaint costs tens of milliseconds.
+    const waiting = new Map();  // elem_id -> the newest figure not yet drawn
+    const onScreen = (el) => {  // a useful part of it is in the window, not an edge
+        const box = el.getBoundingClientRect();
+        const seen = Math.min(box.bottom, window.innerHeight) - Math.max(box.top, 0);
+        return box.width > 0 && seen >= Math.min(120, box.height / 2);
+    };
+    const react = (plot, fig) => {
+        const layout = {...fig.layout, width: plot._fullLayout.width, autosize: true};
+        const config = {...(plot._context || {}), displayModeBar: false};
+        window.Plotly.react(plot, fig.data, layout, config).then(() => {
+            delete plot.layout.width;
+        });
+    };
     pg.draw = (figures) => {
         if (!figures) return;
         const html = figures.__html__ || {};
         for (const [id, markup] of Object.entries(html)) {
-            const host = document.querySelector('#' + id + ' .model-graph');
+            const host = document.querySelector(`#${id} svg.model-graph, #${id} svg.live-view`);
             if (host) host.outerHTML = markup;
         }
         if (!window.Plotly) return;
@@ -22,15 +36,39 @@
             if (id === '__html__') continue;
             const plot = document.querySelector('#' + id + ' .js-plotly-plot');
             if (!plot || !plot._fullLayout) continue;
-            const layout = {...fig.layout, width: plot._fullLayout.width, autosize: true};
-            const config = {...(plot._context || {}), displayModeBar: false};
-            if (STATIC.has(id)) config.staticPlot = true;
-            window.Plotly.react(plot, fig.data, layout, config).then(() => {
-                delete plot.layout.width;
-                pg.bindHover();
-            });
+            if (onScreen(plot)) {
+                waiting.delete(id);
+                react(plot, fig);
+            } else {
+                waiting.set(id, fig);
+            }
         }
     };
+    // figures carry a serial number (layout.meta.paint, see live_feed.stamped): one that
+    // Gradio drew since is newer than the waiting one, which is then dropped
+    const serial = (layout) => (layout && layout.meta && layout.meta.paint) || 0;
+    const catchUp = () => {
+        for (const [id, fig] of waiting) {
+            const plot = document.querySelector('#' + id + ' .js-plotly-plot');
+            if (!plot || !plot._fullLayout || serial(plot.layout) > serial(fig.layout)) {
+                waiting.delete(id);
+            } else if (onScreen(plot)) {
+                waiting.delete(id);
+                react(plot, fig);
+            }
+        }
+    };
+    let scrolled = false;
+    const onScroll = () => {
+        if (scrolled || !waiting.size) return;
+        scrolled = true;
+        requestAnimationFrame(() => {
+            scrolled = false;
+            catchUp();
+        });
+    };
+    window.addEventListener('scroll', onScroll, {passive: true, capture: true});
+    window.addEventListener('resize', onScroll, {passive: true});
 
     // After Play: fetch and draw frames until the token changes (Pause) or the server says
     // the run stopped. A request goes out every 1/FRAMES_PER_SECOND s while fewer than two
@@ -90,26 +128,22 @@
         }
         window.Plotly.relayout(plot, {shapes: keep});
     };
-    pg.bindHover = () => {
-        const plot = document.querySelector('#view-batch .js-plotly-plot');
-        if (!plot || plot.__playgroundHover || !plot.on) return;
-        plot.__playgroundHover = true;
-        plot.on('plotly_hover', (event) => {
-            const point = event.points && event.points[0];
-            // customdata arrives as an array or a typed array (Plotly's binary encoding)
-            let data = point && point.customdata;
-            if (data && data[0] && data[0].length) data = data[0];
-            if (!data || data.length < 6) return;
-            data = Array.from(data);
-            const view = document.querySelector('#view-data .js-plotly-plot');
-            const twoD = view && view._fullLayout && view._fullLayout.yaxis.scaleanchor === 'x';
-            if (twoD) mark([data[4], data[5]]);
-        });
-        plot.on('plotly_unhover', () => mark(null));
-    };
-    new MutationObserver(() => pg.bindHover()).observe(document.documentElement, {
-        childList: true,
-        subtree: true,
+    // The batch view is SVG (playground/svg_views.py): each row's strip carries its point.
+    document.addEventListener('mouseover', (event) => {
+        const row = event.target.closest && event.target.closest('#view-batch rect[data-row]');
+        if (!row) return;
+        const view = document.querySelector('#view-data .js-plotly-plot');
+        const twoD = view && view._fullLayout && view._fullLayout.yaxis.scaleanchor === 'x';
+        if (twoD && row.hasAttribute('data-x')) {
+            mark([+row.getAttribute('data-x'), +row.getAttribute('data-y')]);
+        }
+    });
+    document.addEventListener('mouseout', (event) => {
+        const row = event.target.closest && event.target.closest('#view-batch rect[data-row]');
+        const next = event.relatedTarget;
+        if (row && !(next && next.closest && next.closest('#view-batch rect[data-row]'))) {
+            mark(null);
+        }
     });
 
     // A slider's number box applies on Enter (Gradio applies it on blur).

@@ -147,9 +147,13 @@ def build_layout(
         with gr.Row(elem_id="picture", equal_height=False):
             with gr.Column(scale=10, min_width=300, elem_id="graph-column"):
                 ui["graph"] = gr.HTML(default.graph_html(), elem_id="model-graph")
-                ui["sparkline"] = gr.Plot(elem_id="view-sparkline", show_label=False)
+                ui["sparkline"] = gr.HTML(
+                    default.sparkline_svg(), elem_id="view-sparkline", elem_classes="svg-view"
+                )
             with gr.Column(scale=9, min_width=300):
-                ui["batch_plot"] = gr.Plot(elem_id="view-batch", show_label=False)
+                ui["batch_plot"] = gr.HTML(
+                    default.batch_svg(), elem_id="view-batch", elem_classes="svg-view"
+                )
             with gr.Column(scale=10, min_width=300):
                 ui["data_plot"] = gr.Plot(elem_id="view-data", show_label=False)
                 ui["layers"] = gr.CheckboxGroup(
@@ -392,8 +396,8 @@ def _secondary_tabs(ui: dict[str, Any], default: Session) -> None:
                         ui[f"compare_{run}_data"] = gr.Plot(
                             elem_id=f"view-compare-{run}-data", show_label=False
                         )
-                        ui[f"compare_{run}_batch"] = gr.Plot(
-                            elem_id=f"view-compare-{run}-batch", show_label=False
+                        ui[f"compare_{run}_batch"] = gr.HTML(
+                            elem_id=f"view-compare-{run}-batch", elem_classes="svg-view"
                         )
             ui["compare_loss"] = gr.Plot(elem_id="view-compare-loss", show_label=False)
         with gr.Tab(t("tab.table"), id="table", elem_id="tab-table") as tab:

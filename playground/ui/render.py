@@ -1,6 +1,7 @@
 """What a session looks like on screen, as updates keyed by component name (see layout.py).
 Only what can be seen is built: the main screen always, a secondary tab's plots only while it
-is open (each Plotly repaint costs the browser tens of milliseconds)."""
+is open (each Plotly repaint costs the browser tens of milliseconds). The stacked batch and
+the sparkline are SVG markup (playground.svg_views), the other plots Plotly figures."""
 
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ from playground.ui.i18n import label_text
 from playground.ui.layout import CONTROL_NAMES, CONTROLS, SLIDERS, preset_choices
 from playground.ui.session import Session
 
-Build = Callable[[Session], go.Figure]
+Build = Callable[[Session], go.Figure | str]
 MAIN_PLOTS: dict[str, Build] = {
-    "sparkline": Session.sparkline_figure,
-    "batch_plot": Session.batch_figure,
+    "sparkline": Session.sparkline_svg,
+    "batch_plot": Session.batch_svg,
     "data_plot": Session.data_figure,
 }
 TAB_PLOTS: dict[str, dict[str, Build]] = {
@@ -36,9 +37,9 @@ TAB_PLOTS: dict[str, dict[str, Build]] = {
     },
     "compare": {
         "compare_a_data": Session.data_figure,
-        "compare_a_batch": Session.batch_figure,
+        "compare_a_batch": Session.batch_svg,
         "compare_b_data": lambda s: s.partner_figure(Session.data_figure),
-        "compare_b_batch": lambda s: s.partner_figure(Session.batch_figure),
+        "compare_b_batch": lambda s: s.partner_figure(Session.batch_svg),
         "compare_loss": Session.compare_loss_figure,
     },
 }
@@ -79,14 +80,25 @@ def visible_plots(session: Session, secondary: bool = True) -> dict[str, Build]:
 
 
 def figures(session: Session, secondary: bool = True) -> dict[str, Any]:
-    """The visible figures as Plotly JSON keyed by their plot's elem_id, plus the model graph
-    (for the live feed: drawn by the page straight into what is on screen)."""
-    out: dict[str, Any] = {
-        ELEM_IDS[name]: build(session).to_plotly_json()
-        for name, build in visible_plots(session, secondary).items()
-    }
-    out[live_feed.HTML_KEY] = {"model-graph": session.graph_html()}
+    """The visible figures as Plotly JSON keyed by their plot's elem_id, and the SVG views
+    with the model graph under HTML_KEY (for the live feed: drawn by the page straight into
+    what is on screen)."""
+    out: dict[str, Any] = {}
+    html = {"model-graph": session.graph_html()}
+    for name, build in visible_plots(session, secondary).items():
+        view = build(session)
+        if isinstance(view, str):
+            html[ELEM_IDS[name]] = view
+        else:  # stamped: the page drops a figure that a later Gradio event has overtaken
+            out[ELEM_IDS[name]] = live_feed.stamped(view).to_plotly_json()
+    out[live_feed.HTML_KEY] = html
     return out
+
+
+def shown(view: go.Figure | str) -> Any:
+    """A view as its component's new value, stamped so that it is drawn even when it equals
+    the value the component last held (see live_feed.stamped)."""
+    return live_feed.stamp_html(view) if isinstance(view, str) else live_feed.stamped(view)
 
 
 def table(session: Session) -> Any:
@@ -132,7 +144,7 @@ def views(session: Session, live: dict[str, Any] | None = None) -> dict[str, Any
         live.update(figures(session))
         return out
     for name, build in visible_plots(session).items():
-        out[name] = live_feed.stamped(build(session))
+        out[name] = shown(build(session))
     return out
 
 

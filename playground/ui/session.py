@@ -18,7 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from playground import budget, drs, figures, model_graph, probes
+from playground import budget, drs, figures, model_graph, probes, svg_views
 from playground.claims import measure_runs
 from playground.compare import ComparisonSpec, differences, load_comparison
 from playground.config import LIVE_FIELDS, GANConfig
@@ -300,11 +300,15 @@ class Session:
             histories["B"] = self.partner.trainer.history
         return self._finish(figures.compare_loss_figure(histories, self.language))
 
-    def partner_figure(self, build: Any) -> go.Figure:
-        """One of run B's views (an empty note when there is no comparison), drawn with this
-        tab's language, layers and presenter setting."""
+    def partner_figure(self, build: Any) -> Any:
+        """One of run B's views (an empty note when there is no comparison, of the same kind:
+        SVG for the batch, else a figure), drawn with this tab's language, layers and
+        presenter setting."""
         if self.partner is None:
-            return figures.message_figure(text("compare.none", self.language))
+            note = text("compare.none", self.language)
+            if build is Session.batch_svg:
+                return svg_views.message_svg(note, scale=self.font_scale)
+            return figures.message_figure(note)
         self.partner.language, self.partner.layers = self.language, self.layers
         self.partner.presenter = self.presenter
         return build(self.partner)
@@ -635,15 +639,19 @@ class Session:
             state = model_graph.state_after_step(t.last_step or "none", values, lang)
         return model_graph.render_svg(state)
 
-    def batch_figure(self) -> go.Figure:
+    @property
+    def font_scale(self) -> float:
+        return PRESENTER_SCALE if self.presenter else 1.0
+
+    def batch_svg(self) -> str:
         """The D step's batch, stacked as it is; in slow motion, only what exists so far."""
         d = self.trainer.last_d
         if d is None:
-            return self._finish(figures.message_figure(text("fig.no_d", self.language), 430))
+            return svg_views.message_svg(text("fig.no_d", self.language), scale=self.font_scale)
         stage = self.narrated_stage()
-        if stage not in figures.BATCH_STAGES:
+        if stage not in svg_views.BATCH_STAGES:
             stage = "full"
-        return self._finish(figures.batch_figure(d, self.probability, self.language, stage))
+        return svg_views.batch_svg(d, self.probability, self.language, stage, self.font_scale)
 
     def g_figure(self) -> go.Figure:
         g = self.trainer.last_g
@@ -663,8 +671,8 @@ class Session:
     def loss_figure(self) -> go.Figure:
         return self._finish(figures.loss_figure(self.trainer.history, self.language))
 
-    def sparkline_figure(self) -> go.Figure:
-        return self._finish(figures.sparkline_figure(self.trainer.history, self.language))
+    def sparkline_svg(self) -> str:
+        return svg_views.sparkline_svg(self.trainer.history, self.language, self.font_scale)
 
     def set_layers(self, layers: list[str]) -> None:
         unknown = [layer for layer in layers if layer not in figures.DATA_LAYERS]
@@ -701,7 +709,7 @@ class Session:
         if stage is not None and stage != "g_update" and t.last_d is not None:
             # slow motion: the narrated batch's own points, as far as they exist yet
             d = t.last_d
-            stages = figures.BATCH_STAGES
+            stages = svg_views.BATCH_STAGES
             level = stages.index(stage) if stage in stages else len(stages)
             b = d.batch_size
             fake = d.x[:b].numpy() if level >= 1 else None
