@@ -45,7 +45,6 @@ from playground.ui.layout import (
 )
 from playground.ui.session import (
     AUTOPLAY_THREAD,
-    TRAINING_SLOTS,
     Session,
     budgeted_trainer,
     markdown_safe,
@@ -291,20 +290,21 @@ def set_layers(ctx: Context, state: Session | None, layers: list[str]) -> Update
 
 
 # ---------------------------------------------------------------- autoplay
-def live_frame(session: Session) -> dict[str, Any]:
-    """One autoplay frame for the page: the visible figures, every N-th frame."""
-    if not session.playing:
-        return {"playing": False}
+def build_frame(session: Session) -> str | None:
+    """One autoplay frame of the visible figures, every redraw_every-th time it is due (the
+    player thread calls this between training chunks, holding the session's lock)."""
     session.frames += 1
     if session.frames % session.redraw_every:
-        return {"playing": True, "figures": {}}
-    # building a frame is background work too: it waits for a training slot, so a room of
-    # playing tabs cannot starve anyone's clicks
-    with TRAINING_SLOTS, session.lock:
-        # the main screen every frame; a secondary tab (below the fold at 1280×720) every
-        # SECONDARY_EVERY-th, so the plots in view keep their frame rate
-        secondary = session.frames % (SECONDARY_EVERY * session.redraw_every) == 0
-        return {"playing": True, "figures": render.figures(session, secondary)}
+        return None
+    # the main screen every frame; a secondary tab (below the fold at 1280×720) every
+    # SECONDARY_EVERY-th, so the plots in view keep their frame rate
+    secondary = session.frames % (SECONDARY_EVERY * session.redraw_every) == 0
+    return live_feed.encode({"playing": True, "figures": render.figures(session, secondary)})
+
+
+def live_frame(session: Session) -> str:
+    """The page's frame request: the newest frame the player built (see Session.take_frame)."""
+    return session.take_frame()
 
 
 def stop(ctx: Context, session: Session, paused: bool) -> Updates:
@@ -331,7 +331,11 @@ def play(ctx: Context, state: Session | None, n: Any, every: Any) -> Updates:
     session.narration = None
     session.redraw_every = whole(every or 1, "redraw every", 1, 20)
     per_tick = whole(n or 1, "iterations per tick", 1, 200)
-    session.start_autoplay(per_tick * live_feed.FRAMES_PER_SECOND)
+    session.start_autoplay(
+        per_tick * live_feed.FRAMES_PER_SECOND,
+        frame=functools.partial(build_frame, session),
+        frames_per_second=live_feed.FRAMES_PER_SECOND,
+    )
     if ctx.feed is not None:
         ctx.feed.close(session.live_token)  # a run the guard stopped left its token
         session.live_token = ctx.feed.open(session)

@@ -8,7 +8,8 @@ Two costs of the page made clicks slow and autoplay choppy on the 2-core machine
 So the step buttons send the visible figures as one JSON string, which a few lines of
 JavaScript hand to Plotly.react on the plots already on screen (only what changed is redrawn);
 and while playing, the page fetches frames of the visible figures from a plain HTTP route
-at FRAMES_PER_SECOND, outside Gradio's event machinery. A frame is served only to the tab that
+at FRAMES_PER_SECOND, outside Gradio's event machinery (the player thread builds them between
+training chunks; the route only hands over the newest). A frame is served only to the tab that
 holds its session's token (unguessable, dropped on pause). Every other event (tab switch,
 reset, pause, gradio_client calls) still goes through gr.Plot.
 """
@@ -18,7 +19,6 @@ from __future__ import annotations
 import itertools
 import secrets
 import threading
-import time
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -63,8 +63,8 @@ class FrameFeed:
 
     Sessions are held weakly: a closed tab's session goes away with Gradio's state."""
 
-    def __init__(self, frame: Callable[[Any], dict[str, Any]]) -> None:
-        self._frame = frame  # session -> {"playing": bool, "figures": {elem_id: figure}}
+    def __init__(self, frame: Callable[[Any], str]) -> None:
+        self._frame = frame  # session -> JSON of {"playing": bool, "figures": {elem_id: ...}}
         self._sessions: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
         self._lock = threading.Lock()
 
@@ -84,8 +84,7 @@ class FrameFeed:
             session = self._sessions.get(token)
         if session is None:
             return Response('{"playing": false}', status_code=404, media_type="application/json")
-        session.last_fetch = time.monotonic()  # the page is watching: keep playing
-        body = to_json_plotly(self._frame(session))
+        body = self._frame(session)  # built by the session's player thread, not here
         return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
 
     def mount(self, app: FastAPI) -> None:

@@ -5,11 +5,13 @@ interpolation ends, the real points drawn for plots). No Gradio here, so it is t
 from __future__ import annotations
 
 import html
+import logging
 import os
 import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +65,9 @@ class FairSlots:
 
 
 TRAINING_SLOTS = FairSlots(max(1, (os.cpu_count() or 2) - 1))
+LOG = logging.getLogger(__name__)
+NOT_PLAYING = '{"playing": false}'
+EMPTY_FRAME = '{"playing": true, "figures": {}}'  # nothing new since the last request
 # a tour step's view (1-6, as tour files number them) → the secondary tab it brings up; the
 # batch (1) is always on the main screen, the data view (5) too, with its metrics in a tab
 TOUR_VIEW_TABS = {2: "g", 3: "scores", 4: "loss", 5: "metrics", 6: "latent", 7: "compare"}
@@ -95,7 +100,7 @@ class Session:
     z_a: torch.Tensor | None = None
     z_b: torch.Tensor | None = None
     playing: bool = False  # autoplay on/off for this tab
-    frames: int = 0  # autoplay frames asked for since Play, for the redraw interval
+    frames: int = 0  # autoplay frames due since Play, for the redraw interval
     redraw_every: int = 1  # while playing, plots are redrawn every N-th frame
     live_token: str | None = None  # the token the page fetches autoplay frames with
     tab: str = "scores"  # the secondary view tab open below the main screen
@@ -122,6 +127,10 @@ class Session:
     workdir: Path | None = None  # this tab's folder for downloads, removed with the session
     last_fetch: float = 0.0  # when the page last fetched an autoplay frame (monotonic s)
     _cost: tuple[GANConfig, budget.Estimate] | None = None  # run_limit's estimate, per config
+    # autoplay: what builds the page's next frame, and the newest frame not yet fetched
+    _frame_builder: Callable[[], str | None] | None = None
+    _frame: str | None = None
+    _frame_ready: threading.Condition = field(default_factory=threading.Condition)
 
     def __post_init__(self) -> None:
         view_rng = torch.Generator().manual_seed(1234)
@@ -347,12 +356,21 @@ class Session:
         return self._guarded("ran_n", lambda trainer: trainer.run(n), n=n)
 
     # ------------------------------------------------------------ autoplay
-    def start_autoplay(self, iterations_per_second: float) -> None:
+    def start_autoplay(
+        self,
+        iterations_per_second: float,
+        frame: Callable[[], str | None] | None = None,
+        frames_per_second: float = 10.0,
+    ) -> None:
         """Train on a background thread at up to this rate until stop_autoplay(); the page's
-        timer only repaints, so training speed does not wait for the browser."""
+        timer only repaints, so training speed does not wait for the browser. `frame` builds
+        the page's next picture (encoded, or None for none this time): the player calls it
+        between chunks, frames_per_second times a second, and take_frame hands it over."""
         self.stop_autoplay()
         self.autoplay_rate = max(1.0, float(iterations_per_second))
         self._stop = threading.Event()
+        self._frame_builder, self._frame_gap = frame, 1.0 / frames_per_second
+        self._frame = None
         self.playing = True
         self.frames = 0
         self._player = threading.Thread(
@@ -368,14 +386,38 @@ class Session:
             player.join(timeout=5)
         self._player = None
         self.playing = False
+        self._hand_over(None)
+
+    def _hand_over(self, frame: str | None) -> None:
+        with self._frame_ready:
+            self._frame = frame
+            self._frame_ready.notify_all()
+
+    def take_frame(self, wait: float = 0.5) -> str:
+        """For the page's frame request: the newest picture the player built, once, waiting
+        up to `wait` seconds for one (then an empty frame), or word that playing stopped."""
+        self.last_fetch = time.monotonic()  # the page is watching: keep playing
+        if not self.playing:
+            return NOT_PLAYING
+        with self._frame_ready:
+            if self._frame is None:
+                self._frame_ready.wait(wait)
+            frame, self._frame = self._frame, None
+        if not self.playing:
+            return NOT_PLAYING
+        return frame or EMPTY_FRAME
 
     def _autoplay_loop(self, stop: threading.Event) -> None:
-        """Train in chunks while the page keeps asking for frames. Background training shares
+        """Train in chunks while the page keeps asking for frames, and build its frames in
+        between. Building them here rather than in the web server's threads keeps them from
+        contending with training for the GIL and the session lock on every frame (measured:
+        ~13 % of the training rate at 10 frames a second). Background training shares
         TRAINING_SLOTS (one core fewer than the machine has) with every other playing tab, so
         clicks, which do not wait for a slot, are not queued behind it; a tab that stops
         fetching frames (closed, asleep, gone) stops playing after FETCH_TIMEOUT seconds."""
-        chunk = 5  # iterations per lock hold: a click or repaint waits at most one chunk
+        chunk = 5  # iterations per lock hold: a click waits at most one chunk (and a frame)
         done, start = 0, time.perf_counter()
+        next_frame = start
         self.last_fetch = time.monotonic()
         while not stop.is_set():
             if time.monotonic() - self.last_fetch > FETCH_TIMEOUT:
@@ -386,6 +428,12 @@ class Session:
                 if stop.is_set():
                     break
                 outcome = self._guarded("playing", lambda trainer: trainer.run(chunk))
+                now = time.perf_counter()
+                if self._frame_builder is not None and now >= next_frame and not outcome.diverged:
+                    next_frame = now + self._frame_gap
+                    frame = self._build_frame()
+                    if frame is not None:
+                        self._hand_over(frame)
             if outcome.diverged:
                 self.playing = False
                 break
@@ -393,6 +441,13 @@ class Session:
             ahead = done / self.autoplay_rate - (time.perf_counter() - start)
             if ahead > 0:
                 stop.wait(ahead)  # throttle to the requested rate
+
+    def _build_frame(self) -> str | None:
+        try:
+            return self._frame_builder()
+        except Exception:  # a picture that fails must not stop the run; the log says why
+            LOG.exception("autoplay frame")
+            return None
 
     def rewind(self, iteration: int) -> str:
         available = [s for s in self.trainer.snapshots if s <= iteration]
