@@ -23,6 +23,8 @@ def test_step_d_then_step_g_report_the_frozen_network(client: Client) -> None:
     assert table["headers"][:4] == ["row", "part", "x", "label y"]
     labels = [row[3] for row in table["data"]]
     assert labels == sorted(labels) and set(labels) == {0, 1}  # fakes (0) first, then reals (1)
+    batch = out[1]  # the stacked batch as SVG markup
+    assert batch.count("<rect data-row=") == 128 and "all 128 rows" in batch
     summary = client.predict(api_name="/step_g")[SUMMARY]
     assert summary["g_step_delta_d"] == 0.0 and summary["g_step_delta_g"] > 0
     assert summary["iteration"] == 1
