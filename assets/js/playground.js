@@ -26,22 +26,25 @@
     };
     pg.draw = (figures) => {
         if (!figures) return;
+        // Plotly first, on the layout the last frame left (where to draw is read without
+        // forcing a new layout), then the SVG views, whose swap the next frame lays out once
+        if (window.Plotly) {
+            for (const [id, fig] of Object.entries(figures)) {
+                if (id === '__html__') continue;
+                const plot = document.querySelector('#' + id + ' .js-plotly-plot');
+                if (!plot || !plot._fullLayout) continue;
+                if (onScreen(plot)) {
+                    waiting.delete(id);
+                    react(plot, fig);
+                } else {
+                    waiting.set(id, fig);
+                }
+            }
+        }
         const html = figures.__html__ || {};
         for (const [id, markup] of Object.entries(html)) {
             const host = document.querySelector(`#${id} svg.model-graph, #${id} svg.live-view`);
             if (host) host.outerHTML = markup;
-        }
-        if (!window.Plotly) return;
-        for (const [id, fig] of Object.entries(figures)) {
-            if (id === '__html__') continue;
-            const plot = document.querySelector('#' + id + ' .js-plotly-plot');
-            if (!plot || !plot._fullLayout) continue;
-            if (onScreen(plot)) {
-                waiting.delete(id);
-                react(plot, fig);
-            } else {
-                waiting.set(id, fig);
-            }
         }
     };
     // figures carry a serial number (layout.meta.paint, see live_feed.stamped): one that
