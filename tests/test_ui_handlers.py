@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from playground.tours import load_tour, tour_names
 from playground.trainer import Trainer
 from playground.ui import handlers, render, share
 from playground.ui.layout import CONTROL_NAMES
-from playground.ui.session import Session
+from playground.ui.session import AUTOPLAY_THREAD, Session
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +75,28 @@ def test_slow_motion_builds_the_picture_sub_step_by_sub_step(ctx: handlers.Conte
     session.sub_step = 2
     kinds = [trace.type for trace in session.data_figure().data]
     assert "heatmap" not in kinds and kinds.count("scatter") == 2
+
+
+def test_autoplay_frames_come_from_the_player_thread_once_each(ctx: handlers.Context) -> None:
+    session = handlers.step(ctx, "step", True, None)["state"]
+    builders = []
+
+    def spy() -> str | None:  # the player's frame builder, noting which thread runs it
+        builders.append(threading.current_thread().name)
+        return build()
+
+    handlers.play(ctx, session, 20, 1)  # 200 iterations/s
+    build = session._frame_builder
+    session._frame_builder = spy
+    frame = json.loads(session.take_frame(wait=2.0))
+    assert frame["playing"] and "view-data" in frame["figures"]
+    assert {"model-graph", "view-batch", "view-sparkline"} <= set(frame["figures"]["__html__"])
+    first = frame["figures"]["__html__"]["view-sparkline"]
+    later = json.loads(session.take_frame(wait=2.0))["figures"]["__html__"]["view-sparkline"]
+    assert later != first  # each frame is handed over once; the next one is newer
+    assert set(builders) == {AUTOPLAY_THREAD}  # built between training chunks, not here
+    handlers.play(ctx, session, 20, 1)  # Pause
+    assert json.loads(handlers.live_frame(session)) == {"playing": False}
 
 
 def test_auto_advance_changes_take_effect_mid_walk(ctx: handlers.Context) -> None:
