@@ -129,7 +129,7 @@ def batch_svg(
                 continue
             name = text("fig.fake_half" if label == 0 else "fig.real_half", language)
             middle = (row_y[first] + row_y[last] + row_h) / 2
-            parts.append(_boxed_text(x0 + 4, middle, name, 11 * scale))
+            parts.append(_boxed_text(x0 + 4, middle, name, 11 * scale, x1 - x0 - 8))
     lo, hi = (0.0, 1.0) if probability else (float(scores.min()), float(scores.max()) + 1e-6)
     bar_specs = (
         ("d", scores, 3, (lo, hi)),
@@ -166,22 +166,30 @@ def sparkline_svg(history: dict[str, list[float]], language: str = "en", scale: 
         ("d_real", text("fig.d_real", language), REAL_COLOUR, "d", "3 2"),
         ("d_fake", "D(G(z))", FAKE_COLOUR, "d", "3 2"),
     )
-    legend_h = 18 * scale
-    left, right, bottom = 40 * scale, SPARK_WIDTH - 6, SPARK_HEIGHT - 16 * scale
+    # the legend: one row, or two when the names do not fit across (presenter view)
+    size = 11 * scale
+    widths = [(26 * scale + 0.62 * size * len(name)) for _, name, _, _, _ in lines]
+    rows = 1 if sum(widths) <= SPARK_WIDTH - 8 else 2
+    legend_h = 18 * scale * rows
+    height = SPARK_HEIGHT + 30 * (rows - 1)  # the panels keep their height under two rows
+    left, right, bottom = 40 * scale, SPARK_WIDTH - 6, height - 16 * scale
     gap = 8 * scale
     panel_h = (bottom - legend_h - gap) / 2
     panels = {"loss": (legend_h, legend_h + panel_h), "d": (bottom - panel_h, bottom)}
-    parts = [_open("sparkline", SPARK_WIDTH, SPARK_HEIGHT)]
-    x = 4.0
-    for _, name, colour, _, dash in lines:
+    parts = [_open("sparkline", SPARK_WIDTH, height)]
+    x, row = 4.0, 0
+    for i, (_, name, colour, _, dash) in enumerate(lines):
+        if rows == 2 and i == len(lines) // 2:
+            x, row = 4.0, 1
+        y = (9 + 18 * row) * scale
         parts.append(
-            f'<line x1="{x:.1f}" x2="{x + 16 * scale:.1f}" y1="{9 * scale:.1f}" '
-            f'y2="{9 * scale:.1f}" stroke="{colour}" stroke-width="2"'
+            f'<line x1="{x:.1f}" x2="{x + 16 * scale:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="{colour}" stroke-width="2"'
             + (f' stroke-dasharray="{dash}"' if dash else "")
             + "/>"
         )
-        parts.append(_text(x + 19 * scale, 13 * scale, name, 11 * scale))
-        x += (26 + 7 * len(name)) * scale
+        parts.append(_text(x + 19 * scale, y + 4 * scale, name, size))
+        x += widths[i]
     its = np.asarray(history["iteration"], dtype=float)
     idx = log_spaced(len(its), 150)
     first, last = (float(its[idx[0]]), float(its[idx[-1]])) if len(idx) else (0.0, 1.0)
@@ -219,7 +227,7 @@ def sparkline_svg(history: dict[str, list[float]], language: str = "en", scale: 
                 'stroke-width="1.5"' + (f' stroke-dasharray="{dash}"' if dash else "") + "/>"
             )
     if len(idx):
-        tick_y = SPARK_HEIGHT - 3
+        tick_y = height - 3
         parts.append(_text(left, tick_y, f"{first:.0f}", 10 * scale))
         parts.append(_text(right, tick_y, f"{last:.0f}", 10 * scale, "end"))
     parts.append("</svg>")
@@ -252,9 +260,11 @@ def _text(
     )
 
 
-def _boxed_text(x: float, y: float, words: str, size: float) -> str:
-    """Text on a white box, readable over the grey cells."""
-    width = size * sum(1.0 if ord(ch) > 0x2E80 else 0.62 for ch in words) + 6
+def _boxed_text(x: float, y: float, words: str, size: float, room: float) -> str:
+    """Text on a white box, readable over the grey cells, its size cut to fit `room`."""
+    ems = sum(1.0 if ord(ch) > 0x2E80 else 0.62 for ch in words)
+    size = min(size, (room - 6) / ems)
+    width = size * ems + 6
     return (
         f'<rect x="{x:.1f}" y="{y - size * 0.75:.1f}" width="{width:.1f}" '
         f'height="{size * 1.3:.1f}" fill="#FFFFFF" fill-opacity="0.88" rx="2"/>'

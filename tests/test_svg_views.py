@@ -144,3 +144,15 @@ def test_sparkline_follows_the_history(points: Trainer) -> None:
     root = _parse(sparkline_svg(broken))
     shorter = [el for el in root.iter(f"{SVG}polyline") if el.get("class") == "loss_g"][0]
     assert len(shorter.get("points").split()) == len(lines["loss_g"]) - 1
+
+
+def test_the_sparkline_legend_fits_across_in_presenter_view(points: Trainer) -> None:
+    for scale in (1.0, 1.5):
+        root = _parse(sparkline_svg(points.history, scale=scale))
+        width = float(root.get("viewBox").split()[2])
+        names = ("loss_D", "loss_G", "D(real)", "D(G(z))")
+        legend = [el for el in root.iter(f"{SVG}text") if el.text in names]
+        assert len(legend) == 4
+        for el in legend:  # 0.62 em a character, as the layout assumes
+            size = float(el.get("font-size"))
+            assert float(el.get("x")) + 0.62 * size * len(el.text) <= width
