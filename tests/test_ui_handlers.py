@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -77,6 +78,15 @@ def test_slow_motion_builds_the_picture_sub_step_by_sub_step(ctx: handlers.Conte
     assert "heatmap" not in kinds and kinds.count("scatter") == 2
 
 
+def _next_frame(session: Session) -> str:
+    for _ in range(200):
+        frame = session.take_frame()
+        if frame is not None:
+            return frame
+        time.sleep(0.01)
+    raise AssertionError("no autoplay frame within 2 s")
+
+
 def test_autoplay_frames_come_from_the_player_thread_once_each(ctx: handlers.Context) -> None:
     session = handlers.step(ctx, "step", True, None)["state"]
     builders = []
@@ -88,11 +98,11 @@ def test_autoplay_frames_come_from_the_player_thread_once_each(ctx: handlers.Con
     handlers.play(ctx, session, 20, 1)  # 200 iterations/s
     build = session._frame_builder
     session._frame_builder = spy
-    frame = json.loads(session.take_frame(wait=2.0))
+    frame = json.loads(_next_frame(session))
     assert frame["playing"] and "view-data" in frame["figures"]
     assert {"model-graph", "view-batch", "view-sparkline"} <= set(frame["figures"]["__html__"])
     first = frame["figures"]["__html__"]["view-sparkline"]
-    later = json.loads(session.take_frame(wait=2.0))["figures"]["__html__"]["view-sparkline"]
+    later = json.loads(_next_frame(session))["figures"]["__html__"]["view-sparkline"]
     assert later != first  # each frame is handed over once; the next one is newer
     assert set(builders) == {AUTOPLAY_THREAD}  # built between training chunks, not here
     handlers.play(ctx, session, 20, 1)  # Pause

@@ -302,7 +302,7 @@ def build_frame(session: Session) -> str | None:
     return live_feed.encode({"playing": True, "figures": render.figures(session, secondary)})
 
 
-def live_frame(session: Session) -> str:
+def live_frame(session: Session) -> str | None:
     """The page's frame request: the newest frame the player built (see Session.take_frame)."""
     return session.take_frame()
 

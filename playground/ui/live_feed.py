@@ -16,9 +16,11 @@ reset, pause, gradio_client calls) still goes through gr.Plot.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import secrets
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +32,8 @@ from plotly.io.json import to_json_plotly
 
 FRAMES_PER_SECOND = 10
 ROUTE = "/playground/frame/{token}"
+FRAME_WAIT = 0.5  # a frame request waits this long for the player's next frame
+EMPTY_FRAME = '{"playing": true, "figures": {}}'  # nothing new within FRAME_WAIT
 
 # The page side lives in assets/js/playground.js; events call it by these one-liners.
 DRAW_JS = "(feed) => { if (feed) window.playground.draw(JSON.parse(feed)); return []; }"
@@ -63,8 +67,9 @@ class FrameFeed:
 
     Sessions are held weakly: a closed tab's session goes away with Gradio's state."""
 
-    def __init__(self, frame: Callable[[Any], str]) -> None:
-        self._frame = frame  # session -> JSON of {"playing": bool, "figures": {elem_id: ...}}
+    def __init__(self, frame: Callable[[Any], str | None]) -> None:
+        # session -> JSON of {"playing": bool, "figures": {elem_id: ...}}, or None: none new
+        self._frame = frame
         self._sessions: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
         self._lock = threading.Lock()
 
@@ -79,13 +84,19 @@ class FrameFeed:
         with self._lock:
             self._sessions.pop(token or "", None)
 
-    def respond(self, token: str) -> Response:
+    async def respond(self, token: str) -> Response:
+        """The newest frame the session's player thread built, as soon as there is one (up to
+        FRAME_WAIT s). Waiting happens on the event loop, not in a worker thread: a class of
+        playing tabs would otherwise hold most of the threads Gradio's events run in."""
         with self._lock:
             session = self._sessions.get(token)
         if session is None:
             return Response('{"playing": false}', status_code=404, media_type="application/json")
-        body = self._frame(session)  # built by the session's player thread, not here
-        return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
+        deadline = time.monotonic() + FRAME_WAIT
+        while (body := self._frame(session)) is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        headers = {"Cache-Control": "no-store"}
+        return Response(body or EMPTY_FRAME, media_type="application/json", headers=headers)
 
     def mount(self, app: FastAPI) -> None:
         """Serve frames at ROUTE on the app Gradio launched."""

@@ -67,7 +67,6 @@ class FairSlots:
 TRAINING_SLOTS = FairSlots(max(1, (os.cpu_count() or 2) - 1))
 LOG = logging.getLogger(__name__)
 NOT_PLAYING = '{"playing": false}'
-EMPTY_FRAME = '{"playing": true, "figures": {}}'  # nothing new since the last request
 # a tour step's view (1-6, as tour files number them) → the secondary tab it brings up; the
 # batch (1) is always on the main screen, the data view (5) too, with its metrics in a tab
 TOUR_VIEW_TABS = {2: "g", 3: "scores", 4: "loss", 5: "metrics", 6: "latent", 7: "compare"}
@@ -130,7 +129,6 @@ class Session:
     # autoplay: what builds the page's next frame, and the newest frame not yet fetched
     _frame_builder: Callable[[], str | None] | None = None
     _frame: str | None = None
-    _frame_ready: threading.Condition = field(default_factory=threading.Condition)
 
     def __post_init__(self) -> None:
         view_rng = torch.Generator().manual_seed(1234)
@@ -386,26 +384,16 @@ class Session:
             player.join(timeout=5)
         self._player = None
         self.playing = False
-        self._hand_over(None)
+        self._frame = None
 
-    def _hand_over(self, frame: str | None) -> None:
-        with self._frame_ready:
-            self._frame = frame
-            self._frame_ready.notify_all()
-
-    def take_frame(self, wait: float = 0.5) -> str:
-        """For the page's frame request: the newest picture the player built, once, waiting
-        up to `wait` seconds for one (then an empty frame), or word that playing stopped."""
+    def take_frame(self) -> str | None:
+        """For the page's frame request: the newest picture the player built, once (None when
+        there is none new yet), or word that playing has stopped."""
         self.last_fetch = time.monotonic()  # the page is watching: keep playing
         if not self.playing:
             return NOT_PLAYING
-        with self._frame_ready:
-            if self._frame is None:
-                self._frame_ready.wait(wait)
-            frame, self._frame = self._frame, None
-        if not self.playing:
-            return NOT_PLAYING
-        return frame or EMPTY_FRAME
+        frame, self._frame = self._frame, None  # one bytecode each: no lock needed
+        return frame
 
     def _autoplay_loop(self, stop: threading.Event) -> None:
         """Train in chunks while the page keeps asking for frames, and build its frames in
@@ -431,9 +419,7 @@ class Session:
                 now = time.perf_counter()
                 if self._frame_builder is not None and now >= next_frame and not outcome.diverged:
                     next_frame = now + self._frame_gap
-                    frame = self._build_frame()
-                    if frame is not None:
-                        self._hand_over(frame)
+                    self._frame = self._build_frame() or self._frame
             if outcome.diverged:
                 self.playing = False
                 break
