@@ -8,7 +8,10 @@ distance of HQ samples from their mode in σ; exact samples score 0.97, a G that
 mode's centre scores 0, which the protocol above would call perfect. Digits: a classifier
 trained separately on the real digits judges the samples.
 
-Run: python bench/quality.py [--presets ring8 grid25 digits-cgan digits] [--seeds 0 1 2]
+Targets for the mixtures (issue 13): all modes, HQ >= 98 % (ring8) / >= 95 % (grid25), reverse
+KL <= 0.01 and spread between 0.8 and 1.2, for seeds 0-4, within 3 minutes of training each.
+
+Run: python bench/quality.py [--presets ring8 grid25 digits-cgan digits] [--seeds 0 1 2 3 4]
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ ANCHOR = {
     "grid25": "24.8 / 25, 94.2 % HQ, rev. KL 0.04",
 }
 TARGET = {
-    "ring8": dict(modes=8, hq=98.0, kl=0.05),
-    "grid25": dict(modes=25, hq=95.0, kl=0.04),
+    "ring8": dict(modes=8, hq=98.0, kl=0.01, spread=(0.8, 1.2)),
+    "grid25": dict(modes=25, hq=95.0, kl=0.01, spread=(0.8, 1.2)),
 }
 LIMIT_SECONDS = {"ring8": 180, "grid25": 180, "digits-cgan": 300, "digits": 300}
 
@@ -102,7 +105,7 @@ def main() -> None:
     parser.add_argument(
         "--presets", nargs="+", default=["ring8", "grid25", "digits-cgan", "digits"]
     )
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     args = parser.parse_args()
     classifier = DigitClassifier.load_or_train()
     rows = []
@@ -131,10 +134,12 @@ def main() -> None:
                 f"{r['modes_covered']} / {r['modes_total']}, {r['hq_percent']:.1f} % HQ, "
                 f"rev. KL {r['reverse_kl']:.3f}, spread {r['spread']:.2f} σ"
             )
+            low, high = t["spread"]
             met = (
                 r["modes_covered"] >= t["modes"]
                 and r["hq_percent"] >= t["hq"]
                 and r["reverse_kl"] <= t["kl"]
+                and low <= r["spread"] <= high
             )
             anchor = ANCHOR[p]
         elif p == "digits-cgan":
