@@ -66,7 +66,9 @@ def batch_svg(
     rows = batch_rows(b, images)
     n = len(rows)
     y_lab = record.y.numpy()[rows]
-    scores, terms = record.scores.numpy()[rows], record.loss_terms.numpy()[rows]
+    # a diverging run's numbers can be inf or NaN: drawn as 0 (the status line says why)
+    scores = np.nan_to_num(record.scores.numpy()[rows], nan=0.0, posinf=0.0, neginf=0.0)
+    terms = np.nan_to_num(record.loss_terms.numpy()[rows], nan=0.0, posinf=0.0, neginf=0.0)
     fake_rows = int((y_lab == 0).sum())
     conditional = record.labels is not None
     title = text(
@@ -114,7 +116,7 @@ def batch_svg(
         if images:
             parts.append(_thumbnails(x, x0, x1, top, row_h))
         else:
-            span = float(np.abs(record.x.numpy()).max()) or 1.0
+            span = float(np.nan_to_num(np.abs(record.x.numpy())).max()) or 1.0
             parts.append(_cells(x[:, :2], x0, x1, row_y[:shown], row_h, "#F7F7F7", "#4D4D4D", span))
     for name, (a, c) in cols.items():
         if name == "class" and not conditional:
@@ -291,7 +293,8 @@ def _cells(
 ) -> str:
     """A grid of grey cells (rows × columns), light = -span and dark = +span, drawn as one
     path per grey level."""
-    span = span or float(np.abs(values).max()) or 1.0
+    values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+    span = span if span and np.isfinite(span) else float(np.abs(values).max()) or 1.0
     levels = np.clip(((values / span + 1) / 2 * (CELL_LEVELS - 1)).round(), 0, CELL_LEVELS - 1)
     cell_w = (x1 - x0) / values.shape[1]
     out = []
@@ -312,7 +315,7 @@ def _thumbnails(x: np.ndarray, x0: float, x1: float, top: float, row_h: float) -
     side = x.shape[-1]
     cell = side + 2
     canvas = np.full((len(x) * cell, side), 255, dtype=np.uint8)
-    for i, image in enumerate(((x[:, 0] + 1) / 2).clip(0, 1)):
+    for i, image in enumerate(np.nan_to_num((x[:, 0] + 1) / 2).clip(0, 1)):
         canvas[i * cell + 1 : i * cell + 1 + side] = (255 * (1 - image)).round()
     png = io.BytesIO()
     Image.fromarray(canvas, "L").save(png, "PNG")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import warnings
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -156,3 +157,20 @@ def test_the_sparkline_legend_fits_across_in_presenter_view(points: Trainer) -> 
         for el in legend:  # 0.62 em a character, as the layout assumes
             size = float(el.get("font-size"))
             assert float(el.get("x")) + 0.62 * size * len(el.text) <= width
+
+
+def test_a_diverged_batch_still_draws() -> None:
+    trainer = Trainer(GANConfig(dataset="ring8", batch_size=16))
+    trainer.step_d()
+    d = trainer.last_d
+    for tensor in (d.x, d.scores, d.loss_terms):
+        tensor[:3] = float("nan")
+        tensor[3:5] = float("inf")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no invalid casts on the way
+        markup = batch_svg(d, probability=False)
+    root = _parse(markup)
+    assert len(_rows(root)) == 32
+    paths = [el.get("d") for el in root.iter(f"{SVG}path") if el.get("d")]
+    assert paths and not any("nan" in p or "inf" in p for p in paths)
+    assert all(re.fullmatch(r"#[0-9A-F]{6}", el.get("fill")) for el in root.iter(f"{SVG}path"))
