@@ -133,15 +133,24 @@ def texts(session: Session) -> dict[str, Any]:
     }
 
 
+TAB_TEXTS = {"g": "g_md", "metrics": "metrics_md", "compare": "compare_md"}
+
+
 def views(session: Session, live: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Every view that shows the run. With `live`, the figures go into it instead, for the
-    page to draw straight into the plots on screen (see live_feed)."""
+    """Every view that shows the run. With `live` (a step), the figures and the graph go into
+    it instead, for the page to draw straight into what is on screen (see live_feed), and of
+    the tabs' texts only the open tab's is sent: each component Gradio updates costs the page
+    time, and select_tab brings a tab's text up to date when it opens."""
     out = texts(session)
     out["timeline"] = timeline(session)
     if session.tab == "table":
         out["batch_table"] = table(session)
     if live is not None:
         live.update(figures(session))
+        del out["graph"]
+        for tab, name in TAB_TEXTS.items():
+            if session.tab != tab:
+                del out[name]
         return out
     for name, build in visible_plots(session).items():
         out[name] = shown(build(session))
