@@ -74,42 +74,36 @@
     window.addEventListener('resize', onScroll, {passive: true});
 
     // After Play: fetch and draw frames until the token changes (Pause) or the server says
-    // the run stopped. A request goes out every 1/FRAMES_PER_SECOND s while fewer than two
-    // are on their way; a frame that arrives after a newer one is dropped. Twenty failed
-    // requests in a row (server gone) end the loop.
+    // the run stopped. One request at a time, the next as soon as the last frame is drawn: the
+    // server builds a frame when one is asked for (at most FRAMES_PER_SECOND a second), so a
+    // page that draws slowly, on a busy machine, is sent fewer frames rather than a backlog.
+    // Twenty failed requests in a row (server gone) end the loop.
     pg.play = (token) => {
         if (!token) return;
         pg.feed = token;
         const url = new URL('playground/frame/' + token, document.baseURI);
-        let sent = 0, drawn = 0, travelling = 0, failures = 0;
+        let failures = 0;
         const live = () => pg.feed === token;
         const ask = () => {
-            const seq = ++sent;
-            travelling += 1;
+            if (!live() || failures >= 20) return;
             fetch(url, {cache: 'no-store'})
                 .then((response) => response.json())
                 .then((frame) => {
-                    travelling -= 1;
                     failures = 0;
                     if (!live()) return;
                     if (!frame.playing) {
                         pg.feed = null;
-                    } else if (seq > drawn) {
-                        drawn = seq;
-                        pg.draw(frame.figures);
+                        return;
                     }
+                    pg.draw(frame.figures);
+                    setTimeout(ask, 0);  // after this task: a busy page asks later
                 })
                 .catch(() => {
-                    travelling -= 1;
                     failures += 1;
+                    setTimeout(ask, 1000 / FRAMES_PER_SECOND);
                 });
         };
-        const clock = () => {
-            if (!live() || failures >= 20) return;
-            if (travelling < 2) ask();
-            setTimeout(clock, 1000 / FRAMES_PER_SECOND);
-        };
-        clock();
+        ask();
     };
     pg.stop = () => {
         pg.feed = null;

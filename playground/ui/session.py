@@ -129,6 +129,7 @@ class Session:
     # autoplay: what builds the page's next frame, and the newest frame not yet fetched
     _frame_builder: Callable[[], str | None] | None = None
     _frame: str | None = None
+    _frame_wanted: bool = False  # the page has asked for a frame the player has not built yet
 
     def __post_init__(self) -> None:
         view_rng = torch.Generator().manual_seed(1234)
@@ -363,8 +364,11 @@ class Session:
         """Train on a background thread at up to this rate until stop_autoplay(); the page's
         timer only repaints, so training speed does not wait for the browser. `frame` builds
         the page's next picture (encoded, or None for none this time): the player calls it
-        between chunks, frames_per_second times a second, and take_frame hands it over."""
+        between chunks when the page has asked for one, at most frames_per_second times a
+        second, and take_frame hands it over. A page that draws slowly asks less often, so no
+        frame is built that it would not draw."""
         self.stop_autoplay()
+        self._frame_wanted = False
         self.autoplay_rate = max(1.0, float(iterations_per_second))
         self._stop = threading.Event()
         self._frame_builder, self._frame_gap = frame, 1.0 / frames_per_second
@@ -393,6 +397,8 @@ class Session:
         if not self.playing:
             return NOT_PLAYING
         frame, self._frame = self._frame, None  # one bytecode each: no lock needed
+        if frame is None:
+            self._frame_wanted = True
         return frame
 
     def _autoplay_loop(self, stop: threading.Event) -> None:
@@ -417,8 +423,9 @@ class Session:
                     break
                 outcome = self._guarded("playing", lambda trainer: trainer.run(chunk))
                 now = time.perf_counter()
-                if self._frame_builder is not None and now >= next_frame and not outcome.diverged:
-                    next_frame = now + self._frame_gap
+                due = self._frame_wanted and now >= next_frame and not outcome.diverged
+                if due and self._frame_builder is not None:  # only what the page asks for
+                    next_frame, self._frame_wanted = now + self._frame_gap, False
                     self._frame = self._build_frame() or self._frame
             if outcome.diverged:
                 self.playing = False
