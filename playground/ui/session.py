@@ -396,16 +396,19 @@ class Session:
         self.last_fetch = time.monotonic()  # the page is watching: keep playing
         if not self.playing:
             return NOT_PLAYING
-        frame, self._frame = self._frame, None  # one bytecode each: no lock needed
+        # no lock: a frame the player stores between these two steps is dropped, and the
+        # page's next request asks for another
+        frame, self._frame = self._frame, None
         if frame is None:
             self._frame_wanted = True
         return frame
 
     def _autoplay_loop(self, stop: threading.Event) -> None:
         """Train in chunks while the page keeps asking for frames, and build its frames in
-        between. Building them here rather than in the web server's threads keeps them from
-        contending with training for the GIL and the session lock on every frame (measured:
-        ~13 % of the training rate at 10 frames a second). Background training shares
+        between, when the page has asked. Building them here rather than in the web server's
+        threads spares each frame a hand-over of the training slot and the session lock
+        (another user's click while 15 tabs play: p50 113 → 80 ms in bench/load.py; the
+        training rate while playing did not change measurably). Background training shares
         TRAINING_SLOTS (one core fewer than the machine has) with every other playing tab, so
         clicks, which do not wait for a slot, are not queued behind it; a tab that stops
         fetching frames (closed, asleep, gone) stops playing after FETCH_TIMEOUT seconds."""
