@@ -38,6 +38,9 @@ QUICK = "hidden"  # no per-output loading overlay for sub-second steps: it costs
 COMPARE_VIEWS = ["compare_md", "compare_a_data", "compare_a_batch", "compare_b_data"]
 COMPARE_VIEWS += ["compare_b_batch", "compare_loss"]
 VIEWS = [*API_VIEWS, "graph", "sparkline", "latent_plot", "interp_plot", *COMPARE_VIEWS]
+# what a step in the browser updates through Gradio (its figures travel in "live"): each
+# output an event declares costs the page work on every click, set or not
+STEP_TEXTS = ["status", "summary", "g_md", "metrics_md", "compare_md", "timeline", "batch_table"]
 LATENT = ["class_pick", *SLIDERS]
 LECTURE = ["caption", "tour_next", "lecture_timer", "tabs"]
 SETUP = ["preset", "preset_md", *CONTROLS]
@@ -188,7 +191,7 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> No
             ui[f"{action}_btn"].click,
             handler(h.step, ctx, action, True),
             ["state", *extra],
-            ["state", *VIEWS, "live"],
+            ["state", *STEP_TEXTS, "live"],
             api_name=f"{action}_in_browser",
             api_visibility="private",
             show_progress=QUICK if action != "run" else "full",
