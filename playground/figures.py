@@ -385,6 +385,7 @@ def field_figure(
         )
     if real is not None:
         fig.data.append(_real_cloud(real, language, 0.9))
+    arrows_from = fake  # G's gradient is drawn on the first fakes, kept by D's filter or not
     if fake is not None and kept is not None:
         rejected = fake[~kept]
         fig.data.append(
@@ -409,11 +410,11 @@ def field_figure(
                 cliponaxis=True,
             )
         )
-    if pull is not None and fake is not None and len(pull):
+    if pull is not None and arrows_from is not None and len(pull):
         span = max(x_range[1] - x_range[0], y_range[1] - y_range[0])
         norms = np.linalg.norm(pull, axis=1)
         scale = 0.07 * span / (np.percentile(norms, 90) + 1e-12)
-        base = fake[: len(pull)]
+        base = arrows_from[: len(pull)]
         shaft = arrow_paths(base, base + pull * scale, head=0.025 * span)
         fig.add(
             "scatter",

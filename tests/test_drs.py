@@ -40,3 +40,19 @@ def test_the_filter_needs_a_probability_d() -> None:
     trainer = Trainer(GANConfig(dataset="ring8", batch_size=16, loss="wgan"))
     with pytest.raises(ValueError, match="needs the minimax or nonsat loss"):
         filter_samples(trainer, torch.zeros(4, 2))
+
+
+def test_gradient_arrows_start_at_their_own_fakes_when_d_filters_most_of_them() -> None:
+    from playground.figures import field_figure
+
+    rng = np.random.default_rng(0)
+    fake = rng.normal(size=(300, 2)).astype(np.float32)
+    pull = rng.normal(size=(80, 2)).astype(np.float32)
+    kept = np.zeros(300, dtype=bool)
+    kept[::10] = True  # D keeps 30 of 300: fewer than there are arrows
+    xs = ys = np.linspace(-3, 3, 40, dtype=np.float32)
+    figure = field_figure(xs, ys, None, None, fake, pull, True, kept=kept)
+    arrows = figure.data[-1]
+    bases = np.column_stack([arrows.x, arrows.y])[::7]  # each arrow: base, tip, gap, head…
+    assert len(bases) == 80
+    np.testing.assert_allclose(bases, fake[:80], rtol=1e-6)
