@@ -121,36 +121,37 @@ def timeline(session: Session) -> Any:
     )
 
 
-def texts(session: Session) -> dict[str, Any]:
-    """The status line, the graph, the tab texts: cheap to send, so every event sends them."""
-    return {
-        "status": session.status_markdown(),
-        "graph": live_feed.stamp_html(session.graph_html()),
-        "g_md": session.g_step_markdown(),
-        "metrics_md": session.metrics_markdown(),
-        "compare_md": session.compare_markdown(),
-        "summary": session.summary(),
-    }
+# each secondary tab's text, by tab
+TAB_TEXTS: dict[str, tuple[str, Callable[[Session], str]]] = {
+    "g": ("g_md", Session.g_step_markdown),
+    "metrics": ("metrics_md", Session.metrics_markdown),
+    "compare": ("compare_md", Session.compare_markdown),
+}
 
 
-TAB_TEXTS = {"g": "g_md", "metrics": "metrics_md", "compare": "compare_md"}
+def texts(session: Session, step: bool = False) -> dict[str, Any]:
+    """The status line, the summary, the graph and the tabs' texts. For a step in the browser
+    (`step`) the graph travels in the live feed and only the open tab's text is built: each
+    component Gradio updates costs the page time, and select_tab brings a tab's text up to
+    date when it opens."""
+    out: dict[str, Any] = {"status": session.status_markdown(), "summary": session.summary()}
+    if not step:
+        out["graph"] = live_feed.stamp_html(session.graph_html())
+    for tab, (name, build) in TAB_TEXTS.items():
+        if not step or session.tab == tab:
+            out[name] = build(session)
+    return out
 
 
 def views(session: Session, live: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every view that shows the run. With `live` (a step), the figures and the graph go into
-    it instead, for the page to draw straight into what is on screen (see live_feed), and of
-    the tabs' texts only the open tab's is sent: each component Gradio updates costs the page
-    time, and select_tab brings a tab's text up to date when it opens."""
-    out = texts(session)
+    it instead, for the page to draw straight into what is on screen (see live_feed)."""
+    out = texts(session, step=live is not None)
     out["timeline"] = timeline(session)
     if session.tab == "table":
         out["batch_table"] = table(session)
     if live is not None:
         live.update(figures(session))
-        del out["graph"]
-        for tab, name in TAB_TEXTS.items():
-            if session.tab != tab:
-                del out[name]
         return out
     for name, build in visible_plots(session).items():
         out[name] = shown(build(session))
