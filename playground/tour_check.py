@@ -32,7 +32,7 @@ def walk(tour: Tour, seed: int) -> list[StepResult]:
         if step.compare:  # a comparison starts both of its runs afresh
             pair, values = Comparison(*load_comparison(step.compare).configs(seed)), None
         elif step.preset:
-            run, pair, diverged, values = None, None, False, None
+            pair, diverged, values = None, False, None
             run = Trainer(load_preset(step.preset).config.replace(seed=seed))
         if pair is not None:
             pair.run(step.run)

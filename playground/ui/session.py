@@ -511,8 +511,8 @@ class Session:
             **{
                 name: {
                     "iteration": run.trainer.iteration,
-                    "loss_d": run.trainer.history["loss_d"][-1] if run.trainer.iteration else None,
-                    "loss_g": run.trainer.history["loss_g"][-1] if run.trainer.iteration else None,
+                    "loss_d": _last(run.trainer.history["loss_d"]),
+                    "loss_g": _last(run.trainer.history["loss_g"]),
                     "d_real_mean": _last(run.trainer.history["d_real"]),
                     "d_fake_mean": _last(run.trainer.history["d_fake"]),
                     "grad_g": _last(run.trainer.history["grad_g"]),
