@@ -33,8 +33,10 @@
             host.style.position = 'relative';
             host.appendChild(canvas);
         }
-        canvas.width = gd.clientWidth;
-        canvas.height = gd.clientHeight;
+        // resized only when the plot's size changed: setting it reallocates the canvas, and
+        // this runs after every repaint of the plot (ten a second while playing)
+        if (canvas.width !== gd.clientWidth) canvas.width = gd.clientWidth;
+        if (canvas.height !== gd.clientHeight) canvas.height = gd.clientHeight;
         return canvas;
     };
 
@@ -45,6 +47,7 @@
             gd._pgDrawing = true;
             gd.on('plotly_afterplot', redraw);
         }
+        if (!s.on && !gd.parentElement.querySelector('canvas.pg-drawing')) return;  // never drawn
         const canvas = canvasFor(gd);
         const ctx = canvas.getContext('2d');
         ctx.clearRect(0, 0, canvas.width, canvas.height);
