@@ -36,6 +36,7 @@ MEASURES = (
     "d_real",
     "d_fake",
     "grad_g",
+    "grad_g_peak",
     "diverged",
     "iteration",
 )
@@ -92,6 +93,7 @@ def measure(
         "d_real": _recent(history["d_real"]),
         "d_fake": _recent(history["d_fake"]),
         "grad_g": _recent(history["grad_g"]),
+        "grad_g_peak": _peak(history["grad_g"]),
     }
     if trainer.dataset.centres is not None and trainer.dataset.kind == "points":
         metrics = evaluate(trainer, n=n, ema=ema)
@@ -140,3 +142,12 @@ def caption_values(values: dict[str, Any]) -> dict[str, Any]:
 def _recent(series: list[float]) -> float:
     tail = [v for v in series[-RECENT:] if v == v]
     return float(np.mean(tail)) if tail else math.nan
+
+
+def _peak(series: list[float]) -> float:
+    """The largest `_recent` mean the run has had: what `grad_g` fell from, when it collapses."""
+    values = np.nan_to_num(np.asarray(series, dtype=float), nan=0.0)
+    if values.size == 0:
+        return math.nan
+    window = min(RECENT, values.size)
+    return float(np.convolve(values, np.ones(window) / window, mode="valid").max())

@@ -50,14 +50,16 @@ def test_every_claim_holds_on_seeds_0_to_4(
 def test_the_textbook_pictures(walks: dict[tuple[str, int], list[StepResult]]) -> None:
     """The issue's numbers, read from the same walks: collapse onto ≤3 of 8 modes with most
     samples sharp; minimax G gradient ≥10× below non-saturating; D(real) > 0.99 and
-    D(G(z)) < 0.01 with a too-strong D; lr 5 diverges while lr 0.01 trains."""
+    D(G(z)) < 0.01 with a too-strong D, and G's gradient collapsed from its peak to below a
+    thousandth of it; lr 5 diverges while lr 0.01 trains."""
     for seed in SEEDS:
         collapse = walks[("mode-collapse", seed)][2].values
         assert collapse["modes_covered"] <= 3 and collapse["hq_percent"] >= 60
         sat = walks[("saturating-loss", seed)][1].values
         assert sat["grad_g"] * 10 <= sat["b.grad_g"] and sat["d_fake"] <= 0.05
-        strong = walks[("d-too-strong", seed)][1].values
+        early, strong = (r.values for r in walks[("d-too-strong", seed)][1:3])
         assert strong["d_real"] > 0.99 and strong["d_fake"] < 0.01
+        assert early["grad_g"] >= 1 and strong["grad_g"] <= 1e-3 * strong["grad_g_peak"]
         lr = walks[("lr-too-high", seed)][2].values
         assert lr["diverged"] == 1 and lr["b.diverged"] == 0
 
@@ -112,3 +114,22 @@ def test_a_bad_claim_names_the_tour_step(name: str, text: str, message: str) -> 
 def test_caption_values_round_for_reading() -> None:
     shown = caption_values({"modes_covered": 2.0, "covered": [0, 4], "b.grad_g": 12.5})
     assert shown == {"modes_covered": 2, "covered": "1, 5", "b_grad_g": 12.5}
+
+
+def test_grad_g_peak_is_the_largest_recent_mean_of_the_run() -> None:
+    """What a collapse claim (`grad_g/grad_g_peak`) divides by: the run's highest 20-iteration
+    mean of ‖∇G‖, never below the current one."""
+    import numpy as np
+
+    from playground.claims import RECENT, measure
+    from playground.config import GANConfig
+    from playground.trainer import Trainer
+
+    run = Trainer(GANConfig(g_hidden=16, d_hidden=16, batch_size=32, device="cpu"))
+    run.run(60)
+    values = measure(run)
+    series = np.asarray(run.history["grad_g"])
+    means = [series[i : i + RECENT].mean() for i in range(len(series) - RECENT + 1)]
+    assert values["grad_g_peak"] == pytest.approx(max(means))
+    assert values["grad_g_peak"] >= values["grad_g"]
+    assert Claim.parse("grad_g/grad_g_peak", "<=1", "test").holds(values)
