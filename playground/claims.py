@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ import numpy as np
 from playground.metrics import evaluate
 
 RECENT = 20  # iterations averaged for the D-score and gradient measures
+UNTIL_EVERY = 50  # iterations between two checks of a tour step's `until` claims
 _CLAIM = re.compile(r"^\s*(<=|>=|==|<|>)\s*(-?[0-9.]+(?:e-?[0-9]+)?)\s*$")
 _OPERATORS = {
     "<=": lambda a, b: a <= b,
@@ -123,6 +125,31 @@ def measure_runs(
         b = measure(partner, partner_diverged, theirs or None)
         values.update({f"b.{k}": v for k, v in b.items()})
     return values
+
+
+def run_until(
+    run: Callable[[int], Any],
+    values: Callable[[], dict[str, Any]],
+    most: int,
+    until: Sequence[Claim],
+    every: int = UNTIL_EVERY,
+) -> int:
+    """Train `most` iterations, or stop at the first check (every `every` iterations) where
+    all `until` claims hold or the run has diverged; returns how many were trained. A fast
+    dynamic such as mode hopping is caught mid-jump at a fixed iteration on some seeds, so a
+    tour step may stop when its picture is there instead (and say at which iteration)."""
+    if not until:
+        run(most)
+        return most
+    done = 0
+    while done < most:
+        n = min(every, most - done)
+        run(n)
+        done += n
+        now = values()
+        if now.get("diverged") or all(claim.holds(now) for claim in until):
+            break
+    return done
 
 
 def caption_values(values: dict[str, Any]) -> dict[str, Any]:

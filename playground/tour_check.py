@@ -4,10 +4,11 @@ words true to its pictures, and a tool for whoever writes a new tour."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from playground.claims import Claim, measure_runs
+from playground.claims import Claim, measure_runs, run_until
 from playground.compare import Comparison, load_comparison
 from playground.presets import load_preset
 from playground.tours import Tour
@@ -40,8 +41,9 @@ def walk(tour: Tour, seed: int) -> list[StepResult]:
             values = measure_runs(a, pair.diverged["A"], b, pair.diverged["B"], values)
         else:
             if step.run and not diverged:
+                now = functools.partial(measure_runs, run, previous=values)
                 try:
-                    run.run(step.run)
+                    run_until(run.run, now, step.run, step.until)
                 except DivergenceError:
                     diverged = True
             values = measure_runs(run, diverged, previous=values)

@@ -26,6 +26,7 @@ class TourStep:
     evaluate: bool = False  # and refresh the metrics
     compare: str | None = None  # start this shipped comparison afresh (runs A and B)
     expect: tuple[Claim, ...] = ()  # what the caption claims, checked against the run
+    until: tuple[Claim, ...] = ()  # stop the run early once these hold (checked every 50)
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,12 @@ def load_tour(name: str, directory: Path = TOUR_DIR) -> Tour:
 
             if compare not in comparison_names():
                 raise ValueError(f"{where}: unknown comparison '{compare}'")
-        expect = raw.get("expect", {})
-        if not isinstance(expect, dict):
-            raise ValueError(f"{where}: expect must map measures to claims such as '<=3'")
+        expect, until = raw.get("expect", {}), raw.get("until", {})
+        for key, claims in (("expect", expect), ("until", until)):
+            if not isinstance(claims, dict):
+                raise ValueError(f"{where}: {key} must map measures to claims such as '<=3'")
+        if until and (not run or compare is not None):
+            raise ValueError(f"{where}: until needs a run of its own (not a comparison's)")
         steps.append(
             TourStep(
                 caption=_bilingual(raw.get("caption"), f"{where}: caption"),
@@ -87,6 +91,7 @@ def load_tour(name: str, directory: Path = TOUR_DIR) -> Tour:
                 evaluate=bool(raw.get("evaluate", False)),
                 compare=compare,
                 expect=tuple(Claim.parse(k, v, where) for k, v in expect.items()),
+                until=tuple(Claim.parse(k, v, where) for k, v in until.items()),
             )
         )
     if not steps:

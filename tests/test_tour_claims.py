@@ -51,7 +51,8 @@ def test_the_textbook_pictures(walks: dict[tuple[str, int], list[StepResult]]) -
     """The issue's numbers, read from the same walks: collapse onto ≤3 of 8 modes with most
     samples sharp; minimax G gradient ≥10× below non-saturating; D(real) > 0.99 and
     D(G(z)) < 0.01 with a too-strong D, and G's gradient collapsed from its peak to below a
-    thousandth of it; lr 5 diverges while lr 0.01 trains."""
+    thousandth of it; lr 5 diverges while lr 0.01 trains; a fast G against a slow D sits on
+    one mode, then on another (mode hopping), each stop found within its step's budget."""
     for seed in SEEDS:
         collapse = walks[("mode-collapse", seed)][2].values
         assert collapse["modes_covered"] <= 3 and collapse["hq_percent"] >= 60
@@ -60,6 +61,11 @@ def test_the_textbook_pictures(walks: dict[tuple[str, int], list[StepResult]]) -
         early, strong = (r.values for r in walks[("d-too-strong", seed)][1:3])
         assert strong["d_real"] > 0.99 and strong["d_fake"] < 0.01
         assert early["grad_g"] >= 1 and strong["grad_g"] <= 1e-3 * strong["grad_g_peak"]
+        settled, hopped = (r.values for r in walks[("mode-collapse", seed)][4:6])
+        for sitting in (settled, hopped):
+            assert sitting["modes_covered"] <= 3 and sitting["hq_percent"] >= 90
+        assert hopped["covered"] != settled["covered"]  # mode hopping, between two stops
+        assert settled["iteration"] < 3000 and hopped["iteration"] < settled["iteration"] + 2000
         lr = walks[("lr-too-high", seed)][2].values
         assert lr["diverged"] == 1 and lr["b.diverged"] == 0
 
@@ -133,3 +139,54 @@ def test_grad_g_peak_is_the_largest_recent_mean_of_the_run() -> None:
     assert values["grad_g_peak"] == pytest.approx(max(means))
     assert values["grad_g_peak"] >= values["grad_g"]
     assert Claim.parse("grad_g/grad_g_peak", "<=1", "test").holds(values)
+
+
+def _small_run():
+    from playground.config import GANConfig
+    from playground.trainer import Trainer
+
+    return Trainer(GANConfig(g_hidden=16, d_hidden=16, batch_size=32, device="cpu"))
+
+
+def test_run_until_stops_at_the_first_check_where_its_claims_hold() -> None:
+    from playground.claims import measure, run_until
+
+    run = _small_run()
+    until = [Claim.parse("iteration", ">=120", "test")]
+    done = run_until(run.run, lambda: measure(run), 1000, until, every=50)
+    assert done == 150 and run.iteration == 150
+    never = [Claim.parse("iteration", ">=5000", "test")]
+    assert run_until(run.run, lambda: measure(run), 120, never, every=50) == 120
+    assert run.iteration == 270  # the last chunk is cut to the most asked for
+    assert run_until(run.run, lambda: measure(run), 30, (), every=50) == 30
+
+
+def test_run_until_stops_when_the_run_diverges() -> None:
+    """As the playground runs a tour step: the guard stops lr-too-high at iteration 1, and
+    the step does not go on calling a diverged run for the rest of its budget."""
+    from playground.claims import run_until
+    from playground.ui.session import Session
+
+    session = Session.from_preset("lr-too-high", device="cpu")
+    never = [Claim.parse("iteration", ">=5000", "test")]
+    assert run_until(session.run, session.measure, 1000, never, every=50) == 50
+    assert session.diverged and session.trainer.iteration < 50
+
+
+def test_until_needs_a_run_of_its_own(tmp_path) -> None:
+    import json
+
+    from playground.tours import load_tour
+
+    caption = {"en": "a", "zh-CN": "甲"}
+    steps = [{"preset": "ring8", "until": {"hq_percent": ">=90"}, "caption": caption}]
+    (tmp_path / "t.json").write_text(json.dumps({"title": caption, "steps": steps}))
+    with pytest.raises(ValueError, match="tour t, step 1: until needs a run of its own"):
+        load_tour("t", tmp_path)
+    steps[0]["run"] = 500
+    (tmp_path / "t.json").write_text(json.dumps({"title": caption, "steps": steps}))
+    assert [str(c) for c in load_tour("t", tmp_path).steps[0].until] == ["hq_percent >= 90"]
+    steps[0]["until"] = {"modes": ">=1"}
+    (tmp_path / "t.json").write_text(json.dumps({"title": caption, "steps": steps}))
+    with pytest.raises(ValueError, match="unknown measure 'modes'"):
+        load_tour("t", tmp_path)

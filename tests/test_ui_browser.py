@@ -385,25 +385,37 @@ def test_a_tour_runs_end_to_end_and_opens_a_comparison(page: Page) -> None:
     page.locator("#tour-pick input").click()
     page.get_by_role("option", name=re.compile("Mode collapse")).click()
     page.click("#btn-tour-start")
-    expect(caption).to_contain_text("Mode collapse · 1 / 4", timeout=60_000)
+    expect(caption).to_contain_text("Mode collapse · 1 / 7", timeout=60_000)
     expect(caption).to_contain_text("❓")
     expect(page.locator("#ctl-preset input")).to_have_value(re.compile("mode collapse", re.I))
     page.click("#btn-tour-next")
-    expect(caption).to_contain_text("Mode collapse · 2 / 4", timeout=180_000)
+    expect(caption).to_contain_text("Mode collapse · 2 / 7", timeout=180_000)
     expect(page.locator("#status")).to_contain_text("Iteration 1000 ")
     expect(caption).to_contain_text(re.compile(r"has reached \d of the 8 modes"))
     expect(page.locator("#metrics-md")).to_contain_text("modes covered")
     expect(page.locator("#tab-metrics-button")).to_have_attribute("aria-selected", "true")
     page.click("#btn-tour-next")
-    expect(caption).to_contain_text("Mode collapse · 3 / 4", timeout=180_000)
+    expect(caption).to_contain_text("Mode collapse · 3 / 7", timeout=180_000)
     expect(page.locator("#status")).to_contain_text("Iteration 5000 ")
     expect(caption).to_contain_text(re.compile(r"onto [123] of the 8 modes"))
     page.click("#drawer .toggle-button")  # the drawer out of the picture
     page.wait_for_timeout(1500)
     page.evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / "07-tour.png"))  # the README's tour picture
+    page.click("#btn-tour-next")  # mode hopping: a fast G against a slow D
+    expect(caption).to_contain_text("Mode collapse · 4 / 7", timeout=180_000)
+    expect(page.locator("#ctl-preset input")).to_have_value(re.compile("mode hopping", re.I))
+    page.click("#btn-tour-next")  # trains until G sits on a mode (up to 3 000 iterations)
+    expect(caption).to_contain_text("Mode collapse · 5 / 7", timeout=180_000)
+    expect(caption).to_contain_text(re.compile(r"of its samples sit, sharp, on mode [1-8];"))
+    settled = _iteration(page)
+    assert 0 < settled < 3000 and settled % 50 == 0  # stopped at a check, before the most
+    page.click("#btn-tour-next")  # trains until G sits on another mode
+    expect(caption).to_contain_text("Mode collapse · 6 / 7", timeout=180_000)
+    expect(caption).to_contain_text(re.compile(r"G sits on mode [1-8] instead"))
+    assert settled < _iteration(page) < settled + 2000
     page.click("#btn-tour-next")  # the comparison: vanilla (A) and PacGAN (B), side by side
-    expect(caption).to_contain_text("Mode collapse · 4 / 4", timeout=180_000)
+    expect(caption).to_contain_text("Mode collapse · 7 / 7", timeout=180_000)
     expect(page.locator("#tab-compare-button")).to_have_attribute("aria-selected", "true")
     board = page.locator("#compare-md")
     expect(board).to_contain_text("pack: A = 1 · B = 2")

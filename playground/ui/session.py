@@ -4,6 +4,7 @@ interpolation ends, the real points drawn for plots). No Gradio here, so it is t
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import os
@@ -21,7 +22,7 @@ import plotly.graph_objects as go
 import torch
 
 from playground import budget, drs, figures, model_graph, probes, svg_views
-from playground.claims import measure_runs
+from playground.claims import measure_runs, run_until
 from playground.compare import ComparisonSpec, differences, load_comparison
 from playground.config import LIVE_FIELDS, GANConfig
 from playground.data import Dataset, build_dataset
@@ -239,7 +240,10 @@ class Session:
         session.tour_step = index
         session.narration = None
         if step.run:
-            session.run(step.run)
+            now = functools.partial(session.measure, previous)
+            done = run_until(session.run, now, step.run, step.until)
+            if not session.diverged:
+                session.say("ran_n", n=done)
         if step.evaluate:
             session.refresh_metrics()
         session.tour_values = session.measure(previous)
