@@ -344,11 +344,14 @@ def field_figure(
     title: str | None = None,
     height: int = 430,
     kept: np.ndarray | None = None,
+    modes: np.ndarray | None = None,
 ) -> go.Figure:
     """The data view's layers, each optional: D's decision heat-map over the whole plotted
     region, real points, G(z), G's gradient as arrows with heads, and the manifold (a grid in
     z mapped through G: (rows, cols, 2), drawn as a warped mesh). `kept` (a mask over the
-    fakes): D's filter is on; kept fakes are drawn as usual, rejected ones as grey rings."""
+    fakes): D's filter is on; kept fakes are drawn as usual, rejected ones as grey rings.
+    `modes` (k, 2): the mixture's centres, numbered 1…k beside them, as captions and metrics
+    name them ("G sits on mode 7")."""
     fig = _figure(title or text("fig.field", language), height=height)
     fig.layout["margin"] = dict(l=30, r=8, t=36, b=24)
     dx, dy = float(xs[1] - xs[0]), float(ys[1] - ys[0])
@@ -385,6 +388,8 @@ def field_figure(
         )
     if real is not None:
         fig.data.append(_real_cloud(real, language, 0.9))
+    if modes is not None and len(modes):
+        fig.data.append(_mode_numbers(modes, max(x_range[1] - x_range[0], y_range[1] - y_range[0])))
     arrows_from = fake  # G's gradient is drawn on the first fakes, kept by D's filter or not
     if fake is not None and kept is not None:
         rejected = fake[~kept]
@@ -431,6 +436,27 @@ def field_figure(
     fig.axis("xaxis", range=x_range, constrain="domain", showgrid=False)
     fig.axis("yaxis", range=y_range, scaleanchor="x", constrain="domain", showgrid=False)
     return fig.figure()
+
+
+def _mode_numbers(centres: np.ndarray, span: float) -> dict:
+    """Each centre's number, set outward from the middle of the mixture so the cluster stays
+    visible (up from a centre in the middle)."""
+    away = centres - centres.mean(axis=0)
+    length = np.linalg.norm(away, axis=1, keepdims=True)
+    away = np.where(length > 1e-9, away / np.maximum(length, 1e-9), [0.0, 1.0])
+    at = centres + away * 0.07 * span
+    return dict(
+        type="scatter",
+        x=at[:, 0],
+        y=at[:, 1],
+        name="modes",
+        mode="text",
+        text=[str(i + 1) for i in range(len(centres))],
+        textfont=dict(size=11, color="#555555"),
+        hoverinfo="skip",
+        showlegend=False,
+        cliponaxis=True,
+    )
 
 
 def enlarge(figure: go.Figure, factor: float) -> go.Figure:

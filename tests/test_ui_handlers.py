@@ -274,3 +274,22 @@ def test_d_filter_layer_shows_kept_and_rejected_samples_and_their_metrics(
     md = handlers.evaluate(ctx, session)["metrics_md"]
     assert "D's filter: samples kept %" in md and "D's filter: high-quality %" in md
     assert "spread of HQ samples" in md and "energy distance, real vs real" in md
+
+
+def test_the_data_view_numbers_the_modes_captions_name(ctx: handlers.Context) -> None:
+    """A tour says "G sits on mode 7": the data view writes 1…8 beside the ring's centres (in
+    the metrics' order, just outside each), and leaves a 25-mode grid unnumbered."""
+    import numpy as np
+
+    from playground.ui.session import Session
+
+    session = Session.from_preset("mode-hopping", device="cpu")
+    numbers = next(t for t in session.data_figure().data if t.name == "modes")
+    assert numbers.mode == "text" and list(numbers.text) == [str(i) for i in range(1, 9)]
+    centres = session.trainer.dataset.centres.numpy()
+    at = np.column_stack([numbers.x, numbers.y])
+    assert np.all(np.linalg.norm(at, axis=1) > np.linalg.norm(centres, axis=1))  # outside
+    nearest = np.argmin(np.linalg.norm(at[:, None] - centres[None], axis=2), axis=1)
+    assert list(nearest) == list(range(8))  # each number beside its own mode
+    grid = Session.from_preset("grid25", device="cpu")
+    assert "modes" not in [t.name for t in grid.data_figure().data]

@@ -73,6 +73,7 @@ NOT_PLAYING = '{"playing": false}'
 TOUR_VIEW_TABS = {2: "g", 3: "scores", 4: "loss", 5: "metrics", 6: "latent", 7: "compare"}
 VIEW_POINTS = 300  # points per cloud in the data view: enough to see the modes, cheap to redraw
 ARROWS = 80  # G's gradient arrows drawn on the first fakes
+MODE_NUMBERS = 12  # the data view numbers a mixture's modes up to this many
 PRESENTER_SCALE = 1.5
 MANIFOLD_GRID = 15  # the manifold layer: a 15 × 15 grid in z mapped through G
 SLIDER_DIMS = 16
@@ -806,8 +807,17 @@ class Session:
             manifold=self.manifold() if "manifold" in layers else None,
             title=title,
             kept=kept,
+            modes=self._numbered_modes(),
         )
         return self._finish(fig)
+
+    def _numbered_modes(self) -> np.ndarray | None:
+        """The centres the data view numbers: a mixture's (or the fitted ones of a user's
+        points), up to MODE_NUMBERS of them (a grid of 25 numbers would hide its modes)."""
+        centres = self.trainer.dataset.centres
+        if centres is None or len(centres) > MODE_NUMBERS:
+            return None
+        return centres.numpy()
 
     def _grid_count(self) -> int:
         t = self.trainer
