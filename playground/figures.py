@@ -452,7 +452,7 @@ def _mode_numbers(centres: np.ndarray, span: float) -> dict:
         name="modes",
         mode="text",
         text=[str(i + 1) for i in range(len(centres))],
-        textfont=dict(size=11, color="#555555"),
+        textfont=dict(size=12, color="#222222", weight="bold", shadow="1px 1px 2px white"),
         hoverinfo="skip",
         showlegend=False,
         cliponaxis=True,
