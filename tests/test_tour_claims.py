@@ -122,16 +122,21 @@ def test_caption_values_round_for_reading() -> None:
     assert shown == {"modes_covered": 2, "covered": "1, 5", "b_grad_g": 12.5}
 
 
+def _small_run():
+    from playground.config import GANConfig
+    from playground.trainer import Trainer
+
+    return Trainer(GANConfig(g_hidden=16, d_hidden=16, batch_size=32, device="cpu"))
+
+
 def test_grad_g_peak_is_the_largest_recent_mean_of_the_run() -> None:
     """What a collapse claim (`grad_g/grad_g_peak`) divides by: the run's highest 20-iteration
     mean of ‖∇G‖, never below the current one."""
     import numpy as np
 
     from playground.claims import RECENT, measure
-    from playground.config import GANConfig
-    from playground.trainer import Trainer
 
-    run = Trainer(GANConfig(g_hidden=16, d_hidden=16, batch_size=32, device="cpu"))
+    run = _small_run()
     run.run(60)
     values = measure(run)
     series = np.asarray(run.history["grad_g"])
@@ -139,13 +144,6 @@ def test_grad_g_peak_is_the_largest_recent_mean_of_the_run() -> None:
     assert values["grad_g_peak"] == pytest.approx(max(means))
     assert values["grad_g_peak"] >= values["grad_g"]
     assert Claim.parse("grad_g/grad_g_peak", "<=1", "test").holds(values)
-
-
-def _small_run():
-    from playground.config import GANConfig
-    from playground.trainer import Trainer
-
-    return Trainer(GANConfig(g_hidden=16, d_hidden=16, batch_size=32, device="cpu"))
 
 
 def test_run_until_stops_at_the_first_check_where_its_claims_hold() -> None:

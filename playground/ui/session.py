@@ -807,13 +807,13 @@ class Session:
             manifold=self.manifold() if "manifold" in layers else None,
             title=title,
             kept=kept,
-            modes=self._numbered_modes(),
+            modes=self._numbered_modes() if "real" in layers else None,
         )
         return self._finish(fig)
 
     def _numbered_modes(self) -> np.ndarray | None:
-        """The centres the data view numbers: a mixture's (or the fitted ones of a user's
-        points), up to MODE_NUMBERS of them (a grid of 25 numbers would hide its modes)."""
+        """The centres the data view numbers with the real layer: a mixture's (or the fitted
+        ones of a user's points), up to MODE_NUMBERS (25 numbers would hide a grid's modes)."""
         centres = self.trainer.dataset.centres
         if centres is None or len(centres) > MODE_NUMBERS:
             return None
