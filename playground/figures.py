@@ -357,6 +357,7 @@ def field_figure(
     dx, dy = float(xs[1] - xs[0]), float(ys[1] - ys[0])
     x_range = [float(xs[0]) - dx / 2, float(xs[-1]) + dx / 2]
     y_range = [float(ys[0]) - dy / 2, float(ys[-1]) + dy / 2]
+    span = max(x_range[1] - x_range[0], y_range[1] - y_range[0])
     if field is not None:
         lo, hi = _score_range(field, probability)
         fig.add(
@@ -389,7 +390,7 @@ def field_figure(
     if real is not None:
         fig.data.append(_real_cloud(real, language, 0.9))
     if modes is not None and len(modes):
-        fig.data.append(_mode_numbers(modes, max(x_range[1] - x_range[0], y_range[1] - y_range[0])))
+        fig.data.append(_mode_numbers(modes, span))
     arrows_from = fake  # G's gradient is drawn on the first fakes, kept by D's filter or not
     if fake is not None and kept is not None:
         rejected = fake[~kept]
@@ -416,7 +417,6 @@ def field_figure(
             )
         )
     if pull is not None and arrows_from is not None and len(pull):
-        span = max(x_range[1] - x_range[0], y_range[1] - y_range[0])
         norms = np.linalg.norm(pull, axis=1)
         scale = 0.07 * span / (np.percentile(norms, 90) + 1e-12)
         base = arrows_from[: len(pull)]
