@@ -658,6 +658,12 @@ def test_phone_width_is_one_column(browser, app_url: str) -> None:
     assert boxes[0]["y"] < boxes[1]["y"] < boxes[2]["y"]  # stacked, not side by side
     for box in boxes:
         assert box["x"] >= 0 and box["x"] + box["width"] <= 391
+    # below the window on a phone: each plot is drawn current once it scrolls into view
+    page.locator("#view-data").scroll_into_view_if_needed()
+    expect(page.locator("#view-data")).to_contain_text("第 1 轮", timeout=10_000)
+    page.locator("#view-scores").scroll_into_view_if_needed()
+    expect(page.locator("#view-scores .barlayer .point").first).to_be_visible(timeout=10_000)
+    page.evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / "10-phone-390.png"), full_page=True)
     context.close()
 
