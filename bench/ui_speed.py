@@ -62,13 +62,15 @@ ITERATION = (
     "() => parseInt(/Iteration (\\d+)/.exec(document.querySelector('#status').innerText)[1])"
 )
 # Counts new pictures of each plot: animation frames in which one drawn element of it differs
-# from the frame before (one attribute read per plot per frame).
+# from the frame before (one attribute read per plot per frame; of the last element the
+# selector matches).
 REDRAW_COUNTER = """(watched) => {
     window.__redraws = Object.fromEntries(Object.keys(watched).map((k) => [k, 0]));
     const last = {};
     const frame = () => {
         for (const [name, [selector, attribute]] of Object.entries(watched)) {
-            const element = document.querySelector(selector);
+            const all = document.querySelectorAll(selector);  // the last one: see WATCHED
+            const element = all.length ? all[all.length - 1] : null;
             const now = !element ? null
                 : attribute === 'text' ? element.textContent : element.getAttribute(attribute);
             if (now !== last[name]) { window.__redraws[name] += 1; last[name] = now; }
@@ -80,7 +82,8 @@ REDRAW_COUNTER = """(watched) => {
 }"""
 WATCHED = {
     "batch view": ["#view-batch path.bars-d.bars-fake", "d"],
-    "data view": ["#view-data .scatterlayer .trace:nth-of-type(2) path.point", "transform"],
+    # G's samples: the last trace with markers (after the real layer and the mode numbers)
+    "data view": ["#view-data .scatterlayer .trace path.point", "transform"],
     "sparkline": ["#view-sparkline polyline.loss_d", "points"],
     "model graph": ['#model-graph [data-node="d.loss"] .node-value', "text"],
 }

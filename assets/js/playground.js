@@ -109,6 +109,41 @@
         pg.feed = null;
     };
 
+    // Step D / Step G / Step go to the server over plain HTTP (live_feed.FastSteps): the
+    // answer (status line and visible figures) is drawn in place at once, then a hidden
+    // Gradio button brings the timeline and the tab texts up to date. Without the tab's
+    // token (before first paint) or when the route refuses, the click goes through Gradio.
+    const STEPS = {'btn-step-d': 'step_d', 'btn-step-g': 'step_g', 'btn-step': 'step'};
+    let through = null;  // the button whose next click Gradio handles
+    document.addEventListener('click', (event) => {
+        const button = event.target.closest && event.target.closest('button[id]');
+        const action = button && STEPS[button.id];
+        if (!action || !pg.page || button.disabled) return;
+        if (through === button) {
+            through = null;
+            return;
+        }
+        event.stopImmediatePropagation();
+        event.preventDefault();
+        const url = new URL(`playground/step/${pg.page}/${action}`, document.baseURI);
+        fetch(url, {method: 'POST', cache: 'no-store'})
+            .then((response) => {
+                if (!response.ok) throw new Error(`step: ${response.status}`);
+                return response.json();
+            })
+            .then((answer) => {
+                pg.draw(answer.figures);
+                const line = document.querySelector('#status .status-line');
+                if (line) line.outerHTML = answer.status;
+                const after = document.querySelector('#btn-after-step');
+                if (after) after.click();
+            })
+            .catch(() => {
+                through = button;
+                button.click();
+            });
+    }, true);
+
     // Hovering a row of the stacked batch marks that sample's point in the data view.
     const mark = (point) => {
         const plot = document.querySelector('#view-data .js-plotly-plot');

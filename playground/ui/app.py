@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import gc
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -143,6 +144,15 @@ def _limit_malloc_arenas(arenas: int = 2) -> None:
         pass
 
 
+def _skip_event_analytics() -> None:
+    """Gradio summarises every event it has recorded (up to 10 000) in a pandas DataFrame after
+    each event, for its monitoring page, which this app does not open: 2 ms a click at first,
+    7 ms once a class has made 10 000 events, holding the interpreter the training threads
+    need. Read when the queue is made; an operator's own setting wins."""
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2**31))
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "100")
+
+
 def _trim_heap() -> None:
     """glibc keeps freed memory in its arenas; malloc_trim returns it (no-op elsewhere)."""
     try:
@@ -175,6 +185,7 @@ def build_app(default_preset: str = DEFAULT_PRESET, data_dir: Path | None = None
             if id(block) in names and names[id(block)] not in VIEWS  # views relabel themselves
         ]
         ctx.feed = live_feed.FrameFeed(h.live_frame)
+        ctx.steps = live_feed.FastSteps(functools.partial(h.fast_step, ctx))
         demo.frame_feed = ctx.feed  # launch() mounts its route on the server
         _wire(Wiring(ui, ctx), ui, ctx, demo)
         demo.unload(with_request(h.tab_closed, ctx, takes_state=False))
@@ -196,7 +207,8 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> No
             api_visibility="private",
             show_progress=QUICK if action != "run" else "full",
         ).success(None, [ui["live"]], None, js=live_feed.DRAW_JS)
-        # the same action for gradio_client, on a trigger nobody sees
+        # (the page sends these clicks to live_feed.FastSteps when it can; this is the way
+        # when it cannot) — and the same action for gradio_client, on a trigger nobody sees
         wire(
             gr.Button(visible=False).click,
             handler(h.step, ctx, action, False),
@@ -256,6 +268,15 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> No
             ["state", *VIEWS],
             show_progress="hidden",
         )
+
+    wire(
+        ui["after_step"].click,
+        handler(h.after_fast_step, ctx),
+        ["state"],
+        ["state", *[name for name in STEP_TEXTS if name != "status"]],
+        api_visibility="private",
+        show_progress="hidden",
+    )
 
     # ---------------------------------------------------------------- autoplay
     # While playing, a thread trains; the page fetches the visible plots as frames
@@ -454,8 +475,8 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> No
         demo.load,
         with_request(h.first_paint, ctx),
         ["state"],
-        ["state", "language", *language_out[1:], *EVERYTHING, *TOOLBAR_BUTTONS],
-    )
+        ["state", "language", *language_out[1:], *EVERYTHING, *TOOLBAR_BUTTONS, "page_token"],
+    ).success(None, [ui["page_token"]], None, js=live_feed.PAGE_JS)
 
 
 MAX_UPLOAD = "64mb"  # Gradio refuses larger uploads before they reach a handler
@@ -474,6 +495,7 @@ def launch(
     torch.set_num_threads(1)
     _limit_malloc_arenas()
     demo = build_app(preset, data_dir)
+    _skip_event_analytics()
     demo.queue(default_concurrency_limit=16)
     css = (ASSETS / "styles" / "playground.css").read_text(encoding="utf-8")
     script = "\n".join(
@@ -496,6 +518,7 @@ def launch(
         **kwargs,
     )
     demo.frame_feed.mount(demo.app)
+    demo.playground.steps.mount(demo.app)
     demo.app.add_api_route(
         "/playground/health", demo.playground.health, methods=["GET"], include_in_schema=False
     )

@@ -64,6 +64,7 @@ class Context:
     tours: dict[str, Tour]
     comparisons: dict[str, ComparisonSpec] = field(default_factory=dict)
     feed: live_feed.FrameFeed | None = None
+    steps: live_feed.FastSteps | None = None
     data_dir: Path | None = None  # the folder an operator serves (--data-dir), if any
     labelled: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     sessions: dict[str, Session] = field(default_factory=dict)  # browser session -> Session
@@ -208,6 +209,30 @@ def step(ctx: Context, action: str, in_browser: bool, state: Session | None, *n:
         plots: dict[str, Any] = {}
         out = render.views(session, live=plots)
         return {"state": session, **out, "live": live_feed.encode(plots)}
+
+
+def fast_step(ctx: Context, owner: str, action: str) -> str | None:
+    """A step the page asked for over live_feed.FastSteps: the status line and the visible
+    figures as JSON, or None when the tab has no run or its run stays busy (the page then
+    clicks through Gradio). after_fast_step brings the rest up to date."""
+    session = ctx.sessions.get(owner)
+    if session is None or session.trainer is None or action not in live_feed.STEP_ACTIONS:
+        return None
+    if not session.lock.acquire(timeout=live_feed.STEP_WAIT):
+        return None
+    try:
+        _advance(session, action, ())
+        feed = {"status": session.status_html(), "figures": render.figures(session)}
+        return live_feed.encode(feed)
+    finally:
+        session.lock.release()
+
+
+def after_fast_step(ctx: Context, state: Session | None) -> Updates:
+    """What a fast step leaves to Gradio: the timeline, the summary, the open tab's text."""
+    session = ctx.session(state)
+    with session.lock:
+        return {"state": session, **render.step_texts(session, status_line=False)}
 
 
 def reset(ctx: Context, state: Session | None, *values: Any) -> Updates:
@@ -361,7 +386,7 @@ def tick(ctx: Context, state: Session | None, n: Any, every: Any) -> Updates:
     except ValueError:
         pass  # a half-typed value: keep playing at the last good one
     with session.lock:
-        out = {"state": session, "status": session.status_markdown()}
+        out = {"state": session, "status": render.status(session)}
         if session.tab == "table":
             out["batch_table"] = render.table(session)
         return out
@@ -434,6 +459,8 @@ def tab_closed(ctx: Context, request: gr.Request) -> None:
     """demo.unload: the page is gone; free its session now rather than at the state's TTL."""
     owner = getattr(request, "session_hash", None)
     free(ctx.sessions.pop(owner, None) if owner else None)
+    if owner and ctx.steps is not None:
+        ctx.steps.forget(owner)
     if owner and ctx.forget is not None:
         ctx.forget(owner)
 
@@ -761,9 +788,11 @@ def first_paint(ctx: Context, state: Session | None, request: gr.Request) -> Upd
             session.say("bad_link", error=markdown_safe(str(exc)))
     session.owner = owner
     name = next(k for k, v in LANGUAGE_NAMES.items() if v == session.language)
+    page_token = ctx.steps.open(owner) if ctx.steps is not None and owner else ""
     return {
         "state": session,
         "language": name,
+        "page_token": page_token,
         **render.merged(
             render.everything(session, ctx.presets),
             language_views(ctx, session),

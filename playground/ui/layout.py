@@ -133,7 +133,7 @@ def build_layout(
     with gr.Column(elem_id="main-screen"):
         _toolbar(ui)
         with gr.Row(elem_id="status-row", equal_height=False):
-            ui["status"] = gr.Markdown(default.status_markdown(), elem_id="status")
+            ui["status"] = gr.HTML(default.status_html(), elem_id="status", padding=False)
             with gr.Column(scale=3, min_width=300, elem_id="caption-box"):
                 ui["caption"] = gr.Markdown(default.lecture_text(), elem_id="lecture-caption")
             ui["tour_next"] = gr.Button(
@@ -168,6 +168,9 @@ def build_layout(
     ui["summary"] = gr.JSON(visible=False, elem_id="summary")
     ui["live"] = gr.Textbox(visible=False, elem_id="live-feed")
     ui["play_token"] = gr.Textbox(visible=False, elem_id="play-token")
+    ui["page_token"] = gr.Textbox(visible=False)  # the tab's fast-step token (first paint)
+    # clicked by the page's script after a fast step (live_feed.FastSteps); never shown
+    ui["after_step"] = gr.Button("", elem_id="btn-after-step", elem_classes=["script-only"])
     ui["timer"] = gr.Timer(0.5, active=False)
     ui["lecture_timer"] = gr.Timer(2.0, active=False)
     return ui

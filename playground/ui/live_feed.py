@@ -25,19 +25,26 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+import anyio
+import numpy as np
+import orjson
 import plotly.graph_objects as go
 from fastapi import FastAPI
 from fastapi.responses import Response
-from plotly.io.json import to_json_plotly
 
 FRAMES_PER_SECOND = 10
 ROUTE = "/playground/frame/{token}"
+STEP_ROUTE = "/playground/step/{token}/{action}"
+STEP_ACTIONS = ("step_d", "step_g", "step")  # the page's one-click steps (Run N stays in Gradio)
+STEP_THREADS = 8  # fast steps of all tabs running at once; more wait (as in Gradio's queue)
+STEP_WAIT = 5.0  # a step waits this long for its tab's run to be free, then is refused
 FRAME_WAIT = 0.5  # a frame request waits this long for the player's next frame
 EMPTY_FRAME = '{"playing": true, "figures": {}}'  # nothing new within FRAME_WAIT
 
 # The page side lives in assets/js/playground.js; events call it by these one-liners.
 DRAW_JS = "(feed) => { if (feed) window.playground.draw(JSON.parse(feed)); return []; }"
 PLAY_JS = "(token) => { window.playground.play(token); return []; }"
+PAGE_JS = "(token) => { window.playground.page = token; return []; }"
 STOP_JS = "() => { window.playground.stop(); return []; }"  # before the server hears of it
 HTML_KEY = "__html__"  # in a feed: {elem_id: markup} for HTML views instead of plots
 
@@ -45,8 +52,27 @@ _paints = itertools.count()
 
 
 def encode(figures: dict[str, Any]) -> str:
-    """Figures (Plotly JSON dicts keyed by the plot's elem_id) as one string."""
-    return to_json_plotly(figures) if figures else ""
+    """Figures (Plotly JSON dicts keyed by the plot's elem_id) as one string. orjson writes
+    NumPy arrays itself (NaN, the gaps in a line trace, as null, which Plotly reads as a gap):
+    a step's figures took 5-9 ms through Plotly's own encoder, most of it converting arrays."""
+    if not figures:
+        return ""
+    return orjson.dumps(figures, option=orjson.OPT_SERIALIZE_NUMPY, default=_plain).decode()
+
+
+def _plain(value: Any) -> Any:
+    """What orjson cannot write by itself: sliced (non-contiguous) arrays and NumPy scalars."""
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def figure_json(figure: go.Figure) -> dict[str, Any]:
+    """The figure's traces and layout as it holds them, for `encode`: the figures are built
+    from plain dicts without validation (figures.py), so this skips to_plotly_json's deep
+    copy and its walk over every list (~1.5 ms for the data view). Reads plotly's own
+    storage (`_data`, `_layout`), which plotly==7.1 (pinned) keeps as plain dicts."""
+    return {"data": figure._data, "layout": figure._layout}
 
 
 def stamp_html(markup: str) -> str:
@@ -101,3 +127,53 @@ class FrameFeed:
     def mount(self, app: FastAPI) -> None:
         """Serve frames at ROUTE on the app Gradio launched."""
         app.add_api_route(ROUTE, self.respond, methods=["GET"], include_in_schema=False)
+
+
+class FastSteps:
+    """Step D / Step G / Step from the page over plain HTTP, outside Gradio's events: a Gradio
+    event costs the page ~18 ms before its request leaves and ~50 ms refreshing the loading
+    state of every component afterwards, most of a click's time (bench/ui_speed.py). The
+    page posts to STEP_ROUTE, draws the answer (the status line and the visible figures) in
+    place, then fires a Gradio event that brings the rest (timeline, summary, the open tab's
+    text) up to date. A token stands for one tab and is handed to that tab only (first
+    paint); it reaches the tab's current run through `step`, so it survives preset changes."""
+
+    def __init__(self, step: Callable[[str, str], str | None]) -> None:
+        # step(owner, action) -> JSON for the page, or None: no such tab (any more)
+        self._step = step
+        self._owners: dict[str, str] = {}  # token -> the tab (Gradio's session hash)
+        self._lock = threading.Lock()
+        self._limiter: anyio.CapacityLimiter | None = None  # made on the event loop
+
+    def open(self, owner: str) -> str:
+        """A new token for this tab (a reload is a new tab, with a token of its own)."""
+        token = secrets.token_urlsafe(16)
+        with self._lock:
+            self._owners[token] = owner
+        return token
+
+    def forget(self, owner: str) -> None:
+        """The tab closed: its tokens serve nothing any more."""
+        with self._lock:
+            for token in [t for t, o in self._owners.items() if o == owner]:
+                del self._owners[token]
+
+    async def respond(self, token: str, action: str) -> Response:
+        """Run the step in a worker thread (at most STEP_THREADS at once) and answer with what
+        the page draws; 404 for an unknown token or action (the page then clicks through
+        Gradio, which shows any error as usual)."""
+        with self._lock:
+            owner = self._owners.get(token)
+        if owner is None or action not in STEP_ACTIONS:
+            return Response('{"error": "unknown"}', status_code=404, media_type="application/json")
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(STEP_THREADS)
+        body = await anyio.to_thread.run_sync(self._step, owner, action, limiter=self._limiter)
+        if body is None:
+            return Response('{"error": "busy"}', status_code=409, media_type="application/json")
+        headers = {"Cache-Control": "no-store"}
+        return Response(body, media_type="application/json", headers=headers)
+
+    def mount(self, app: FastAPI) -> None:
+        """Serve steps at STEP_ROUTE (POST) on the app Gradio launched."""
+        app.add_api_route(STEP_ROUTE, self.respond, methods=["POST"], include_in_schema=False)

@@ -90,7 +90,7 @@ def figures(session: Session, secondary: bool = True) -> dict[str, Any]:
         if isinstance(view, str):
             html[ELEM_IDS[name]] = view
         else:  # stamped: the page drops a figure that a later Gradio event has overtaken
-            out[ELEM_IDS[name]] = live_feed.stamped(view).to_plotly_json()
+            out[ELEM_IDS[name]] = live_feed.figure_json(live_feed.stamped(view))
     out[live_feed.HTML_KEY] = html
     return out
 
@@ -129,12 +129,18 @@ TAB_TEXTS: dict[str, tuple[str, Callable[[Session], str]]] = {
 }
 
 
+def status(session: Session) -> str:
+    """The status line, stamped: a step drawn outside Gradio's events writes the status line
+    in place (live_feed.FastSteps), so the value Gradio last set may no longer be on screen."""
+    return live_feed.stamp_html(session.status_html())
+
+
 def texts(session: Session, step: bool = False) -> dict[str, Any]:
     """The status line, the summary, the graph and the tabs' texts. For a step in the browser
     (`step`) the graph travels in the live feed and only the open tab's text is built: each
     component Gradio updates costs the page time, and select_tab brings a tab's text up to
     date when it opens."""
-    out: dict[str, Any] = {"status": session.status_markdown(), "summary": session.summary()}
+    out: dict[str, Any] = {"status": status(session), "summary": session.summary()}
     if not step:
         out["graph"] = live_feed.stamp_html(session.graph_html())
     for tab, (name, build) in TAB_TEXTS.items():
@@ -143,16 +149,28 @@ def texts(session: Session, step: bool = False) -> dict[str, Any]:
     return out
 
 
-def views(session: Session, live: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Every view that shows the run. With `live` (a step), the figures and the graph go into
-    it instead, for the page to draw straight into what is on screen (see live_feed)."""
-    out = texts(session, step=live is not None)
+def step_texts(session: Session, status_line: bool = True) -> dict[str, Any]:
+    """After a step in the browser: the texts, the timeline and (open) the batch table (all
+    but the status line after a fast step, which drew it already)."""
+    out = texts(session, step=True)
+    if not status_line:
+        del out["status"]
     out["timeline"] = timeline(session)
     if session.tab == "table":
         out["batch_table"] = table(session)
+    return out
+
+
+def views(session: Session, live: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every view that shows the run. With `live` (a step), the figures and the graph go into
+    it instead, for the page to draw straight into what is on screen (see live_feed)."""
     if live is not None:
         live.update(figures(session))
-        return out
+        return step_texts(session)
+    out = texts(session)
+    out["timeline"] = timeline(session)
+    if session.tab == "table":
+        out["batch_table"] = table(session)
     for name, build in visible_plots(session).items():
         out[name] = shown(build(session))
     return out

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 import torch
+from markdown_it import MarkdownIt
 
 from playground import budget, drs, figures, model_graph, probes, svg_views
 from playground.claims import measure_runs, run_until
@@ -544,6 +545,12 @@ class Session:
             line += f" · loss_G {s['loss_g']:.4f}"
         return f"{line}\n\n{self.message}" if self.message else line
 
+    def status_html(self) -> str:
+        """The status line as the page shows it. It is HTML made here, not Markdown rendered by
+        Gradio, so that a step drawn outside Gradio's events (live_feed.FastSteps) can write
+        it in place: the same markup either way."""
+        return f'<div class="status-line">{_STATUS_MARKDOWN.render(self.status_markdown())}</div>'
+
     def device_words(self) -> str:
         """Where the run trains, in the tab's language ('CPU (1 thread)', 'CPU（1 个线程）')."""
         device = self.trainer.device
@@ -956,6 +963,10 @@ class Session:
         return torch.full((n,), k, dtype=torch.long)
 
 
+# Markdown for the status line: bold, italics, code; raw HTML escaped, no links or images
+_STATUS_MARKDOWN = MarkdownIt("commonmark", {"html": False}).disable(
+    ["link", "image", "autolink", "html_inline", "html_block"]
+)
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>])")
 
 
