@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -214,6 +217,48 @@ def test_step_draws_into_the_plot_on_screen_and_later_events_still_redraw(page: 
     ).to_be_visible()
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     expect(page.locator("#view-batch")).to_contain_text(no_step)
+
+
+def _post_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=30):
+            return 200
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_step_clicks_go_over_the_fast_route_and_gradio_catches_up(browser, app_url: str) -> None:
+    """Step / Step D go to live_feed.FastSteps (one POST each, no Gradio event before the
+    picture); the hidden Gradio event after it brings the timeline up; with a token the
+    server does not know the click goes through Gradio; a closed tab's token serves nothing."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    posts: list[str] = []
+    page.on("request", lambda r: r.method == "POST" and "/step/" in r.url and posts.append(r.url))
+    page.goto(app_url)
+    status = page.locator("#status")
+    expect(status).to_contain_text("Iteration 0 ", timeout=60_000)
+    page.wait_for_function("() => !!(window.playground && window.playground.page)")
+    token = page.evaluate("() => window.playground.page")
+    page.click("#btn-step")
+    expect(status).to_contain_text("Iteration 1 · D steps 1 · G steps 1", timeout=30_000)
+    page.click("#btn-step-d")
+    expect(status).to_contain_text("Iteration 1 · D steps 2 · G steps 1", timeout=30_000)
+    assert [url.rsplit("/", 2)[-2:] for url in posts] == [[token, "step"], [token, "step_d"]]
+    _open_drawer(page)
+    page.click("#playback")
+    expect(page.locator("#timeline input[type='number']")).to_have_value("1", timeout=30_000)
+
+    page.evaluate("() => { window.playground.page = 'not-a-token'; }")
+    page.click("#btn-step")  # refused by the route, then carried out by Gradio
+    expect(status).to_contain_text("Iteration 2 · D steps 3 · G steps 2", timeout=30_000)
+    assert _post_status(f"{app_url}playground/step/not-a-token/step") == 404
+    assert _post_status(f"{app_url}playground/step/{token}/run") == 404  # Run N: Gradio only
+    context.close()
+    deadline = time.time() + 30
+    while _post_status(f"{app_url}playground/step/{token}/step") != 404:
+        assert time.time() < deadline, "a closed tab's token still steps its run"
+        time.sleep(0.5)
 
 
 def test_play_then_pause(page: Page) -> None:

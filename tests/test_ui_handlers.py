@@ -18,7 +18,7 @@ from playground.tours import load_tour, tour_names
 from playground.trainer import Trainer
 from playground.ui import handlers, render, share
 from playground.ui.layout import CONTROL_NAMES
-from playground.ui.session import AUTOPLAY_THREAD, Session
+from playground.ui.session import AUTOPLAY_THREAD, Session, markdown_safe
 
 
 @pytest.fixture(scope="module")
@@ -293,3 +293,57 @@ def test_the_data_view_numbers_the_modes_captions_name(ctx: handlers.Context) ->
     assert list(nearest) == list(range(8))  # each number beside its own mode
     grid = Session.from_preset("grid25", device="cpu")
     assert "modes" not in [t.name for t in grid.data_figure().data]
+
+
+def test_a_fast_step_answers_with_the_status_line_and_the_visible_views(
+    ctx: handlers.Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's Step over live_feed.FastSteps: the tab's current run steps, the answer is
+    what the page draws (the status line as HTML, the figures and the graph), and the Gradio
+    event after it brings the rest without the status line (already drawn)."""
+    session = Session.from_preset("classroom")
+    session.owner = "tab-a"
+    ctx.track(session)
+    answer = json.loads(handlers.fast_step(ctx, "tab-a", "step"))
+    assert session.trainer.iteration == 1
+    assert "<strong>Iteration 1</strong>" in answer["status"]
+    assert answer["status"].startswith('<div class="status-line">')
+    assert {"view-data", "__html__"} <= set(answer["figures"])
+    assert 'data-last="g"' in answer["figures"]["__html__"]["model-graph"]
+    after = handlers.after_fast_step(ctx, session)
+    assert "status" not in after and after["timeline"].value == 1
+    # no such tab, an action the route does not take, a run that stays busy: no step
+    assert handlers.fast_step(ctx, "tab-b", "step") is None
+    assert handlers.fast_step(ctx, "tab-a", "run") is None
+    monkeypatch.setattr(handlers.live_feed, "STEP_WAIT", 0.05)
+    with session.lock:
+        assert handlers.fast_step(ctx, "tab-a", "step_d") is None
+    assert session.trainer.iteration == 1 and session.trainer.d_step_count == 1
+    ctx.sessions.pop("tab-a")
+
+
+def test_the_status_line_escapes_what_a_user_typed() -> None:
+    session = Session.from_preset("classroom")
+    session.say("bad_link", error=markdown_safe("**x** <img src=x> [a](http://e.com)"))
+    line = session.status_html()
+    assert "<img" not in line and "<a " not in line and "<strong>x</strong>" not in line
+    assert "&lt;img src=x&gt;" in line and "**x**" in line
+
+
+def test_gradio_does_not_summarise_every_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    """launch() turns off the pandas summary Gradio makes of all recorded events after each
+    event (for a monitoring page this app does not open): 2-7 ms a click otherwise."""
+    import gradio as gr
+
+    from playground.ui import app as ui_app
+
+    for name in ("GRADIO_ANALYTICS_CACHE_FREQUENCY", "GRADIO_ANALYTICS_MAX_EVENTS"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    ui_app._skip_event_analytics()
+    with gr.Blocks() as demo:
+        gr.Markdown("x")
+    demo.queue()
+    records = [{"function": "step", "status": "success", "process_time": 0.01}] * 50
+    demo._queue.events_recorded = 50
+    assert demo._queue.compute_analytics_summary(records) == {"functions": {}}

@@ -17,7 +17,9 @@
         const seen = Math.min(box.bottom, window.innerHeight) - Math.max(box.top, 0);
         return box.width > 0 && seen >= Math.min(120, box.height / 2);
     };
-    const react = (plot, fig) => {
+    const drawn = new Map();  // elem_id -> the newest figure drawn here
+    const react = (id, plot, fig) => {
+        drawn.set(id, fig);
         const layout = {...fig.layout, width: plot._fullLayout.width, autosize: true};
         const config = {...(plot._context || {}), displayModeBar: false};
         window.Plotly.react(plot, fig.data, layout, config).then(() => {
@@ -28,17 +30,18 @@
         if (!figures) return;
         // Plotly first, on the layout the last frame left (where to draw is read without
         // forcing a new layout), then the SVG views, whose swap the next frame lays out once
-        if (window.Plotly) {
-            for (const [id, fig] of Object.entries(figures)) {
-                if (id === '__html__') continue;
-                const plot = document.querySelector('#' + id + ' .js-plotly-plot');
-                if (!plot || !plot._fullLayout) continue;
-                if (onScreen(plot)) {
-                    waiting.delete(id);
-                    react(plot, fig);
-                } else {
-                    waiting.set(id, fig);
-                }
+        for (const [id, fig] of Object.entries(figures)) {
+            if (id === '__html__') continue;
+            const plot = document.querySelector('#' + id + ' .js-plotly-plot');
+            // Gradio has not loaded Plotly or not drawn this plot yet (just after first paint)
+            if (!window.Plotly || !plot || !plot._fullLayout) {
+                waiting.set(id, fig);
+                retryLater();
+            } else if (onScreen(plot)) {
+                waiting.delete(id);
+                react(id, plot, fig);
+            } else {
+                waiting.set(id, fig);
             }
         }
         const html = figures.__html__ || {};
@@ -53,13 +56,47 @@
     const catchUp = () => {
         for (const [id, fig] of waiting) {
             const plot = document.querySelector('#' + id + ' .js-plotly-plot');
-            if (!plot || !plot._fullLayout || serial(plot.layout) > serial(fig.layout)) {
+            if (!window.Plotly || !plot || !plot._fullLayout) continue;  // not drawn yet: keep
+            if (serial(plot.layout) > serial(fig.layout)) {
                 waiting.delete(id);
             } else if (onScreen(plot)) {
                 waiting.delete(id);
-                react(plot, fig);
+                react(id, plot, fig);
             }
         }
+    };
+    // Just after the page loads, Gradio draws its plots late (it loads Plotly first), and a
+    // fast step does not queue behind the first paint as a Gradio event would: a plot not
+    // drawn yet keeps its figure waiting, and one Gradio then draws with an older value
+    // (a lower serial) than the one drawn here gets the newer one back. Checked every 100 ms
+    // for 10 s after the page gets its step token, and while a figure waits for its plot.
+    const settle = () => {
+        for (const [id, fig] of drawn) {
+            const plot = document.querySelector('#' + id + ' .js-plotly-plot');
+            const older = plot && plot._fullLayout && serial(plot.layout) < serial(fig.layout);
+            if (older && !waiting.has(id)) waiting.set(id, fig);
+        }
+        catchUp();
+    };
+    let settling = null;
+    const retryLater = (seconds = 5) => {
+        if (settling) return;
+        let tries = 0;
+        settling = setInterval(() => {
+            settle();
+            const unready = [...waiting.keys()].some((id) => {
+                const plot = document.querySelector('#' + id + ' .js-plotly-plot');
+                return !window.Plotly || !plot || !plot._fullLayout;
+            });
+            if (++tries >= seconds * 10 || (!unready && tries >= 100)) {
+                clearInterval(settling);
+                settling = null;
+            }
+        }, 100);
+    };
+    pg.ready = (token) => {  // first paint hands the page its step token
+        pg.page = token;
+        retryLater(10);
     };
     let scrolled = false;
     const onScroll = () => {

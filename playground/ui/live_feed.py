@@ -44,7 +44,7 @@ EMPTY_FRAME = '{"playing": true, "figures": {}}'  # nothing new within FRAME_WAI
 # The page side lives in assets/js/playground.js; events call it by these one-liners.
 DRAW_JS = "(feed) => { if (feed) window.playground.draw(JSON.parse(feed)); return []; }"
 PLAY_JS = "(token) => { window.playground.play(token); return []; }"
-PAGE_JS = "(token) => { window.playground.page = token; return []; }"
+PAGE_JS = "(token) => { window.playground.ready(token); return []; }"
 STOP_JS = "() => { window.playground.stop(); return []; }"  # before the server hears of it
 HTML_KEY = "__html__"  # in a feed: {elem_id: markup} for HTML views instead of plots
 
