@@ -10,6 +10,8 @@ Figures:
    change: p50 / p90 over N clicks, and p50 / floor p50 (target <= 4).
 2. Play for a fixed time: training iterations/s vs Trainer.run alone (target >= 0.75), and new
    pictures/s of each visible plot (target >= 8 each).
+3. Play again with the frames fetched by this process instead of drawn by the page (as a
+   student's browser on another machine would): iterations/s vs Trainer.run alone, frames/s.
 Run: python bench/ui_speed.py [--clicks 30] [--play-seconds 10] [--busy]
 (--busy keeps one core busy with another process throughout, as a second user would.)
 """
@@ -17,10 +19,12 @@ Run: python bench/ui_speed.py [--clicks 30] [--play-seconds 10] [--busy]
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -138,6 +142,34 @@ def trainer_rate(preset: str, seconds: float) -> float:
     return done / (time.perf_counter() - start)
 
 
+def remote_page(page, url: str, seconds: float) -> tuple[float, float]:
+    """Play again, but the frames go to this process instead of the page (which still shows
+    the status line): what the server sustains when the drawing happens on another machine.
+    Returns (iterations/s, frames/s); frames are fetched one at a time, as the page does."""
+    page.evaluate("() => { window.playground.play = (token) => { window.__token = token; }; }")
+    page.click("#btn-play")
+    token = page.wait_for_function("() => window.__token").json_value()
+    counts = {"frames": 0}
+    stop = threading.Event()
+
+    def fetch() -> None:
+        while not stop.is_set():
+            with urllib.request.urlopen(f"{url}playground/frame/{token}", timeout=5) as answer:
+                if json.loads(answer.read()).get("figures"):
+                    counts["frames"] += 1
+
+    fetcher = threading.Thread(target=fetch, daemon=True)
+    fetcher.start()
+    page.wait_for_timeout(2000)
+    it0, f0, t0 = page.evaluate(ITERATION), counts["frames"], time.time()
+    page.wait_for_timeout(seconds * 1000)
+    it1, f1, t1 = page.evaluate(ITERATION), counts["frames"], time.time()
+    stop.set()
+    page.click("#btn-play")
+    fetcher.join(timeout=10)
+    return (it1 - it0) / (t1 - t0), (f1 - f0) / (t1 - t0)
+
+
 def busy(stop: multiprocessing.Event) -> None:
     while not stop.is_set():
         sum(i * i for i in range(10_000))
@@ -216,6 +248,12 @@ def main() -> None:
             for name in WATCHED:
                 shown = (r1[name] - r0[name]) / (t1 - t0)
                 print(f"  {name}: {shown:.1f} new pictures/s (target >= 8)")
+            remote_rate, frames = remote_page(page, url, args.play_seconds)
+            print(
+                f"autoplay with the page drawn elsewhere (frames fetched by this process, as a "
+                f"student's browser would from the class's server): {remote_rate:.0f} "
+                f"iterations/s = {remote_rate / alone:.2f}x, {frames:.1f} frames/s"
+            )
             browser.close()
     finally:
         for proc in (app, trivial):

@@ -110,6 +110,12 @@
     window.addEventListener('scroll', onScroll, {passive: true, capture: true});
     window.addEventListener('resize', onScroll, {passive: true});
 
+    // The status line (HTML made on the server, Session.status_html) written in place.
+    const showStatus = (markup) => {
+        const line = document.querySelector('#status .status-line');
+        if (line && line.outerHTML !== markup) line.outerHTML = markup;
+    };
+
     // After Play: fetch and draw frames until the token changes (Pause) or the server says
     // the run stopped. One request at a time, the next as soon as the last frame is drawn: the
     // server builds a frame when one is asked for (at most FRAMES_PER_SECOND a second), so a
@@ -133,6 +139,7 @@
                         return;
                     }
                     pg.draw(frame.figures);
+                    if (frame.status) showStatus(frame.status);
                     setTimeout(ask, 0);  // after this task: a busy page asks later
                 })
                 .catch(() => {
@@ -170,8 +177,7 @@
             })
             .then((answer) => {
                 pg.draw(answer.figures);
-                const line = document.querySelector('#status .status-line');
-                if (line) line.outerHTML = answer.status;
+                showStatus(answer.status);
                 const after = document.querySelector('#btn-after-step');
                 if (after) after.click();
             })

@@ -324,7 +324,8 @@ def build_frame(session: Session) -> str | None:
     # the main screen every frame; a secondary tab (below the fold at 1280×720) every
     # SECONDARY_EVERY-th, so the plots in view keep their frame rate
     secondary = session.frames % (SECONDARY_EVERY * session.redraw_every) == 0
-    return live_feed.encode({"playing": True, "figures": render.figures(session, secondary)})
+    figures = render.figures(session, secondary)
+    return live_feed.encode({"playing": True, "status": session.status_html(), "figures": figures})
 
 
 def live_frame(session: Session) -> str | None:
@@ -375,8 +376,9 @@ def play(ctx: Context, state: Session | None, n: Any, every: Any) -> Updates:
 
 
 def tick(ctx: Context, state: Session | None, n: Any, every: Any) -> Updates:
-    """While playing: the status line and texts; the controls' values reach the player. Once
-    the run has stopped (the guard caught a diverging run): autoplay off."""
+    """While playing, every 2 s (the timer): the status line (frames bring it more often), the
+    open batch table; the controls' values reach the player. Once the run has stopped (the
+    guard caught a diverging run): autoplay off."""
     session = ctx.session(state)
     if not session.playing:
         return {"state": session, **stop(ctx, session, paused=False)}

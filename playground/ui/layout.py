@@ -171,7 +171,10 @@ def build_layout(
     ui["page_token"] = gr.Textbox(visible=False)  # the tab's fast-step token (first paint)
     # clicked by the page's script after a fast step (live_feed.FastSteps); never shown
     ui["after_step"] = gr.Button("", elem_id="btn-after-step", elem_classes=["script-only"])
-    ui["timer"] = gr.Timer(0.5, active=False)
+    # while playing: frames bring the pictures and the status line; this timer brings the
+    # controls' values to the player and notices a stopped run. A Gradio event costs the
+    # server enough that at 2 a second autoplay trained 10-15 % slower (bench/ui_speed.py)
+    ui["timer"] = gr.Timer(2.0, active=False)
     ui["lecture_timer"] = gr.Timer(2.0, active=False)
     return ui
 
