@@ -147,6 +147,9 @@ def remote_page(page, url: str, seconds: float) -> tuple[float, float]:
     the status line): what the server sustains when the drawing happens on another machine.
     Returns (iterations/s, frames/s); frames are fetched one at a time, as the page does."""
     page.evaluate("() => { window.playground.play = (token) => { window.__token = token; }; }")
+    # the pause before this must be done: Gradio drops a click on a button whose event runs
+    page.wait_for_function("() => document.querySelector('#btn-play').innerText.includes('Play')")
+    page.wait_for_timeout(500)
     page.click("#btn-play")
     token = page.wait_for_function("() => window.__token").json_value()
     counts = {"frames": 0}

@@ -12,10 +12,28 @@
     // open secondary tab below the one-screen view, at 1280x720) keeps only its newest figure
     // and is drawn when it scrolls into view: a Plotly repaint costs tens of milliseconds.
     const waiting = new Map();  // elem_id -> the newest figure not yet drawn
-    const onScreen = (el) => {  // a useful part of it is in the window, not an edge
-        const box = el.getBoundingClientRect();
-        const seen = Math.min(box.bottom, window.innerHeight) - Math.max(box.top, 0);
-        return box.width > 0 && seen >= Math.min(120, box.height / 2);
+    // Whether a plot is on screen (a useful part of it in the window, not an edge), kept up
+    // to date by an IntersectionObserver: measuring it on every draw forced a layout of the
+    // whole page, ~10 ms of each step. A plot that comes into view gets its waiting figure.
+    const inView = new WeakMap();
+    const enough = (box, seen) => box.width > 0 && seen >= Math.min(120, box.height / 2);
+    const thresholds = Array.from({length: 41}, (_, i) => i / 40);
+    const watcher = new IntersectionObserver((entries) => {
+        let appeared = false;
+        for (const entry of entries) {
+            const now = enough(entry.boundingClientRect, entry.intersectionRect.height);
+            appeared = appeared || (now && !inView.get(entry.target));
+            inView.set(entry.target, now);
+        }
+        if (appeared && waiting.size) catchUp();
+    }, {threshold: thresholds});
+    const onScreen = (el) => {
+        if (!inView.has(el)) {  // measured once; the observer keeps it from then on
+            const box = el.getBoundingClientRect();
+            inView.set(el, enough(box, Math.min(box.bottom, window.innerHeight) - Math.max(box.top, 0)));
+            watcher.observe(el);
+        }
+        return inView.get(el);
     };
     const drawn = new Map();  // elem_id -> the newest figure drawn here
     const react = (id, plot, fig) => {
@@ -98,17 +116,6 @@
         pg.page = token;
         retryLater(10);
     };
-    let scrolled = false;
-    const onScroll = () => {
-        if (scrolled || !waiting.size) return;
-        scrolled = true;
-        requestAnimationFrame(() => {
-            scrolled = false;
-            catchUp();
-        });
-    };
-    window.addEventListener('scroll', onScroll, {passive: true, capture: true});
-    window.addEventListener('resize', onScroll, {passive: true});
 
     // The status line (HTML made on the server, Session.status_html) written in place.
     const showStatus = (markup) => {
@@ -138,9 +145,12 @@
                         pg.feed = null;
                         return;
                     }
+                    // ask for the next frame first, so that the server builds it while this
+                    // one is drawn; its answer is handled after the drawing, so a slow page
+                    // still holds at most one frame it has not drawn
+                    ask();
                     pg.draw(frame.figures);
                     if (frame.status) showStatus(frame.status);
-                    setTimeout(ask, 0);  // after this task: a busy page asks later
                 })
                 .catch(() => {
                     failures += 1;
