@@ -105,8 +105,12 @@ def test_autoplay_frames_come_from_the_player_thread_once_each(ctx: handlers.Con
     assert frame["playing"] and "view-data" in frame["figures"]
     assert {"model-graph", "view-batch", "view-sparkline"} <= set(frame["figures"]["__html__"])
     first = frame["figures"]["__html__"]["view-sparkline"]
-    later = json.loads(_next_frame(session))["figures"]["__html__"]["view-sparkline"]
+    later_frame = json.loads(_next_frame(session))
+    later = later_frame["figures"]["__html__"]["view-sparkline"]
     assert later != first  # each frame is handed over once; the next one is newer
+    # the status line comes with the frames (the play timer only ticks every 2 s)
+    shown = [int(re.search(r"Iteration (\d+)", f["status"]).group(1)) for f in (frame, later_frame)]
+    assert 1 < shown[0] < shown[1]
     assert set(builders) == {AUTOPLAY_THREAD}  # built between training chunks, not here
     handlers.play(ctx, session, 20, 1)  # Pause
     assert json.loads(handlers.live_frame(session)) == {"playing": False}
