@@ -351,3 +351,49 @@ def test_gradio_does_not_summarise_every_event(monkeypatch: pytest.MonkeyPatch) 
     records = [{"function": "step", "status": "success", "process_time": 0.01}] * 50
     demo._queue.events_recorded = 50
     assert demo._queue.compute_analytics_summary(records) == {"functions": {}}
+
+
+def test_the_fast_step_route_runs_one_step_per_tab_at_a_time() -> None:
+    """A tab that floods the route gets 409 for every step while its last one runs (the page
+    then goes through Gradio's queue), so it cannot hold the route's threads; other tabs'
+    steps still run; unknown tokens and actions get 404."""
+    import anyio
+
+    from playground.ui import live_feed
+
+    release = threading.Event()
+    ran: list[tuple[str, str]] = []
+
+    def step(owner: str, action: str) -> str:
+        ran.append((owner, action))
+        if owner == "slow":
+            release.wait(5)
+        return '{"status": "", "figures": {}}'
+
+    feed = live_feed.FastSteps(step)
+    slow, other = feed.open("slow"), feed.open("other")
+
+    async def scenario() -> list[int]:
+        codes: list[int] = []
+        async with anyio.create_task_group() as group:
+
+            async def first() -> None:
+                codes.append((await feed.respond(slow, "step")).status_code)
+
+            group.start_soon(first)
+            await anyio.sleep(0.2)  # the slow tab's step is running now
+            for _ in range(20):
+                codes.append((await feed.respond(slow, "step")).status_code)
+            codes.append((await feed.respond(other, "step_d")).status_code)
+            codes.append((await feed.respond("nobody", "step")).status_code)
+            codes.append((await feed.respond(other, "run")).status_code)
+            release.set()
+        codes.append((await feed.respond(slow, "step_g")).status_code)
+        return codes
+
+    codes = anyio.run(scenario)
+    assert codes[:20] == [409] * 20
+    assert codes[20:23] == [200, 404, 404] and codes[23:] == [200, 200]
+    assert ran == [("slow", "step"), ("other", "step_d"), ("slow", "step_g")]
+    feed.forget("slow")
+    assert anyio.run(feed.respond, slow, "step").status_code == 404

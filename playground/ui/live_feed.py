@@ -142,6 +142,7 @@ class FastSteps:
         # step(owner, action) -> JSON for the page, or None: no such tab (any more)
         self._step = step
         self._owners: dict[str, str] = {}  # token -> the tab (Gradio's session hash)
+        self._running: set[str] = set()  # tokens with a step under way
         self._lock = threading.Lock()
         self._limiter: anyio.CapacityLimiter | None = None  # made on the event loop
 
@@ -159,20 +160,37 @@ class FastSteps:
                 del self._owners[token]
 
     async def respond(self, token: str, action: str) -> Response:
-        """Run the step in a worker thread (at most STEP_THREADS at once) and answer with what
-        the page draws; 404 for an unknown token or action (the page then clicks through
-        Gradio, which shows any error as usual)."""
+        """Run the step in a worker thread (at most STEP_THREADS at once, one per tab, so that
+        one tab's flood of requests cannot hold the threads) and answer with what the page
+        draws; 404 for an unknown token or action, 409 while the tab's last step runs or its
+        run stays busy (the page then clicks through Gradio, which queues it fairly and shows
+        any error as usual)."""
         with self._lock:
             owner = self._owners.get(token)
+            busy = token in self._running
+            if owner is not None and not busy:
+                self._running.add(token)
         if owner is None or action not in STEP_ACTIONS:
+            if owner is not None:
+                self._done(token)
             return Response('{"error": "unknown"}', status_code=404, media_type="application/json")
-        if self._limiter is None:
-            self._limiter = anyio.CapacityLimiter(STEP_THREADS)
-        body = await anyio.to_thread.run_sync(self._step, owner, action, limiter=self._limiter)
+        if busy:
+            return Response('{"error": "busy"}', status_code=409, media_type="application/json")
+        try:
+            if self._limiter is None:
+                self._limiter = anyio.CapacityLimiter(STEP_THREADS)
+            step = self._step
+            body = await anyio.to_thread.run_sync(step, owner, action, limiter=self._limiter)
+        finally:
+            self._done(token)
         if body is None:
             return Response('{"error": "busy"}', status_code=409, media_type="application/json")
         headers = {"Cache-Control": "no-store"}
         return Response(body, media_type="application/json", headers=headers)
+
+    def _done(self, token: str) -> None:
+        with self._lock:
+            self._running.discard(token)
 
     def mount(self, app: FastAPI) -> None:
         """Serve steps at STEP_ROUTE (POST) on the app Gradio launched."""
