@@ -87,7 +87,8 @@
     // fast step does not queue behind the first paint as a Gradio event would: a plot not
     // drawn yet keeps its figure waiting, and one Gradio then draws with an older value
     // (a lower serial) than the one drawn here gets the newer one back. Checked every 100 ms
-    // for 10 s after the page gets its step token, and while a figure waits for its plot.
+    // for 10 s after the page gets its step token, and after a figure came before its plot
+    // for 5 s or until the plot is drawn (at most 30 s).
     const settle = () => {
         for (const [id, fig] of drawn) {
             const plot = document.querySelector('#' + id + ' .js-plotly-plot');
@@ -106,7 +107,8 @@
                 const plot = document.querySelector('#' + id + ' .js-plotly-plot');
                 return !window.Plotly || !plot || !plot._fullLayout;
             });
-            if (++tries >= seconds * 10 || (!unready && tries >= 100)) {
+            tries += 1;
+            if ((tries >= seconds * 10 && !unready) || tries >= 300) {
                 clearInterval(settling);
                 settling = null;
             }
@@ -124,10 +126,11 @@
     };
 
     // After Play: fetch and draw frames until the token changes (Pause) or the server says
-    // the run stopped. One request at a time, the next as soon as the last frame is drawn: the
-    // server builds a frame when one is asked for (at most FRAMES_PER_SECOND a second), so a
-    // page that draws slowly, on a busy machine, is sent fewer frames rather than a backlog.
-    // Twenty failed requests in a row (server gone) end the loop.
+    // the run stopped. One request at a time, sent as soon as the last frame has arrived, so
+    // the server builds the next frame while the page draws this one; the server builds a
+    // frame when one is asked for (at most FRAMES_PER_SECOND a second), so a page that draws
+    // slowly, on a busy machine, is sent fewer frames rather than a backlog. Twenty failed
+    // requests in a row (server gone) end the loop.
     pg.play = (token) => {
         if (!token) return;
         pg.feed = token;

@@ -279,8 +279,8 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> No
     )
 
     # ---------------------------------------------------------------- autoplay
-    # While playing, a thread trains; the page fetches the visible plots as frames
-    # (live_feed) and the timer refreshes the status line twice a second.
+    # While playing, a thread trains; the page fetches the visible plots and the status line
+    # as frames (live_feed), and the timer (every 2 s) hands the controls to the player.
     ui["play_btn"].click(None, None, None, js=live_feed.STOP_JS)
     play_out = ["state", "timer", "play_btn", "play_token", *VIEWS]
     wire(

@@ -172,8 +172,9 @@ def build_layout(
     # clicked by the page's script after a fast step (live_feed.FastSteps); never shown
     ui["after_step"] = gr.Button("", elem_id="btn-after-step", elem_classes=["script-only"])
     # while playing: frames bring the pictures and the status line; this timer brings the
-    # controls' values to the player and notices a stopped run. A Gradio event costs the
-    # server enough that at 2 a second autoplay trained 10-15 % slower (bench/ui_speed.py)
+    # controls' values to the player and notices a stopped run. Each tick is a Gradio event
+    # on the server: at 2 ticks a second autoplay trained at 0.54-0.59x Trainer.run, with
+    # the timer off at 0.67-0.75x (two probe runs each, frames fetched without a page)
     ui["timer"] = gr.Timer(2.0, active=False)
     ui["lecture_timer"] = gr.Timer(2.0, active=False)
     return ui

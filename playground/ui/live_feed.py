@@ -179,8 +179,7 @@ class FastSteps:
         try:
             if self._limiter is None:
                 self._limiter = anyio.CapacityLimiter(STEP_THREADS)
-            step = self._step
-            body = await anyio.to_thread.run_sync(step, owner, action, limiter=self._limiter)
+            body = await anyio.to_thread.run_sync(self._step, owner, action, limiter=self._limiter)
         finally:
             self._done(token)
         if body is None:
