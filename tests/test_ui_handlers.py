@@ -397,3 +397,18 @@ def test_the_fast_step_route_runs_one_step_per_tab_at_a_time() -> None:
     assert ran == [("slow", "step"), ("other", "step_d"), ("slow", "step_g")]
     feed.forget("slow")
     assert anyio.run(feed.respond, slow, "step").status_code == 404
+
+
+def test_the_fast_step_route_keeps_a_bounded_number_of_tokens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tabs whose close the server never heard of leave tokens behind: the oldest go first."""
+    import anyio
+
+    from playground.ui import live_feed
+
+    monkeypatch.setattr(live_feed, "STEP_TOKENS", 3)
+    feed = live_feed.FastSteps(lambda owner, action: "{}")
+    tokens = [feed.open(f"tab-{i}") for i in range(5)]
+    codes = [anyio.run(feed.respond, token, "step").status_code for token in tokens]
+    assert codes == [404, 404, 200, 200, 200]

@@ -38,6 +38,7 @@ STEP_ROUTE = "/playground/step/{token}/{action}"
 STEP_ACTIONS = ("step_d", "step_g", "step")  # the page's one-click steps (Run N stays in Gradio)
 STEP_THREADS = 8  # fast steps of all tabs running at once; more wait (as in Gradio's queue)
 STEP_WAIT = 5.0  # a step waits this long for its tab's run to be free, then is refused
+STEP_TOKENS = 10_000  # tokens kept (a tab whose close went unheard leaves one); oldest go first
 FRAME_WAIT = 0.5  # a frame request waits this long for the player's next frame
 EMPTY_FRAME = '{"playing": true, "figures": {}}'  # nothing new within FRAME_WAIT
 
@@ -150,6 +151,8 @@ class FastSteps:
         """A new token for this tab (a reload is a new tab, with a token of its own)."""
         token = secrets.token_urlsafe(16)
         with self._lock:
+            while len(self._owners) >= STEP_TOKENS:  # a dropped one's steps go through Gradio
+                del self._owners[next(iter(self._owners))]
             self._owners[token] = owner
         return token
 
