@@ -169,13 +169,11 @@ class FastSteps:
         run stays busy (the page then clicks through Gradio, which queues it fairly and shows
         any error as usual)."""
         with self._lock:
-            owner = self._owners.get(token)
+            owner = self._owners.get(token) if action in STEP_ACTIONS else None
             busy = token in self._running
             if owner is not None and not busy:
                 self._running.add(token)
-        if owner is None or action not in STEP_ACTIONS:
-            if owner is not None:
-                self._done(token)
+        if owner is None:
             return Response('{"error": "unknown"}', status_code=404, media_type="application/json")
         if busy:
             return Response('{"error": "busy"}', status_code=409, media_type="application/json")

@@ -135,12 +135,14 @@ def status(session: Session) -> str:
     return live_feed.stamp_html(session.status_html())
 
 
-def texts(session: Session, step: bool = False) -> dict[str, Any]:
+def texts(session: Session, step: bool = False, status_line: bool = True) -> dict[str, Any]:
     """The status line, the summary, the graph and the tabs' texts. For a step in the browser
     (`step`) the graph travels in the live feed and only the open tab's text is built: each
     component Gradio updates costs the page time, and select_tab brings a tab's text up to
     date when it opens."""
-    out: dict[str, Any] = {"status": status(session), "summary": session.summary()}
+    out: dict[str, Any] = {"summary": session.summary()}
+    if status_line:
+        out["status"] = status(session)
     if not step:
         out["graph"] = live_feed.stamp_html(session.graph_html())
     for tab, (name, build) in TAB_TEXTS.items():
@@ -152,9 +154,7 @@ def texts(session: Session, step: bool = False) -> dict[str, Any]:
 def step_texts(session: Session, status_line: bool = True) -> dict[str, Any]:
     """After a step in the browser: the texts, the timeline and (open) the batch table (all
     but the status line after a fast step, which drew it already)."""
-    out = texts(session, step=True)
-    if not status_line:
-        del out["status"]
+    out = texts(session, step=True, status_line=status_line)
     out["timeline"] = timeline(session)
     if session.tab == "table":
         out["batch_table"] = table(session)
