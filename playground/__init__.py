@@ -1,12 +1,32 @@
-"""GAN Playground: a GAN trained one D step / one G step at a time, with every value exposed."""
+"""GAN Playground: a GAN trained one D step / one G step at a time, with every value exposed.
 
-import playground.torch_warmup  # noqa: F401  (first: see its docstring)
-from playground.config import GANConfig
-from playground.data import Dataset, build_dataset
-from playground.loaders import DataFormatError
-from playground.records import DStepRecord, GStepRecord, IterationRecord
-from playground.trainer import DivergenceError, Trainer
+The names below load on first use, so `python -m playground --help` and a bad option answer
+without importing torch (0.2 s instead of ~2 s). Every module that computes with torch imports
+playground.torch_warmup first (see its docstring; tests/test_cli.py checks both)."""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playground.config import GANConfig
+    from playground.data import Dataset, build_dataset
+    from playground.loaders import DataFormatError
+    from playground.records import DStepRecord, GStepRecord, IterationRecord
+    from playground.trainer import DivergenceError, Trainer
+
+_HOMES = {
+    "DStepRecord": "playground.records",
+    "DataFormatError": "playground.loaders",
+    "Dataset": "playground.data",
+    "DivergenceError": "playground.trainer",
+    "GANConfig": "playground.config",
+    "GStepRecord": "playground.records",
+    "IterationRecord": "playground.records",
+    "Trainer": "playground.trainer",
+    "build_dataset": "playground.data",
+}
 __all__ = [
     "DStepRecord",
     "DataFormatError",
@@ -18,3 +38,9 @@ __all__ = [
     "Trainer",
     "build_dataset",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'playground' has no attribute '{name}'")
+    return getattr(importlib.import_module(_HOMES[name]), name)

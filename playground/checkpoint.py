@@ -19,6 +19,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load, save_file
 
+import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
 from playground.config import FILE_DATASETS, GANConfig
 from playground.data import Dataset
 from playground.trainer import HISTORY_KEYS, Trainer, strip_prefix

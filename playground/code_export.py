@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
+import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
 from playground.config import GANConfig
 from playground.data import Dataset
 from playground.text import table, text

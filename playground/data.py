@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
 from playground.config import GANConfig
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
+
 
 def resolve_device(requested: str = "auto") -> torch.device:
     """`auto` → the best available accelerator; an explicit device that is missing is an error."""

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
 from playground.losses import PROBABILITY_LOSSES
 
 

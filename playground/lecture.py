@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
 from playground.records import DStepRecord, GStepRecord
 from playground.text import text
 from playground.trainer import Trainer

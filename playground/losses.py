@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
+
 PROBABILITY_LOSSES = ("minimax", "nonsat")
 
 

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _sn
 
+import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
 from playground.config import GANConfig
 
 _ACTIVATIONS = {

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
 from playground import losses
 from playground.trainer import Trainer
 

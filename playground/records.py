@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import torch
 
+import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
+
 
 @dataclass
 class DStepRecord:

@@ -16,6 +16,8 @@ from typing import Any
 
 import torch
 
+import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
+
 Layout = tuple[tuple[str, tuple[int, ...]], ...]  # (name, shape) of each tensor, in order
 
 

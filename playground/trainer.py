@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
 from playground import losses
 from playground.config import LIVE_FIELDS, GANConfig
 from playground.data import Dataset, build_dataset

@@ -211,3 +211,29 @@ def test_compare_prints_both_runs_side_by_side() -> None:
     shipped = cli("compare", "--comparison", "lr-too-high-vs-sane", "--json")
     last = json.loads(shipped.stdout.splitlines()[-1])
     assert last["iteration"] == 20 and last["A"]["diverged"] == 1 and last["B"]["diverged"] == 0
+
+
+def test_help_and_bad_options_answer_without_loading_torch() -> None:
+    """`playground` loads its names on first use: the CLI's help and option errors do not
+    wait ~2 s for torch (and neither do these tests, which start a process each)."""
+    probe = "import sys, playground.cli; print(sorted({'torch', 'numpy'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
+    from playground import GANConfig, Trainer  # the names still load, on first use
+
+    assert Trainer.__module__ == "playground.trainer" and GANConfig().dataset
+
+
+def test_every_module_that_imports_torch_warms_it_up_first() -> None:
+    """With the package loaded lazily, torch_warmup runs from the modules that compute with
+    torch (see its docstring: the first elementwise op of a process could be off by 2e-4)."""
+    import re
+
+    missing = [
+        path.name
+        for path in sorted((ROOT / "playground").glob("*.py"))
+        if re.search(r"^import torch$", path.read_text(), re.M)
+        and path.stem != "torch_warmup"
+        and "import playground.torch_warmup" not in path.read_text()
+    ]
+    assert not missing
