@@ -20,7 +20,7 @@ import numpy as np
 from playground.metrics import mixture_metrics
 
 RECENT = 20  # iterations averaged for the D-score and gradient measures
-UNTIL_EVERY = 50  # iterations between two checks of a tour step's `until` claims
+UNTIL_EVERY = 25  # iterations between two checks of a tour step's `until` claims
 _CLAIM = re.compile(r"^\s*(<=|>=|==|<|>)\s*(-?[0-9.]+(?:e-?[0-9]+)?)\s*$")
 _OPERATORS = {
     "<=": lambda a, b: a <= b,
@@ -39,6 +39,8 @@ MEASURES = (
     "d_fake",
     "grad_g",
     "grad_g_peak",
+    "d_marks_g",
+    "d_gap",
     "diverged",
     "iteration",
 )
@@ -106,6 +108,7 @@ def measure(
         for key in ("modes_covered", "modes_total", "hq_percent", "reverse_kl"):
             values[key] = metrics[key]
         values["covered"] = metrics["covered_modes"]
+        values.update(_d_at_modes(trainer, values["covered"]))
         if previous is not None and "covered" in previous:
             values["modes_changed"] = float(values["covered"] != previous["covered"])
     return values
@@ -182,3 +185,29 @@ def _peak(series: list[float]) -> float:
         return math.nan
     window = min(RECENT, values.size)
     return float(np.convolve(values, np.ones(window) / window, mode="valid").max())
+
+
+def _d_at_modes(trainer: Any, covered: list[int]) -> dict[str, Any]:
+    """Where D stands on the modes: `d_lowest` (1-based), the mode whose centre D scores
+    lowest; `d_marks_g` 1 when that is one of the modes G covers (D has started to mark G's
+    mode as fake: the heat-map, stretched to D's range, is palest around G's mode); `d_gap` the
+    mean score on the modes G leaves empty minus the mean on G's."""
+    import torch
+
+    centres = trainer.dataset.centres
+    if trainer.conditional:  # as the heat-map shows a cGAN's D: averaged over the classes
+        per_class = [
+            trainer.score(centres, torch.full((len(centres),), k, dtype=torch.long))
+            for k in range(trainer.num_classes)
+        ]
+        scores = torch.stack(per_class).mean(0).numpy()
+    else:
+        scores = trainer.score(centres).numpy()
+    lowest = int(np.argmin(scores))
+    empty = [k for k in range(len(scores)) if k not in covered]
+    gap = float(scores[empty].mean() - scores[covered].mean()) if covered and empty else math.nan
+    return {
+        "d_lowest": lowest + 1,
+        "d_marks_g": 1.0 if lowest in covered else 0.0,
+        "d_gap": gap,
+    }

@@ -22,7 +22,7 @@ FAKE_COLOUR = "#E69F00"
 SCORE_COLOURS = [[0.0, "#FFFFFF"], [1.0, "#3A3A3A"]]  # D(x) = low → white, high → dark grey
 GRADIENT_COLOUR = "#D55E00"
 MANIFOLD_COLOUR = "#CC79A7"
-DATA_LAYERS = ("real", "fake", "heatmap", "gradient", "manifold", "drs")
+DATA_LAYERS = ("real", "fake", "heatmap", "stretch", "gradient", "manifold", "drs")
 MAX_POINTS = 512
 MAX_THUMBS = 32
 _AXIS = dict(gridcolor="#e5e5e5", zerolinecolor="#cccccc")
@@ -345,13 +345,16 @@ def field_figure(
     height: int = 430,
     kept: np.ndarray | None = None,
     modes: np.ndarray | None = None,
+    stretch: bool = False,
 ) -> go.Figure:
     """The data view's layers, each optional: D's decision heat-map over the whole plotted
     region, real points, G(z), G's gradient as arrows with heads, and the manifold (a grid in
     z mapped through G: (rows, cols, 2), drawn as a warped mesh). `kept` (a mask over the
     fakes): D's filter is on; kept fakes are drawn as usual, rejected ones as grey rings.
     `modes` (k, 2): the mixture's centres, numbered 1…k beside them, as captions and metrics
-    name them ("G sits on mode 7")."""
+    name them ("G sits on mode 7"). `stretch`: the heat-map's colours span D's own range
+    instead of 0-1 (a slow D that scores 0.49-0.52 everywhere is an even grey on 0-1; stretched,
+    its palest spot (low D is white) shows which region it has begun to mark as fake)."""
     fig = _figure(title or text("fig.field", language), height=height)
     fig.layout["margin"] = dict(l=30, r=8, t=36, b=24)
     dx, dy = float(xs[1] - xs[0]), float(ys[1] - ys[0])
@@ -359,7 +362,8 @@ def field_figure(
     y_range = [float(ys[0]) - dy / 2, float(ys[-1]) + dy / 2]
     span = max(x_range[1] - x_range[0], y_range[1] - y_range[0])
     if field is not None:
-        lo, hi = _score_range(field, probability)
+        lo, hi = _score_range(field, probability and not stretch)
+        bar = text("fig.d_stretched", language) if stretch else "D(x)"
         fig.add(
             "heatmap",
             x=xs,
@@ -369,8 +373,8 @@ def field_figure(
             zmax=hi,
             colorscale=SCORE_COLOURS,
             opacity=0.8,
-            colorbar=dict(title=dict(text="D(x)"), len=0.6, thickness=10, x=1.0),
-            hovertemplate="D = %{z:.2f}<extra></extra>",
+            colorbar=dict(title=dict(text=bar), len=0.6, thickness=10, x=1.0),
+            hovertemplate="D = %{z:" + (".3f" if stretch else ".2f") + "}<extra></extra>",
         )
     if manifold is not None:
         gap = np.full((manifold.shape[0], 1, 2), np.nan)

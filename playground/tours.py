@@ -26,7 +26,8 @@ class TourStep:
     evaluate: bool = False  # and refresh the metrics
     compare: str | None = None  # start this shipped comparison afresh (runs A and B)
     expect: tuple[Claim, ...] = ()  # what the caption claims, checked against the run
-    until: tuple[Claim, ...] = ()  # stop the run early once these hold (checked every 50)
+    until: tuple[Claim, ...] = ()  # stop the run early once these hold (checked every 25)
+    layers: tuple[str, ...] | None = None  # then show these data-view layers (None: keep)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ def load_tour(name: str, directory: Path = TOUR_DIR) -> Tour:
                 compare=compare,
                 expect=tuple(Claim.parse(k, v, where) for k, v in expect.items()),
                 until=tuple(Claim.parse(k, v, where) for k, v in until.items()),
+                layers=_layers(raw.get("layers"), where),
             )
         )
     if not steps:
@@ -99,6 +101,20 @@ def load_tour(name: str, directory: Path = TOUR_DIR) -> Tour:
     if steps[0].preset is None and steps[0].compare is None:
         raise ValueError(f"tour {name}: the first step must load a preset or a comparison")
     return Tour(name=name, title=title, steps=tuple(steps))
+
+
+def _layers(value: object, where: str) -> tuple[str, ...] | None:
+    """A step's data-view layers: a list of the layer names the data view offers."""
+    from playground.figures import DATA_LAYERS
+
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{where}: layers must be a list of layer names")
+    unknown = [v for v in value if v not in DATA_LAYERS]
+    if unknown:
+        raise ValueError(f"{where}: unknown layer '{unknown[0]}'; use {', '.join(DATA_LAYERS)}")
+    return tuple(value)
 
 
 def _bilingual(value: object, where: str, allow_empty: bool = False) -> dict[str, str]:

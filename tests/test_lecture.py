@@ -80,3 +80,19 @@ def test_a_broken_tour_is_reported_by_step(tmp_path) -> None:
     )
     with pytest.raises(ValueError, match="step 1: caption: missing the zh-CN text"):
         load_tour("bad", tmp_path)
+
+
+def test_a_tour_step_with_an_unknown_layer_is_reported(tmp_path) -> None:
+    import json
+
+    from playground.tours import load_tour
+
+    caption = {"en": "a", "zh-CN": "甲"}
+    steps = [{"preset": "ring8", "layers": ["real", "glow"], "caption": caption}]
+    (tmp_path / "bad.json").write_text(json.dumps({"title": caption, "steps": steps}))
+    with pytest.raises(ValueError, match="tour bad, step 1: unknown layer 'glow'; use real,"):
+        load_tour("bad", tmp_path)
+    steps[0]["layers"] = "real"
+    (tmp_path / "bad.json").write_text(json.dumps({"title": caption, "steps": steps}))
+    with pytest.raises(ValueError, match="step 1: layers must be a list of layer names"):
+        load_tour("bad", tmp_path)

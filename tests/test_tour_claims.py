@@ -52,7 +52,8 @@ def test_the_textbook_pictures(walks: dict[tuple[str, int], list[StepResult]]) -
     samples sharp; minimax G gradient ≥10× below non-saturating; D(real) > 0.99 and
     D(G(z)) < 0.01 with a too-strong D, and G's gradient collapsed from its peak to below a
     thousandth of it; lr 5 diverges while lr 0.01 trains; a fast G against a slow D sits on
-    one mode, then on another (mode hopping), each stop found within its step's budget."""
+    one mode that D has begun to score lowest of the 8, then on another (mode hopping),
+    each stop found within its step's budget."""
     for seed in SEEDS:
         collapse = walks[("mode-collapse", seed)][2].values
         assert collapse["modes_covered"] <= 3 and collapse["hq_percent"] >= 60
@@ -64,6 +65,7 @@ def test_the_textbook_pictures(walks: dict[tuple[str, int], list[StepResult]]) -
         settled, hopped = (r.values for r in walks[("mode-collapse", seed)][4:6])
         for sitting in (settled, hopped):
             assert sitting["modes_covered"] <= 3 and sitting["hq_percent"] >= 90
+        assert settled["d_marks_g"] == 1 and settled["d_gap"] > 0  # D's darkest mode is G's
         assert hopped["covered"] != settled["covered"]  # mode hopping, between two stops
         assert settled["iteration"] < 3000 and hopped["iteration"] < settled["iteration"] + 2000
         lr = walks[("lr-too-high", seed)][2].values
@@ -188,3 +190,24 @@ def test_until_needs_a_run_of_its_own(tmp_path) -> None:
     (tmp_path / "t.json").write_text(json.dumps({"title": caption, "steps": steps}))
     with pytest.raises(ValueError, match="unknown measure 'modes'"):
         load_tour("t", tmp_path)
+
+
+def test_d_marks_g_names_the_mode_d_scores_lowest() -> None:
+    """What the mode-hopping stop claims: `d_lowest` is the mode centre D scores lowest
+    (1-based, as captions name modes), `d_marks_g` says whether G covers it, and `d_gap` is
+    D's mean score on the empty modes minus its mean on G's."""
+    import numpy as np
+
+    from playground.claims import measure
+    from playground.presets import load_preset
+    from playground.trainer import Trainer
+
+    run = Trainer(load_preset("mode-hopping").config.replace(seed=1, device="cpu"))
+    run.run(300)
+    values = measure(run)
+    scores = run.score(run.dataset.centres).numpy()
+    assert values["d_lowest"] == int(np.argmin(scores)) + 1
+    covered = values["covered"]
+    assert values["d_marks_g"] == float(values["d_lowest"] - 1 in covered)
+    empty = [k for k in range(8) if k not in covered]
+    assert values["d_gap"] == pytest.approx(scores[empty].mean() - scores[covered].mean())

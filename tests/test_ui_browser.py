@@ -450,11 +450,16 @@ def test_a_tour_runs_end_to_end_and_opens_a_comparison(page: Page) -> None:
     page.click("#btn-tour-next")  # mode hopping: a fast G against a slow D
     expect(caption).to_contain_text("Mode collapse · 4 / 7", timeout=180_000)
     expect(page.locator("#ctl-preset input")).to_have_value(re.compile("mode hopping", re.I))
-    page.click("#btn-tour-next")  # trains until G sits on a mode (up to 3 000 iterations)
+    page.click("#btn-tour-next")  # trains until G sits on a mode D scores lowest (up to 3 000)
     expect(caption).to_contain_text("Mode collapse · 5 / 7", timeout=180_000)
-    expect(caption).to_contain_text(re.compile(r"of its samples sit, sharp, on mode [1-8];"))
+    expect(caption).to_contain_text(re.compile(r"of G.s samples sit, sharp, on mode [1-8];"))
+    expect(caption).to_contain_text(re.compile(r"D now scores mode [1-8] lowest"))
     settled = _iteration(page)
-    assert 0 < settled < 3000 and settled % 50 == 0  # stopped at a check, before the most
+    assert 0 < settled < 3000 and settled % 25 == 0  # stopped at a check, before the most
+    stretch = page.locator("#data-layers label", has_text="stretch D's colours").locator("input")
+    expect(stretch).to_be_checked()  # the step turned the stretched heat-map on
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=str(SHOTS / "07b-tour-d-marks-g.png"))
     page.click("#btn-tour-next")  # trains until G sits on another mode
     expect(caption).to_contain_text("Mode collapse · 6 / 7", timeout=180_000)
     expect(caption).to_contain_text(re.compile(r"G sits on mode [1-8] instead"))

@@ -412,3 +412,53 @@ def test_the_fast_step_route_keeps_a_bounded_number_of_tokens(
     tokens = [feed.open(f"tab-{i}") for i in range(5)]
     codes = [anyio.run(feed.respond, token, "step").status_code for token in tokens]
     assert codes == [404, 404, 200, 200, 200]
+
+
+def test_stretched_heat_map_spans_ds_own_range(ctx: handlers.Context) -> None:
+    """A slow D scores 0.49-0.52 everywhere: on 0-1 colours an even grey; the "stretch D's
+    colours" layer maps D's own lowest score to the darkest colour and its highest to the
+    brightest, and says so on the colour bar."""
+
+    from playground.probes import decision_field
+
+    session = handlers.step(ctx, "run", False, None, 20)["state"]
+    handlers.set_layers(ctx, session, ["real", "fake", "heatmap"])
+    plain = next(t for t in session.data_figure().data if t.type == "heatmap")
+    assert (plain.zmin, plain.zmax) == (0.0, 1.0)
+    handlers.set_layers(ctx, session, ["real", "fake", "heatmap", "stretch"])
+    stretched = next(t for t in session.data_figure().data if t.type == "heatmap")
+    field = decision_field(session.trainer, session.bounds)[2]
+    assert stretched.zmin == pytest.approx(float(field.min()))
+    assert stretched.zmax == pytest.approx(float(field.max()), abs=1e-5)
+    assert stretched.colorbar.title.text == "D(x), stretched"
+    session.language = "zh-CN"
+    chinese = next(t for t in session.data_figure().data if t.type == "heatmap")
+    assert chinese.colorbar.title.text == "D(x)（拉伸）"
+
+
+def test_a_tour_step_sets_the_data_view_layers(ctx: handlers.Context, tmp_path) -> None:
+    """The mode-hopping stop where D has begun to mark G's mode turns the stretched heat-map
+    on, and the layer toggles show it; a step without `layers` keeps what the user chose."""
+    from playground.tours import load_tour
+
+    tour = load_tour("mode-collapse")
+    marks = next(i for i, s in enumerate(tour.steps) if s.layers)
+    assert "stretch" in tour.steps[marks].layers
+    assert any(str(c) == "d_marks_g == 1" for c in tour.steps[marks].until)
+    caption = {"en": "a", "zh-CN": "甲"}
+    steps = [
+        {"preset": "ring8", "caption": caption},
+        {"run": 10, "layers": ["real", "heatmap", "stretch"], "caption": caption},
+        {"run": 10, "caption": caption},
+    ]
+    (tmp_path / "layered.json").write_text(
+        json.dumps({"title": caption, "steps": steps}, ensure_ascii=False)
+    )
+    ctx.tours["layered"] = load_tour("layered", tmp_path)
+    out = handlers.start_tour(ctx, None, "layered")
+    assert out["layers"]["value"] == ["real", "fake", "heatmap", "gradient"]
+    out = handlers.next_tour_step(ctx, out["state"])
+    assert out["state"].layers == ("real", "heatmap", "stretch")
+    assert out["layers"]["value"] == ["real", "heatmap", "stretch"]
+    out = handlers.next_tour_step(ctx, out["state"])
+    assert out["layers"]["value"] == ["real", "heatmap", "stretch"]

@@ -250,6 +250,8 @@ class Session:
             session.refresh_metrics()
         session.tour_values = session.measure(previous)
         session.tab = TOUR_VIEW_TABS.get(step.view, session.tab)
+        if step.layers is not None:
+            session.layers = step.layers
         return session
 
     def measure(self, previous: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -815,6 +817,7 @@ class Session:
             title=title,
             kept=kept,
             modes=self._numbered_modes() if "real" in layers else None,
+            stretch="stretch" in layers,
         )
         return self._finish(fig)
 
