@@ -50,3 +50,20 @@ def walk(tour: Tour, seed: int) -> list[StepResult]:
         failed = [(c, c.measured(values)) for c in step.expect if not c.holds(values)]
         results.append(StepResult(index, values, failed))
     return results
+
+
+def claiming_tours() -> list[str]:
+    """The shipped tours that state claims (`expect`): what the test suite walks."""
+    from playground.tours import load_tour, tour_names
+
+    return [name for name in tour_names() if any(s.expect for s in load_tour(name).steps)]
+
+
+def walk_named(name: str, seed: int) -> list[StepResult]:
+    """`walk` of a shipped tour on one torch thread: for a pool of worker processes."""
+    import torch
+
+    from playground.tours import load_tour
+
+    torch.set_num_threads(1)
+    return walk(load_tour(name), seed)

@@ -42,10 +42,46 @@ def small_config(device: str) -> GANConfig:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the device-parametrised tests, so `pytest -m device` runs just those."""
+    """Mark the device-parametrised tests, so `pytest -m device` runs just those; move the
+    tests that read the tour walks to the end, so the walks have the whole run to finish."""
     for item in items:
         if "device" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.device)
+    items.sort(key=lambda item: "walks" in getattr(item, "fixturenames", ()))  # stable
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One torch thread in the test process. With two, torch's OpenMP threads spin waiting
+    for each other, and a test slowed 20× (test_drs: 5 s → 102 s) whenever something else
+    held the other core: the app server, the browser, the tour walks below."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
+# ---------------------------------------------------------------- the tour walks, early
+TOUR_WALKS = pytest.StashKey[dict]()
+SEEDS = range(5)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the tour-claim walks (every claiming tour on seeds 0-4: ~300 CPU-seconds of
+    training, tests/test_tour_claims.py) in one background process as soon as the tests are
+    known. They use the CPU the other tests leave idle (the browser waiting on the app, the
+    app on the browser) instead of holding both cores at the end: pytest took 457-533 s with
+    the walks in a fixture of their own, 410 s with them here (and one torch thread, above)."""
+    if not any("walks" in getattr(item, "fixturenames", ()) for item in session.items):
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from playground.tour_check import claiming_tours, walk_named
+
+    spawn = multiprocessing.get_context("spawn")  # not a fork of pytest's threads
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=spawn)
+    jobs = [(name, seed) for name in claiming_tours() for seed in SEEDS]
+    session.config.stash[TOUR_WALKS] = {job: pool.submit(walk_named, *job) for job in jobs}
+    session.config.add_cleanup(lambda: pool.shutdown(cancel_futures=True))
 
 
 # ---------------------------------------------------------------- a real app server

@@ -3,31 +3,25 @@ seeds 0-4, and captions quote the measured numbers."""
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
-
 import pytest
+from conftest import SEEDS, TOUR_WALKS
 
 from playground.claims import Claim, caption_values
-from playground.tour_check import StepResult, walk
-from playground.tours import load_tour, tour_names
+from playground.tour_check import StepResult, claiming_tours, walk_named
+from playground.tours import load_tour
 
-SEEDS = range(5)
-CLAIMING = [name for name in tour_names() if any(s.expect for s in load_tour(name).steps)]
-
-
-def _walk(job: tuple[str, int]) -> list[StepResult]:
-    import torch
-
-    torch.set_num_threads(1)
-    name, seed = job
-    return walk(load_tour(name), seed)
+CLAIMING = claiming_tours()
 
 
 @pytest.fixture(scope="module")
-def walks() -> dict[tuple[str, int], list[StepResult]]:
-    jobs = [(name, seed) for name in CLAIMING for seed in SEEDS]
-    with ProcessPoolExecutor(max_workers=2) as pool:  # the CI box has two cores
-        return dict(zip(jobs, pool.map(_walk, jobs), strict=True))
+def walks(request: pytest.FixtureRequest) -> dict[tuple[str, int], list[StepResult]]:
+    """The walks conftest started when the tests were collected (run in one background
+    process while the other tests ran); walked here only if it did not."""
+    started = request.config.stash.get(TOUR_WALKS, None)
+    if started is None:
+        jobs = [(name, seed) for name in CLAIMING for seed in SEEDS]
+        return {job: walk_named(*job) for job in jobs}
+    return {job: future.result() for job, future in started.items()}
 
 
 def test_the_failure_tours_make_claims() -> None:
