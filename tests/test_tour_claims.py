@@ -59,7 +59,7 @@ def test_the_textbook_pictures(walks: dict[tuple[str, int], list[StepResult]]) -
         settled, hopped = (r.values for r in walks[("mode-collapse", seed)][4:6])
         for sitting in (settled, hopped):
             assert sitting["modes_covered"] <= 3 and sitting["hq_percent"] >= 90
-        assert settled["d_marks_g"] == 1 and settled["d_gap"] > 0  # D's darkest mode is G's
+        assert settled["d_marks_g"] == 1 and settled["d_gap"] > 0  # D scores G's mode lowest
         assert hopped["covered"] != settled["covered"]  # mode hopping, between two stops
         assert settled["iteration"] < 3000 and hopped["iteration"] < settled["iteration"] + 2000
         lr = walks[("lr-too-high", seed)][2].values

@@ -416,9 +416,8 @@ def test_the_fast_step_route_keeps_a_bounded_number_of_tokens(
 
 def test_stretched_heat_map_spans_ds_own_range(ctx: handlers.Context) -> None:
     """A slow D scores 0.49-0.52 everywhere: on 0-1 colours an even grey; the "stretch D's
-    colours" layer maps D's own lowest score to the darkest colour and its highest to the
-    brightest, and says so on the colour bar."""
-
+    colours" layer maps D's own lowest score to white and its highest to the darkest grey,
+    and says so on the colour bar."""
     from playground.probes import decision_field
 
     session = handlers.step(ctx, "run", False, None, 20)["state"]
