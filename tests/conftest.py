@@ -69,7 +69,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     training, tests/test_tour_claims.py) in one background process as soon as the tests are
     known. They use the CPU the other tests leave idle (the browser waiting on the app, the
     app on the browser) instead of holding both cores at the end: pytest took 457-533 s with
-    the walks in a fixture of their own, 410-439 s with them here (and one torch thread, above)."""
+    the walks in a fixture of their own, 410-503 s with them here (and one torch thread, above)."""
     if not any("walks" in getattr(item, "fixturenames", ()) for item in session.items):
         return
     import multiprocessing
