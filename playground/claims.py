@@ -192,17 +192,9 @@ def _d_at_modes(trainer: Any, covered: list[int]) -> dict[str, Any]:
     lowest; `d_marks_g` 1 when that is one of the modes G covers (D has started to mark G's
     mode as fake: the heat-map, stretched to D's range, is palest around G's mode); `d_gap` the
     mean score on the modes G leaves empty minus the mean on G's."""
-    import torch
+    from playground.probes import class_mean_scores  # torch: only where D is measured
 
-    centres = trainer.dataset.centres
-    if trainer.conditional:  # as the heat-map shows a cGAN's D: averaged over the classes
-        per_class = [
-            trainer.score(centres, torch.full((len(centres),), k, dtype=torch.long))
-            for k in range(trainer.num_classes)
-        ]
-        scores = torch.stack(per_class).mean(0).numpy()
-    else:
-        scores = trainer.score(centres).numpy()
+    scores = class_mean_scores(trainer, trainer.dataset.centres).numpy()
     lowest = int(np.argmin(scores))
     empty = [k for k in range(len(scores)) if k not in covered]
     gap = float(scores[empty].mean() - scores[covered].mean()) if covered and empty else math.nan

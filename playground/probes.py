@@ -23,16 +23,19 @@ def decision_field(
     ys = np.linspace(y0, y1, resolution, dtype=np.float32)
     gx, gy = np.meshgrid(xs, ys)
     grid = torch.from_numpy(np.stack([gx.ravel(), gy.ravel()], 1))
-    if trainer.conditional:
-        scores = torch.stack(
-            [
-                trainer.score(grid, torch.full((len(grid),), k, dtype=torch.long))
-                for k in range(trainer.num_classes)
-            ]
-        ).mean(0)
-    else:
-        scores = trainer.score(grid)
-    return xs, ys, scores.numpy().reshape(resolution, resolution)
+    return xs, ys, class_mean_scores(trainer, grid).numpy().reshape(resolution, resolution)
+
+
+def class_mean_scores(trainer: Trainer, points: torch.Tensor) -> torch.Tensor:
+    """D's score at each point, as the heat-map shows it: a conditional D is scored under
+    every class label and averaged."""
+    if not trainer.conditional:
+        return trainer.score(points)
+    per_class = [
+        trainer.score(points, torch.full((len(points),), k, dtype=torch.long))
+        for k in range(trainer.num_classes)
+    ]
+    return torch.stack(per_class).mean(0)
 
 
 def generator_pull(

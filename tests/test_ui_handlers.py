@@ -435,7 +435,9 @@ def test_stretched_heat_map_spans_ds_own_range(ctx: handlers.Context) -> None:
     assert chinese.colorbar.title.text == "D(x)（拉伸）"
 
 
-def test_a_tour_step_sets_the_data_view_layers(ctx: handlers.Context, tmp_path) -> None:
+def test_a_tour_step_sets_the_data_view_layers(
+    ctx: handlers.Context, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The mode-hopping stop where D has begun to mark G's mode turns the stretched heat-map
     on, and the layer toggles show it; a step without `layers` keeps what the user chose."""
     from playground.tours import load_tour
@@ -453,7 +455,7 @@ def test_a_tour_step_sets_the_data_view_layers(ctx: handlers.Context, tmp_path) 
     (tmp_path / "layered.json").write_text(
         json.dumps({"title": caption, "steps": steps}, ensure_ascii=False)
     )
-    ctx.tours["layered"] = load_tour("layered", tmp_path)
+    monkeypatch.setitem(ctx.tours, "layered", load_tour("layered", tmp_path))  # this test's
     out = handlers.start_tour(ctx, None, "layered")
     assert out["layers"]["value"] == ["real", "fake", "heatmap", "gradient"]
     out = handlers.next_tour_step(ctx, out["state"])

@@ -35,6 +35,11 @@
         }
         return inView.get(el);
     };
+    // The Plotly plot of view `id`, or null until Gradio has loaded Plotly and drawn it.
+    const readyPlot = (id) => {
+        const plot = document.querySelector('#' + id + ' .js-plotly-plot');
+        return window.Plotly && plot && plot._fullLayout ? plot : null;
+    };
     const drawn = new Map();  // elem_id -> the newest figure drawn here
     const react = (id, plot, fig) => {
         drawn.set(id, fig);
@@ -50,9 +55,8 @@
         // forcing a new layout), then the SVG views, whose swap the next frame lays out once
         for (const [id, fig] of Object.entries(figures)) {
             if (id === '__html__') continue;
-            const plot = document.querySelector('#' + id + ' .js-plotly-plot');
-            // Gradio has not loaded Plotly or not drawn this plot yet (just after first paint)
-            if (!window.Plotly || !plot || !plot._fullLayout) {
+            const plot = readyPlot(id);
+            if (!plot) {  // Gradio has not loaded Plotly or drawn it yet (just after first paint)
                 waiting.set(id, fig);
                 retryLater();
             } else if (onScreen(plot)) {
@@ -73,8 +77,8 @@
     const serial = (layout) => (layout && layout.meta && layout.meta.paint) || 0;
     const catchUp = () => {
         for (const [id, fig] of waiting) {
-            const plot = document.querySelector('#' + id + ' .js-plotly-plot');
-            if (!window.Plotly || !plot || !plot._fullLayout) continue;  // not drawn yet: keep
+            const plot = readyPlot(id);
+            if (!plot) continue;  // not drawn yet: keep
             if (serial(plot.layout) > serial(fig.layout)) {
                 waiting.delete(id);
             } else if (onScreen(plot)) {
@@ -91,8 +95,8 @@
     // for 5 s or until the plot is drawn (at most 30 s).
     const settle = () => {
         for (const [id, fig] of drawn) {
-            const plot = document.querySelector('#' + id + ' .js-plotly-plot');
-            const older = plot && plot._fullLayout && serial(plot.layout) < serial(fig.layout);
+            const plot = readyPlot(id);
+            const older = plot && serial(plot.layout) < serial(fig.layout);
             if (older && !waiting.has(id)) waiting.set(id, fig);
         }
         catchUp();
@@ -103,10 +107,7 @@
         let tries = 0;
         settling = setInterval(() => {
             settle();
-            const unready = [...waiting.keys()].some((id) => {
-                const plot = document.querySelector('#' + id + ' .js-plotly-plot');
-                return !window.Plotly || !plot || !plot._fullLayout;
-            });
+            const unready = [...waiting.keys()].some((id) => !readyPlot(id));
             tries += 1;
             if ((tries >= seconds * 10 && !unready) || tries >= 300) {
                 clearInterval(settling);
@@ -202,8 +203,8 @@
 
     // Hovering a row of the stacked batch marks that sample's point in the data view.
     const mark = (point) => {
-        const plot = document.querySelector('#view-data .js-plotly-plot');
-        if (!plot || !plot._fullLayout || !window.Plotly) return;
+        const plot = readyPlot('view-data');
+        if (!plot) return;
         const keep = (plot.layout.shapes || []).filter((s) => s.name !== 'batch-row');
         if (point) {
             const [x, y] = point;
