@@ -27,6 +27,7 @@ from playground.ui import live_feed
 from playground.ui.handlers import Context, friendly
 from playground.ui.i18n import I18N, labelled_blocks
 from playground.ui.layout import CONTROLS, SECONDARY_TABS, SLIDERS, TOOLBAR_BUTTONS, build_layout
+from playground.ui.quick_skips import skip_untouched_outputs
 from playground.ui.render import API_VIEWS
 from playground.ui.session import DEFAULT_PRESET, Session
 
@@ -191,7 +192,7 @@ def build_app(default_preset: str = DEFAULT_PRESET, data_dir: Path | None = None
         demo.unload(with_request(h.tab_closed, ctx, takes_state=False))
         ctx.forget = functools.partial(_forget_closed_tab, demo)
         demo.playground = ctx  # launch() mounts the frame and health routes on the server
-    return demo
+    return skip_untouched_outputs(demo)
 
 
 def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> None:
