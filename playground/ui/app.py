@@ -490,8 +490,8 @@ def calm_queue_polling(demo: gr.Blocks) -> None:
     when idle (on Linux; 50 and 100 ms on Windows): 1 100 wake-ups a second of the event loop,
     8.4 % of a core with one tab open and nothing running, each taking the GIL from the
     training threads. Every QUEUE_POLL_SECONDS and PROGRESS_POLL_SECONDS instead: 4.8 % (the
-    rest is uvicorn's own ticks), an event starts at most 5 ms later, and Run N's progress
-    reaches the page 20 times a second."""
+    rest: other timers, uvicorn's tick among them), an event starts at most 5 ms later, and
+    Run N's progress reaches the page 20 times a second."""
     queue = demo._queue  # set by demo.queue(); Gradio has no public setting for these
     queue.sleep_when_free = QUEUE_POLL_SECONDS
     queue.progress_update_sleep_when_free = PROGRESS_POLL_SECONDS
