@@ -373,7 +373,9 @@ def field_figure(
             zmax=hi,
             colorscale=SCORE_COLOURS,
             opacity=0.8,
-            colorbar=dict(title=dict(text=bar), len=0.6, thickness=10, x=1.0),
+            # the title beside the bar, not on it: above, the "1" at the bar's top end ran
+            # into it
+            colorbar=dict(title=dict(text=bar, side="right"), len=0.6, thickness=10, x=1.0),
             hovertemplate="D = %{z:" + (".3f" if stretch else ".2f") + "}<extra></extra>",
         )
     if manifold is not None:

@@ -96,6 +96,27 @@ def _assert_on_one_screen(page: Page, moment: str) -> None:
         assert inside, f"{moment}: {selector} at {box} is not inside {size}"
 
 
+# boxes of the data view's colour-bar title and of its tick labels, on screen
+COLOUR_BAR_BOXES = """() => {
+    const bar = document.querySelector('#view-data .colorbar');
+    const boxes = (selector) => [...bar.querySelectorAll(selector)].map((el) => {
+        const r = el.getBoundingClientRect();
+        return [r.left, r.top, r.right, r.bottom];
+    });
+    return [boxes('.cbtitle text'), boxes('.cbaxis text')];
+}"""
+
+
+def _assert_colour_bar_clear(page: Page) -> None:
+    """The colour bar's title overlaps none of its tick labels (it sat on the "1" once)."""
+    titles, ticks = page.evaluate(COLOUR_BAR_BOXES)
+    assert titles and len(ticks) >= 3
+    for left, top, right, bottom in ticks:
+        for t_left, t_top, t_right, t_bottom in titles:
+            apart = right <= t_left or t_right <= left or bottom <= t_top or t_bottom <= top
+            assert apart, f"colour-bar title {titles} overlaps a tick label {ticks}"
+
+
 def test_one_screen_at_1280x720_with_the_graph_lit_by_the_last_step(browser, app_url) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
@@ -120,6 +141,7 @@ def test_one_screen_at_1280x720_with_the_graph_lit_by_the_last_step(browser, app
     expect(page.locator("#model-graph .gradient-path")).to_have_attribute("data-gradient", "d")
     expect(page.locator('#model-graph [data-node="d.loss"]')).to_contain_text("loss_D = ")
     _assert_on_one_screen(page, "after Step D")
+    _assert_colour_bar_clear(page)
     page.screenshot(path=str(SHOTS / "01-step-d-1280x720.png"))
 
     page.click("#btn-step-g")
