@@ -132,12 +132,27 @@ def _title(node: str, language: str) -> str:
     return text(f"graph.{node}", language)
 
 
-def render_svg(state: GraphState) -> str:
-    """The graph as one <svg> element."""
+def focus_lane(state: GraphState) -> str:
+    """The lane the picture is about: the last step's, or in slow motion the narrated one."""
+    if state.last in LANES:
+        return state.last
+    lit = [node.split(".")[0] for node in state.lit]
+    return lit[0] if lit else "d"
+
+
+def render_svg(state: GraphState, presenter: bool = False) -> str:
+    """The graph as one <svg> element. `presenter`: only the focus lane, so that in a column
+    of the same width its text is drawn 1.5× as large (the other lane comes back with its
+    step: Step G shows the G lane, Step D or slow motion's D sub-steps the D lane)."""
     lang = state.language
     height = TOP + 7 * ROW + 12
+    lanes = (focus_lane(state),) if presenter else ("d", "g")
+    left, width = 0, WIDTH
+    if presenter:  # the lane, with room for its gradient path on the right
+        left, width = LANE_X[lanes[0]] - 4, LANE_W + GRADIENT_X + 16
     parts = [
-        f'<svg class="model-graph" data-last="{state.last}" viewBox="0 0 {WIDTH} {height}" '
+        f'<svg class="model-graph" data-last="{state.last}" '
+        f'data-lanes="{" ".join(lanes)}" viewBox="{left} 0 {width} {height}" '
         f'xmlns="http://www.w3.org/2000/svg" role="img" '
         f'aria-label="{escape(text("graph.label", lang))}">',
         "<defs>"
@@ -148,7 +163,7 @@ def render_svg(state: GraphState) -> str:
         f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
         f'fill="{GRADIENT_COLOUR}"/></marker></defs>',
     ]
-    for lane in ("d", "g"):
+    for lane in lanes:
         active = state.last == lane
         weight = "700" if active else "400"
         colour = "#111" if active else "#777"
@@ -158,6 +173,8 @@ def render_svg(state: GraphState) -> str:
             f'font-weight="{weight}" fill="{colour}">{escape(text(f"graph.{lane}", lang))}</text>'
         )
     for a, b in EDGES:
+        if a.split(".")[0] not in lanes:
+            continue
         ax, ay, aw, ah = _box(a)
         bx, by, bw, _ = _box(b)
         x1, x2 = ax + aw / 2, bx + bw / 2
@@ -165,7 +182,7 @@ def render_svg(state: GraphState) -> str:
             f'<path d="M{x1:.0f},{ay + ah:.0f} L{x2:.0f},{by - 1:.0f}" stroke="#777" '
             f'stroke-width="1.3" fill="none" marker-end="url(#mg-arrow)"/>'
         )
-    if state.gradient in GRADIENT_PATH:
+    if state.gradient in GRADIENT_PATH and state.gradient in lanes:
         path = GRADIENT_PATH[state.gradient]
         gx = LANE_X[state.gradient] + LANE_W + GRADIENT_X
         x0, y0, w0, h0 = _box(path[0])
@@ -186,8 +203,8 @@ def render_svg(state: GraphState) -> str:
             f'fill="{GRADIENT_COLOUR}" font-weight="700">'
             f"⇠ {escape(text(f'graph.gradient.{state.gradient}', lang))}</text>"
         )
-    for lane_nodes in (D_LANE, G_LANE):
-        for node, _, _ in lane_nodes:
+    for lane in lanes:
+        for node in LANES[lane]:
             parts.append(_node_svg(node, state))
     parts.append("</svg>")
     return "".join(parts)

@@ -579,8 +579,13 @@ def test_presenter_view_enlarges_the_text_and_the_plots_fill_the_width(
             " parseFloat(el.getAttribute('font-size')) * el.getScreenCTM().a]"
         )
 
+    def graph_text() -> float:  # the model graph's lane title, as drawn on screen
+        return page.locator("#model-graph text.lane-title").first.evaluate(
+            "(el) => parseFloat(el.getAttribute('font-size')) * el.getScreenCTM().a"
+        )
+
     caption_before, title_before = font("#lecture-caption p"), plot_font()
-    batch_before = batch_title()
+    batch_before, graph_before = batch_title(), graph_text()
     _open_drawer(page)
     page.locator("#presenter input").check()
     page.wait_for_function(
@@ -601,8 +606,14 @@ def test_presenter_view_enlarges_the_text_and_the_plots_fill_the_width(
     (drawn, seen), (drawn_before, seen_before) = batch_title(), batch_before
     assert drawn >= 1.5 * drawn_before
     assert seen >= 1.45 * seen_before  # the SVG scales with its column, a few px narrower here
+    # the graph shows the narrated step's lane alone, its text 1.5x as large on screen, in the
+    # column the sparkline leaves to it
+    expect(page.locator("#model-graph svg.model-graph")).to_have_attribute("data-lanes", "d")
+    assert graph_text() >= 1.5 * graph_before
+    expect(page.locator("#view-sparkline")).to_be_hidden()
+    _assert_on_one_screen(page, "presenter view")
     # every plot takes the width its column has now (none keeps an old, narrower size)
-    for view in ("view-batch", "view-data", "view-sparkline"):
+    for view in ("view-batch", "view-data"):
         page.wait_for_function(
             "(id) => { const box = document.getElementById(id);"
             " const svg = box.querySelector('.main-svg, svg.live-view');"
@@ -614,6 +625,8 @@ def test_presenter_view_enlarges_the_text_and_the_plots_fill_the_width(
     _open_drawer(page)
     page.locator("#presenter input").uncheck()
     expect(page.locator("#secondary")).to_be_visible()
+    expect(page.locator("#view-sparkline")).to_be_visible()
+    expect(page.locator("#model-graph svg.model-graph")).to_have_attribute("data-lanes", "d g")
     context.close()
 
 

@@ -54,6 +54,37 @@ def test_step_d_lights_the_d_path_and_step_g_locks_d(ctx: handlers.Context) -> N
     assert "‖Δθ_D‖ = 0<" in graph
 
 
+def _lanes(graph: str) -> tuple[str, set[str], float]:
+    """The graph's data-lanes, the lanes its nodes belong to, and its viewBox width."""
+    nodes = {node.split(".")[0] for node in re.findall(r'data-node="([a-z.A-Z]+)"', graph)}
+    width = float(re.search(r'viewBox="[-\d.]+ 0 ([\d.]+) ', graph)[1])
+    return re.search(r'data-lanes="([a-z ]+)"', graph)[1], nodes, width
+
+
+def test_presenter_view_draws_the_graph_lane_of_the_step_alone(ctx: handlers.Context) -> None:
+    """One lane, so that the same column draws its text 1.5x as large: the D lane after Step D
+    (and before any step), the G lane with D locked after Step G, the narrated lane in slow
+    motion; presenter view off brings both lanes back."""
+    session = handlers.step(ctx, "step_d", True, None)["state"]
+    both = _lanes(session.graph_html())
+    assert both[:2] == ("d g", {"d", "g"})
+    handlers.set_presenter(ctx, session, True)
+    lanes, nodes, width = _lanes(session.graph_html())
+    assert (lanes, nodes) == ("d", {"d"}) and width <= both[2] / 1.8
+    assert 'data-gradient="d"' in session.graph_html()
+    graph = _graph(handlers.step(ctx, "step_g", True, session))
+    assert _lanes(graph)[:2] == ("g", {"g"})
+    assert re.search(r'data-node="g\.D" data-lit="true" data-locked="true"', graph)
+    assert "‖Δθ_D‖ = 0<" in graph and 'data-gradient="g"' in graph
+    handlers.explain(ctx, session, 0)  # slow motion: sub-step 1 is the D step's noise
+    assert _lanes(session.graph_html())[:2] == ("d", {"d"})
+    fresh = Session.from_preset("classroom")
+    fresh.presenter = True
+    assert _lanes(fresh.graph_html())[:2] == ("d", {"d"})  # before any step: the D lane
+    handlers.set_presenter(ctx, session, False)
+    assert _lanes(session.graph_html())[:2] == ("d g", {"d", "g"})
+
+
 def test_slow_motion_builds_the_picture_sub_step_by_sub_step(ctx: handlers.Context) -> None:
     out = handlers.explain(ctx, None, 0)
     session = out["state"]

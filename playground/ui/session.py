@@ -702,7 +702,7 @@ class Session:
             state = model_graph.state_for_sub_step(stage, values, lang)
         else:
             state = model_graph.state_after_step(t.last_step or "none", values, lang)
-        return model_graph.render_svg(state)
+        return model_graph.render_svg(state, presenter=self.presenter)
 
     @property
     def font_scale(self) -> float:
