@@ -7,7 +7,8 @@ direction gradients flow.
                              → D → D(x) → loss_D                → D (frozen) → D_on_G → loss_G
 
 Every node carries `data-node`, `data-lit` and (for D in the G step) `data-locked`, and the
-<svg> carries `data-last` ("d", "g" or "none"), so tests and scripts can read what is lit.
+<svg> carries `data-last` ("d", "g" or "none") and `data-lanes` ("d g", or in presenter view
+the one lane drawn), so tests and scripts can read what is lit.
 """
 
 from __future__ import annotations
