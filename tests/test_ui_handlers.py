@@ -81,7 +81,15 @@ def test_presenter_view_draws_the_graph_lane_of_the_step_alone(ctx: handlers.Con
     fresh = Session.from_preset("classroom")
     fresh.presenter = True
     assert _lanes(fresh.graph_html())[:2] == ("d", {"d"})  # before any step: the D lane
-    handlers.set_presenter(ctx, session, False)
+    # what presenter view hides is not built for it, and comes back when it is turned off
+    session.tab = "loss"
+    hidden = {"view-sparkline", "view-loss"}
+    live = json.loads(handlers.step(ctx, "step", True, session)["live"])
+    assert not hidden & (set(live) | set(live["__html__"]))
+    back = handlers.set_presenter(ctx, session, False)
+    assert {"sparkline", "loss_plot"} <= set(back)
+    live = json.loads(handlers.step(ctx, "step", True, session)["live"])
+    assert hidden <= set(live) | set(live["__html__"])
     assert _lanes(session.graph_html())[:2] == ("d g", {"d", "g"})
 
 

@@ -75,7 +75,11 @@ API_VIEWS = [
 
 
 def visible_plots(session: Session, secondary: bool = True) -> dict[str, Build]:
-    """The main screen's plots, and the open secondary tab's unless `secondary` is False."""
+    """The main screen's plots, and the open secondary tab's unless `secondary` is False.
+    Presenter view hides the sparkline and the secondary tabs (playground.css): nothing is
+    built for them there, and turning it off (set_presenter) draws them afresh."""
+    if session.presenter:
+        return {name: build for name, build in MAIN_PLOTS.items() if name != "sparkline"}
     return {**MAIN_PLOTS, **(TAB_PLOTS.get(session.tab, {}) if secondary else {})}
 
 
