@@ -80,6 +80,18 @@ class RewindBuffer:
         }
         return tensors, entry.meta
 
+    def entries_after(
+        self, iteration: int
+    ) -> list[tuple[int, dict[str, torch.Tensor], dict[str, Any], bool]]:
+        """The snapshots taken after `iteration` as (iteration, tensors, meta, shared), `put`'s
+        arguments, oldest first: what another buffer needs to hold them too."""
+        found = []
+        for entry in self._entries:
+            if entry.iteration > iteration:
+                tensors, meta = self.get(entry.iteration)
+                found.append((entry.iteration, tensors, meta, entry.slot is not None))
+        return found
+
     def keep_until(self, iteration: int) -> None:
         """Drop the snapshots after `iteration` (the timeline branches there)."""
         self._entries = [e for e in self._entries if e.iteration <= iteration]

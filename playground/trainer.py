@@ -79,6 +79,7 @@ class Trainer:
         self.last_d: DStepRecord | None = None
         self.last_g: GStepRecord | None = None
         self.last_step: str | None = None  # "d" or "g": which of the two ran most recently
+        self.revision = 0  # goes up whenever the training state changes (see play_worker)
         self._rewind = RewindBuffer(config.snapshot_capacity)
         self.snapshot()
 
@@ -129,6 +130,7 @@ class Trainer:
                 if "momentum" in group:
                     group["momentum"] = new.momentum
         self._sync_ema()
+        self.revision += 1
         return changed
 
     def lr_factor(self) -> float:
@@ -169,6 +171,7 @@ class Trainer:
         """One discriminator update on x = [fake; real] with y = [0…0, 1…1]."""
         c = self.config
         b = c.batch_size
+        self.revision += 1
         real, real_labels = self._real_batch(b)
         z = self._noise(b)
         labels = real_labels if self.conditional else None
@@ -230,6 +233,7 @@ class Trainer:
     def _g_update(self) -> GStepRecord:
         c = self.config
         b = c.batch_size
+        self.revision += 1
         z = self._noise(b)
         labels = self._random_labels(b)
         d_params = self._params["D"]
@@ -419,8 +423,9 @@ class Trainer:
                     tensors[f"{prefix}.{key}"] = value
         return tensors
 
-    def snapshot(self) -> int:
-        """Store the whole training state in the rewind buffer; returns its iteration."""
+    def capture(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        """The whole training state as (tensors, metadata): weights, optimiser moments, RNG,
+        counters, the last records. The tensors are the live ones, not copies."""
         tensors = self.weights()
         optimizers = {}
         for prefix, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
@@ -443,7 +448,13 @@ class Trainer:
             "metrics_len": len(self.metrics_history),
             "counts": (self.d_step_count, self.g_step_count),
             "last": (self.last_d, self.last_g, self.last_step),
+            "iteration": self.iteration,
         }
+        return tensors, meta
+
+    def snapshot(self) -> int:
+        """Store the whole training state in the rewind buffer; returns its iteration."""
+        tensors, meta = self.capture()
         stepped = bool(self.opt_g.state) and bool(self.opt_d.state)
         self._rewind.put(self.iteration, tensors, meta, shared=stepped)
         return self.iteration
@@ -451,6 +462,7 @@ class Trainer:
     def reset_rewind(self) -> None:
         """Forget all snapshots and start the rewind buffer at the current state (after the
         weights were replaced wholesale, e.g. by loading a checkpoint)."""
+        self.revision += 1
         self._refresh_vectors()
         self._rewind.clear()
         self.snapshot()
@@ -469,12 +481,23 @@ class Trainer:
                 f"snapshot: no snapshot at iteration {iteration}; available: {self.snapshots}"
             )
         tensors, meta = found
+        self.load_captured(tensors, meta)
+        for key in HISTORY_KEYS:
+            del self.history[key][meta["history_len"] :]
+        del self.metrics_history[meta["metrics_len"] :]
+        self._rewind.keep_until(iteration)
+
+    def load_captured(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+        """Take on a state `capture` made (of this run or a copy of it): weights, optimiser
+        moments, RNG, counters, the last records. History and snapshots stay as they are."""
         self.config = GANConfig.from_dict(meta["config"])
         self.G.load_state_dict(strip_prefix(tensors, "G."))
         self.D.load_state_dict(strip_prefix(tensors, "D."))
-        self.G_ema = None
-        if meta["ema"]:
-            self.G_ema = copy.deepcopy(self.G).requires_grad_(False).eval()
+        if not meta["ema"]:
+            self.G_ema = None
+        else:
+            if self.G_ema is None:
+                self.G_ema = copy.deepcopy(self.G).requires_grad_(False).eval()
             self.G_ema.load_state_dict(strip_prefix(tensors, "G_ema."))
         for prefix, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
             skeleton = meta["optimizers"][prefix]
@@ -490,14 +513,11 @@ class Trainer:
             }
             opt.load_state_dict(state)
         self.rng.set_state(meta["rng"])
-        for key in HISTORY_KEYS:
-            del self.history[key][meta["history_len"] :]
-        del self.metrics_history[meta["metrics_len"] :]
         self.d_step_count, self.g_step_count = meta["counts"]
         self.last_d, self.last_g, self.last_step = meta["last"]
-        self.iteration = iteration
+        self.iteration = meta["iteration"]
         self._refresh_vectors()
-        self._rewind.keep_until(iteration)
+        self.revision += 1
 
 
 def strip_prefix(mapping: dict[str, Any], prefix: str) -> dict[str, Any]:

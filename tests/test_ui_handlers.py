@@ -359,8 +359,19 @@ def test_a_fast_step_answers_with_the_status_line_and_the_visible_views(
     assert handlers.fast_step(ctx, "tab-b", "step") is None
     assert handlers.fast_step(ctx, "tab-a", "run") is None
     monkeypatch.setattr(handlers.live_feed, "STEP_WAIT", 0.05)
-    with session.lock:
-        assert handlers.fast_step(ctx, "tab-a", "step_d") is None
+    held, release = threading.Event(), threading.Event()
+
+    def busy() -> None:  # another request holds the run (the lock is re-entrant per thread)
+        with session.lock:
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=busy)
+    holder.start()
+    held.wait(5)
+    assert handlers.fast_step(ctx, "tab-a", "step_d") is None
+    release.set()
+    holder.join()
     assert session.trainer.iteration == 1 and session.trainer.d_step_count == 1
     ctx.sessions.pop("tab-a")
 

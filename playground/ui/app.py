@@ -7,6 +7,7 @@ output is matched by position. Bad input becomes `gr.Error` with what to change.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import functools
 import gc
@@ -19,6 +20,7 @@ from typing import Any
 import gradio as gr
 import torch
 
+from playground import play_worker
 from playground.compare import comparison_names, load_comparison
 from playground.presets import all_presets
 from playground.tours import load_tour, tour_names
@@ -509,6 +511,10 @@ def launch(
     # and the web server then share the cores instead of fighting over them
     torch.set_num_threads(1)
     _limit_malloc_arenas()
+    # playing tabs train in worker processes (playground.play_worker), one core fewer than the
+    # machine has, as TRAINING_SLOTS counts them; they start now, ready by the first Play
+    play_worker.start_pool(max(1, (os.cpu_count() or 2) - 1))
+    atexit.register(play_worker.stop_pool)
     demo = build_app(preset, data_dir)
     _skip_event_analytics()
     demo.queue(default_concurrency_limit=16)

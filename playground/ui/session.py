@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 import torch
 from markdown_it import MarkdownIt
 
-from playground import budget, drs, figures, model_graph, probes, svg_views
+from playground import budget, drs, figures, model_graph, play_worker, probes, svg_views
 from playground.claims import measure_runs, run_until
 from playground.compare import ComparisonSpec, differences, load_comparison
 from playground.config import LIVE_FIELDS, GANConfig
@@ -38,6 +38,7 @@ from playground.trainer import DivergenceError, Trainer
 DEFAULT_PRESET = "classroom"
 AUTOPLAY_THREAD = "playground-autoplay"
 FETCH_TIMEOUT = 10.0  # autoplay stops this long after the page's last frame request
+MIRROR_SECONDS = 0.25  # a run playing in a worker is mirrored here at least this often
 
 
 class FairSlots:
@@ -95,7 +96,8 @@ class Session:
     trainer: Trainer
     preset: str = ""
     sampler: str = "G"
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    # re-entrant: stop_autoplay brings a remote run home under it, and some callers hold it
+    lock: threading.RLock = field(default_factory=threading.RLock)
     message: str = ""
     diverged: bool = False
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -379,12 +381,21 @@ class Session:
         self._frame_wanted = False
         self.autoplay_rate = max(1.0, float(iterations_per_second))
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._frame_builder, self._frame_gap = frame, 1.0 / frames_per_second
         self._frame = None
         self.playing = True
         self.frames = 0
+        loop = self._autoplay_loop
+        workers = play_worker.pool()
+        if workers is not None and self.partner is None and self.trainer.device.type == "cpu":
+            with self.lock:
+                self._remote = workers.start(self.trainer, self.autoplay_rate)
+                self._remote_revision = self.trainer.revision
+            if self._remote is not None:
+                loop = self._remote_loop
         self._player = threading.Thread(
-            target=self._autoplay_loop, args=(self._stop,), daemon=True, name=AUTOPLAY_THREAD
+            target=loop, args=(self._stop,), daemon=True, name=AUTOPLAY_THREAD
         )
         self._player.start()
 
@@ -392,23 +403,32 @@ class Session:
         stop, player = getattr(self, "_stop", None), getattr(self, "_player", None)
         if stop is not None:
             stop.set()
+            self._wake.set()
         if player is not None and player is not threading.current_thread():
             player.join(timeout=5)
+        self._bring_home()
         self._player = None
         self.playing = False
         self._frame = None
 
+    @property
+    def plays_remotely(self) -> bool:
+        """Autoplay trains this run in a worker process (play_worker) right now."""
+        return getattr(self, "_remote", None) is not None
+
     def take_frame(self) -> str | None:
         """For the page's frame request: the newest picture the player built, once (None when
-        there is none new yet), or word that playing has stopped."""
+        there is none new yet), or word that playing has stopped. Either way the player
+        builds the next one now (at most frames_per_second): while the page draws this one,
+        so that its next request finds it ready."""
         self.last_fetch = time.monotonic()  # the page is watching: keep playing
         if not self.playing:
             return NOT_PLAYING
         # no lock: a frame the player stores between these two steps is dropped, and the
         # page's next request asks for another
         frame, self._frame = self._frame, None
-        if frame is None:
-            self._frame_wanted = True
+        self._frame_wanted = True
+        self._wake.set()
         return frame
 
     def _autoplay_loop(self, stop: threading.Event) -> None:
@@ -436,7 +456,10 @@ class Session:
                 now = time.perf_counter()
                 due = self._frame_wanted and now >= next_frame and not outcome.diverged
                 if due and self._frame_builder is not None:  # only what the page asks for
-                    next_frame, self._frame_wanted = now + self._frame_gap, False
+                    next_frame, self._frame_wanted = (
+                        _next_frame(next_frame, now, self._frame_gap),
+                        False,
+                    )
                     self._frame = self._build_frame() or self._frame
             if outcome.diverged:
                 self.playing = False
@@ -445,6 +468,100 @@ class Session:
             ahead = done / self.autoplay_rate - (time.perf_counter() - start)
             if ahead > 0:
                 stop.wait(ahead)  # throttle to the requested rate
+
+    def _remote_loop(self, stop: threading.Event) -> None:
+        """Mirror the run that trains in a worker process (play_worker) until stopped; if
+        the loop ends any other way, the run comes home (a run left in a worker would train
+        on unseen; the worker also drops a run it has not heard of in a while)."""
+        try:
+            self._mirror(stop)
+        except Exception:
+            LOG.exception("autoplay in a worker")
+        finally:
+            if not stop.is_set():
+                self._bring_home()
+                self.playing = False
+
+    def _mirror(self, stop: threading.Event) -> None:
+        """Whenever the page wants a frame, and at least every MIRROR_SECONDS, take on the
+        worker's state and build the frame from it. Clicks meanwhile work on the mirror as on
+        any run; when one changed it (Step, rewind, a live setting), the worker's newer state
+        is dropped and the changed one shipped instead. Stops, as the in-process player does,
+        when the page stops fetching frames, when the run diverges, or when the worker is
+        gone."""
+        next_frame = time.perf_counter()
+        rate = self.autoplay_rate
+        self.last_fetch = time.monotonic()
+        while not stop.is_set():
+            if time.monotonic() - self.last_fetch > FETCH_TIMEOUT:
+                self._bring_home()
+                self.say("paused_unwatched")
+                return
+            now = time.perf_counter()
+            wanted = self._frame_wanted and self._frame_builder is not None
+            if wanted and now < next_frame:
+                stop.wait(next_frame - now)
+                continue
+            if not wanted:  # mirror every MIRROR_SECONDS, sooner when a frame is wanted
+                self._wake.clear()
+                if self._frame_wanted or self._wake.wait(MIRROR_SECONDS):
+                    continue
+            run = self._remote
+            if run is None:
+                return
+            if self.autoplay_rate != rate:
+                rate = self.autoplay_rate
+                run.set_rate(rate)
+            progress = run.sync()
+            with self.lock:
+                if stop.is_set() or self._remote is not run:
+                    return
+                if progress is None:  # the worker is gone: the mirror is what is left
+                    self._remote = None
+                    self.say("worker_gone")
+                    return
+                if self.trainer.revision != self._remote_revision:
+                    # a click changed the run: train on from what it made
+                    run.drop()
+                    workers = play_worker.pool()
+                    self._remote = workers and workers.start(self.trainer, rate)
+                    self._remote_revision = self.trainer.revision
+                    if self._remote is None:
+                        return
+                    continue
+                self._take_on(progress)
+                if progress.diverged is not None:
+                    run.drop()
+                    self._remote = None
+                    return
+                self.say("playing")
+                now = time.perf_counter()
+                if self._frame_wanted and now >= next_frame and self._frame_builder is not None:
+                    next_frame = _next_frame(next_frame, now, self._frame_gap)
+                    self._frame_wanted = False
+                    self._frame = self._build_frame() or self._frame
+
+    def _take_on(self, progress: play_worker.Progress) -> None:
+        """The mirror takes on the worker's state (the caller holds the lock)."""
+        play_worker.apply_progress(self.trainer, progress)
+        self._remote_revision = self.trainer.revision
+        if progress.diverged is not None:
+            iteration, network, what = progress.diverged
+            self.diverged = True
+            self.say("diverged", iteration=iteration, network=network, what=what)
+        else:
+            self.diverged = False
+
+    def _bring_home(self) -> None:
+        """Autoplay stops: a run that trains in a worker comes back with its final state
+        (unless a click changed the mirror since its last state: the click's run stays)."""
+        with self.lock:
+            run, self._remote = getattr(self, "_remote", None), None
+            if run is None:
+                return
+            progress = run.finish()
+            if progress is not None and self.trainer.revision == self._remote_revision:
+                self._take_on(progress)
 
     def _build_frame(self) -> str | None:
         try:
@@ -971,6 +1088,13 @@ _STATUS_MARKDOWN = MarkdownIt("commonmark", {"html": False}).disable(
     ["link", "image", "autolink", "html_inline", "html_block"]
 )
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>])")
+
+
+def _next_frame(due: float, now: float, gap: float) -> float:
+    """When the frame after one due at `due` and built at `now` is due: one gap after the
+    last was due, so that the time each takes to build does not add up (7.5 frames/s instead
+    of 10 with a 35-ms build), but not sooner than half a gap from now."""
+    return max(due + gap, now + gap / 2)
 
 
 def markdown_safe(value: str) -> str:
