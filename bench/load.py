@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import re
 import statistics
 import subprocess
 import sys
@@ -30,6 +31,23 @@ from gradio_client import Client
 
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARY = 10
+ITERATIONS = [0]  # iterations all players' runs trained (from their frames' status lines)
+REACHED: dict[str, int] = {}  # player token -> the iteration its last frame showed
+REACHED_LOCK = threading.Lock()
+
+
+def workers_rss_mib(pid: int) -> float:
+    """RSS of the app's child processes (its play workers)."""
+    total = 0.0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            lines = status.read_text().splitlines()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in lines if ":" in line)
+        if fields.get("PPid", "").strip() == str(pid) and "VmRSS" in fields:
+            total += int(fields["VmRSS"].split()[0]) / 1024
+    return total
 
 
 def rss_mib(pid: int) -> float:
@@ -67,7 +85,12 @@ def player(url: str, stop: threading.Event, errors: list[str]) -> None:
         token = next(v for v in out if isinstance(v, str) and len(v) >= 20 and " " not in v)
         frame = url + f"playground/frame/{token}"
         while not stop.is_set():
-            urllib.request.urlopen(frame, timeout=30).read()
+            status = json.loads(urllib.request.urlopen(frame, timeout=30).read()).get("status")
+            if status:  # the iteration this player's run has reached, for the total trained
+                reached = int(re.search(r"Iteration\D*(\d+)", status)[1])
+                with REACHED_LOCK:
+                    ITERATIONS[0] += reached - REACHED.get(token, reached)
+                    REACHED[token] = reached
             stop.wait(0.1)
         client.predict(32, 1, api_name="/play")  # pause
     except Exception as exc:  # a bench reports failures, it does not stop on them
@@ -155,7 +178,9 @@ def main() -> None:
             thread.start()
         time.sleep(5)
         playing = health(url)["autoplay_threads"]
+        iterations_before, clicked = ITERATIONS[0], time.monotonic()
         loaded = clicks(url, args.clicks)
+        trained, clicked = ITERATIONS[0] - iterations_before, time.monotonic() - clicked
         stop.set()
         for thread in players:
             thread.join(timeout=60)
@@ -164,7 +189,8 @@ def main() -> None:
         print(
             f"fairness: {playing} sessions playing; another user's Step click p50 {p50:.0f} ms, "
             f"p95 {p95:.0f} ms (target p95 <= 500 ms); nobody playing: p50 {f50:.0f} ms, "
-            f"p95 {f95:.0f} ms; player errors: {len(errors)}"
+            f"p95 {f95:.0f} ms; player errors: {len(errors)}; {trained} iterations trained "
+            f"in all while the clicks ran ({trained / clicked:.0f}/s)"
         )
 
         errors, report = [], []
@@ -200,7 +226,8 @@ def main() -> None:
         print(
             f"tabs: {args.tabs} tabs loaded, stepped and closed; RSS {before:.0f} -> {after:.0f}"
             f" -> {settled:.0f} MiB 60 s later ({(settled / before - 1) * 100:+.1f} %, target "
-            f"within 10 %); health now {health(url)}"
+            f"within 10 %); play workers {workers_rss_mib(app.pid):.0f} MiB; health now "
+            f"{health(url)}"
         )
     finally:
         app.terminate()

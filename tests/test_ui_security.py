@@ -215,9 +215,11 @@ def test_a_closed_tab_is_freed_within_a_minute(browser_page_factory, app_url: st
     while health()["autoplay_threads"] < 1:
         assert time.monotonic() < deadline, health()
         time.sleep(0.5)
+    assert health()["worker_runs"] >= 1  # the app trains a playing tab in a worker process
+    assert health()["play_workers"] >= 1
     page.context.close()
     deadline = time.monotonic() + 60
-    while health()["autoplay_threads"] > 0:
+    while health()["autoplay_threads"] > 0 or health()["worker_runs"] > 0:
         assert time.monotonic() < deadline, f"still training 60 s after the tab closed: {health()}"
         time.sleep(1)
 

@@ -21,7 +21,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from playground import budget, lecture
+from playground import budget, lecture, play_worker
 from playground.checkpoint import CheckpointError, unzip_checkpoint, zip_checkpoint
 from playground.code_export import export_run
 from playground.compare import ComparisonSpec
@@ -87,12 +87,17 @@ class Context:
             self.sessions[session.owner] = session
 
     def health(self) -> dict[str, int]:
-        """Counts for an operator (and the tests): open tabs, playing tabs, training threads."""
+        """Counts for an operator (and the tests): open tabs, playing tabs, autoplay threads,
+        play worker processes alive and the runs they train."""
         threads = [t for t in threading.enumerate() if t.name == AUTOPLAY_THREAD]
+        workers = play_worker.pool()
+        alive = [w for w in workers.workers if w.alive] if workers is not None else []
         return {
             "sessions": len(self.sessions),
             "playing": sum(s.playing for s in list(self.sessions.values())),
             "autoplay_threads": len(threads),
+            "play_workers": len(alive),
+            "worker_runs": sum(len(w.runs) for w in alive),
         }
 
 

@@ -513,7 +513,10 @@ class Session:
                 rate = self.autoplay_rate
                 run.set_rate(rate)
             progress = run.sync()
-            with self.lock:
+            # the mirror's work shares TRAINING_SLOTS with in-process players: with a class
+            # playing, frames are built one core fewer than the machine has at a time, and
+            # clicks keep a core (15 tabs playing: a click's p95 2.3 s without, bench/load.py)
+            with TRAINING_SLOTS, self.lock:
                 if stop.is_set() or self._remote is not run:
                     return
                 if progress is None:  # the worker is gone: the mirror is what is left
