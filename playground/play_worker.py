@@ -39,6 +39,7 @@ from typing import Any, BinaryIO
 
 import torch
 
+import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
 from playground.rewind import RewindBuffer
 from playground.trainer import HISTORY_KEYS, DivergenceError, Trainer
 
