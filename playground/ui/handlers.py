@@ -322,7 +322,8 @@ def set_layers(ctx: Context, state: Session | None, layers: list[str]) -> Update
 # ---------------------------------------------------------------- autoplay
 def build_frame(session: Session) -> str | None:
     """One autoplay frame of the visible figures, every redraw_every-th time it is due (the
-    player thread calls this between training chunks, holding the session's lock)."""
+    player thread calls this between training chunks, or after it took on the play worker's
+    state, holding the session's lock)."""
     session.frames += 1
     if session.frames % session.redraw_every:
         return None

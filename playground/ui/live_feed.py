@@ -8,8 +8,9 @@ Two costs of the page made clicks slow and autoplay choppy on the 2-core machine
 So the step buttons send the visible figures as one JSON string, which a few lines of
 JavaScript hand to Plotly.react on the plots already on screen (only what changed is redrawn);
 and while playing, the page fetches frames of the visible figures from a plain HTTP route
-at FRAMES_PER_SECOND, outside Gradio's event machinery (the player thread builds them between
-training chunks; the route only hands over the newest). A frame is served only to the tab that
+at FRAMES_PER_SECOND, outside Gradio's event machinery (the player thread builds them, from
+the run or from its copy of a run that trains in a play worker; the route only hands over the
+newest). A frame is served only to the tab that
 holds its session's token (unguessable, dropped on pause). Every other event (tab switch,
 reset, pause, gradio_client calls) still goes through gr.Plot.
 """

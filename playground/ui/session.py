@@ -371,12 +371,14 @@ class Session:
         frame: Callable[[], str | None] | None = None,
         frames_per_second: float = 10.0,
     ) -> None:
-        """Train on a background thread at up to this rate until stop_autoplay(); the page's
-        timer only repaints, so training speed does not wait for the browser. `frame` builds
-        the page's next picture (encoded, or None for none this time): the player calls it
-        between chunks when the page has asked for one, at most frames_per_second times a
-        second, and take_frame hands it over. A page that draws slowly asks less often, so no
-        frame is built that it would not draw."""
+        """Train at up to this rate until stop_autoplay(): in a play worker process when the
+        app started them and the run is a single run on the CPU (the player thread here then
+        mirrors it, _remote_loop), else on a background thread here (_autoplay_loop). The
+        page's timer only repaints, so training speed does not wait for the browser. `frame`
+        builds the page's next picture (encoded, or None for none this time): the player calls
+        it when the page has asked for one, at most frames_per_second times a second, and
+        take_frame hands it over. A page that draws slowly asks less often, so no frame is
+        built that it would not draw."""
         self.stop_autoplay()
         self._frame_wanted = False
         self.autoplay_rate = max(1.0, float(iterations_per_second))
