@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import re
 import statistics
 import subprocess
@@ -146,10 +147,11 @@ def trainer_rate(preset: str, seconds: float) -> float:
     return done / (time.perf_counter() - start)
 
 
-def remote_page(page, url: str, seconds: float) -> tuple[float, float]:
+def remote_page(page, url: str, seconds: float) -> tuple[float, float, float]:
     """Play again, but the frames go to this process instead of the page (which still shows
     the status line): what the server sustains when the drawing happens on another machine.
-    Returns (iterations/s, frames/s); frames are fetched one at a time, as the page does."""
+    Returns (iterations/s, frames/s, seconds played); frames are fetched one at a time, as
+    the page does."""
     page.evaluate("() => { window.playground.play = (token) => { window.__token = token; }; }")
     # the pause before this must be done: Gradio drops a click on a button whose event runs
     page.wait_for_function("() => document.querySelector('#btn-play').innerText.includes('Play')")
@@ -178,7 +180,33 @@ def remote_page(page, url: str, seconds: float) -> tuple[float, float]:
     stop.set()
     page.click("#btn-play")
     fetcher.join(timeout=10)
-    return (it1 - it0) / (t1 - t0), (f1 - f0) / (t1 - t0)
+    return (it1 - it0) / (t1 - t0), (f1 - f0) / (t1 - t0), seconds + 2
+
+
+def cpu_seconds(server: int) -> dict[str, float]:
+    """CPU seconds used so far by the web server, its play workers (its children) and the
+    browser (every Chromium process), from /proc: where a playing tab's time goes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"server": 0.0, "play worker": 0.0, "browser": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
+        pid, parent = int(stat.parent.name), int(fields[1])
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if pid == server:
+            used["server"] += seconds
+        elif parent == server:
+            used["play worker"] += seconds
+        elif "chrom" in name:
+            used["browser"] += seconds
+    return used
+
+
+def cores(before: dict[str, float], after: dict[str, float], seconds: float) -> str:
+    return ", ".join(f"{k} {(after[k] - before[k]) / seconds:.2f}" for k in before)
 
 
 def busy(stop: multiprocessing.Event) -> None:
@@ -246,10 +274,10 @@ def main() -> None:
             page.click("#btn-play")
             page.wait_for_timeout(2000)
             it0, r0, t0 = page.evaluate(ITERATION), page.evaluate("() => window.__redraws"), 0.0
-            t0 = time.time()
+            t0, c0 = time.time(), cpu_seconds(app.pid)
             page.wait_for_timeout(args.play_seconds * 1000)
             it1, r1, t1 = page.evaluate(ITERATION), page.evaluate("() => window.__redraws"), 0.0
-            t1 = time.time()
+            t1, c1 = time.time(), cpu_seconds(app.pid)
             page.click("#btn-play")
             rate = (it1 - it0) / (t1 - t0)
             print(
@@ -259,11 +287,15 @@ def main() -> None:
             for name in WATCHED:
                 shown = (r1[name] - r0[name]) / (t1 - t0)
                 print(f"  {name}: {shown:.1f} new pictures/s (target >= 8)")
-            remote_rate, frames = remote_page(page, url, args.play_seconds)
+            print(f"  cores used: {cores(c0, c1, t1 - t0)}")
+            c0 = cpu_seconds(app.pid)
+            remote_rate, frames, seconds = remote_page(page, url, args.play_seconds)
             print(
                 f"autoplay with the page drawn elsewhere (frames fetched by this process, as a "
                 f"student's browser would from the class's server): {remote_rate:.0f} "
-                f"iterations/s = {remote_rate / alone:.2f}x, {frames:.1f} frames/s"
+                f"iterations/s = {remote_rate / alone:.2f}x, {frames:.1f} frames/s\n"
+                f"  cores used over the whole Play (2 s more): "
+                f"{cores(c0, cpu_seconds(app.pid), seconds)}"
             )
             browser.close()
     finally:
