@@ -171,7 +171,7 @@ class _Run:
             }
             snapshots.append((iteration, snap_tensors, snap_meta, shared))
         self.sent_iteration = t.iteration
-        # pickled at once by _send, so the live tensors are copied as they are now
+        # pickled at once (_framed), so the live tensors are copied as they are now
         return Progress(tensors, meta, history, snapshots, self.diverged)
 
 
