@@ -35,6 +35,14 @@ def _config(preset: str = "classroom"):
     return load_preset(preset).config.replace(device="cpu")
 
 
+def _playing(preset: str, rate: float = 300) -> Session:
+    """A tab of `preset` that plays, its run trained in the pool's worker."""
+    session = Session.from_preset(preset)
+    session.start_autoplay(rate, frame=functools.partial(handlers.build_frame, session))
+    assert session.plays_remotely
+    return session
+
+
 def _same_weights(a: Trainer, b: Trainer) -> bool:
     wa, wb = a.weights(), b.weights()
     return wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
@@ -90,9 +98,7 @@ def test_a_run_trained_in_a_worker_is_the_run_trained_here(
 def test_a_playing_tab_builds_frames_from_the_worker_and_a_click_counts(
     pool: play_worker.PlayPool,
 ) -> None:
-    session = Session.from_preset("classroom")
-    session.start_autoplay(300, frame=functools.partial(handlers.build_frame, session))
-    assert session.plays_remotely
+    session = _playing("classroom")
     frames = []
     deadline = time.monotonic() + 10
     while len(frames) < 3 and time.monotonic() < deadline:
@@ -123,9 +129,7 @@ def test_a_playing_tab_builds_frames_from_the_worker_and_a_click_counts(
 def test_a_run_that_diverges_in_a_worker_stops_with_the_guard_message(
     pool: play_worker.PlayPool,
 ) -> None:
-    session = Session.from_preset("lr-too-high")
-    session.start_autoplay(400, frame=functools.partial(handlers.build_frame, session))
-    assert session.plays_remotely
+    session = _playing("lr-too-high", 400)
     _wait_for(lambda: not session.playing, 30)
     assert session.diverged and "diverged at iteration" in session.message
     assert not session.plays_remotely
@@ -138,9 +142,7 @@ def test_a_run_that_diverges_in_a_worker_stops_with_the_guard_message(
 def test_a_worker_that_dies_stops_playing_and_leaves_the_mirrored_run(
     pool: play_worker.PlayPool,
 ) -> None:
-    session = Session.from_preset("classroom")
-    session.start_autoplay(300, frame=functools.partial(handlers.build_frame, session))
-    assert session.plays_remotely
+    session = _playing("classroom")
     _wait_for(lambda: session.trainer.iteration > 50)
     worker = session._remote.worker
     os.kill(worker.process.pid, signal.SIGKILL)
