@@ -37,17 +37,13 @@ REACHED_LOCK = threading.Lock()
 
 
 def workers_rss_mib(pid: int) -> float:
-    """RSS of the app's child processes (its play workers)."""
-    total = 0.0
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            lines = status.read_text().splitlines()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in lines if ":" in line)
-        if fields.get("PPid", "").strip() == str(pid) and "VmRSS" in fields:
-            total += int(fields["VmRSS"].split()[0]) / 1024
-    return total
+    """RSS of the app's child processes (its play workers, started from any of its threads)."""
+    children = [
+        int(child)
+        for listing in Path(f"/proc/{pid}/task").glob("*/children")
+        for child in listing.read_text().split()
+    ]
+    return sum(rss_mib(child) for child in children)
 
 
 def rss_mib(pid: int) -> float:

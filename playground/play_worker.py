@@ -211,22 +211,13 @@ def serve(inbox_stream: BinaryIO, outbox_stream: BinaryIO) -> None:
         wait = min((run.wait() for run in runs.values()), default=float("inf"))
         if runs:
             wait = min(wait, ORPHAN_SECONDS)
-        try:
-            if wait > 0:
-                message = inbox.get(timeout=None if wait == float("inf") else wait)
-            else:
-                message = inbox.get_nowait()
-        except queue.Empty:
-            message = ()
-        while message != ():
+        message = _next_message(inbox, wait)
+        while message != ():  # every message waiting, before the next chunk
             if message is None:
                 outbox.put(None)
                 return
             _handle(message, runs, turns, outbox)
-            try:
-                message = inbox.get_nowait()
-            except queue.Empty:
-                message = ()
+            message = _next_message(inbox, 0)
         for run_id in [
             i for i, run in runs.items() if time.monotonic() - run.heard > ORPHAN_SECONDS
         ]:
@@ -237,6 +228,16 @@ def serve(inbox_stream: BinaryIO, outbox_stream: BinaryIO) -> None:
             if runs[run_id].wait() <= 0:
                 runs[run_id].train()
                 break
+
+
+def _next_message(inbox: queue.Queue[Any], wait: float) -> Any:
+    """The next message, waiting up to `wait` seconds (inf: until one comes); () if none."""
+    try:
+        if wait <= 0:
+            return inbox.get_nowait()
+        return inbox.get(timeout=None if wait == float("inf") else wait)
+    except queue.Empty:
+        return ()
 
 
 def _warm_up() -> None:
@@ -420,9 +421,6 @@ class PlayPool:
     def close(self) -> None:
         for worker in self.workers:
             worker.close()
-
-    def pids(self) -> list[int]:
-        return [w.process.pid for w in self.workers]
 
 
 _POOL: PlayPool | None = None

@@ -31,7 +31,7 @@ from playground.ui.i18n import I18N, labelled_blocks
 from playground.ui.layout import CONTROLS, SECONDARY_TABS, SLIDERS, TOOLBAR_BUTTONS, build_layout
 from playground.ui.quick_skips import skip_untouched_outputs
 from playground.ui.render import API_VIEWS
-from playground.ui.session import DEFAULT_PRESET, Session
+from playground.ui.session import BACKGROUND_CORES, DEFAULT_PRESET, Session
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 SESSION_TTL_SECONDS = 2 * 3600
@@ -511,9 +511,9 @@ def launch(
     # and the web server then share the cores instead of fighting over them
     torch.set_num_threads(1)
     _limit_malloc_arenas()
-    # playing tabs train in worker processes (playground.play_worker), one core fewer than the
-    # machine has, as TRAINING_SLOTS counts them; they start now, ready by the first Play
-    play_worker.start_pool(max(1, (os.cpu_count() or 2) - 1))
+    # playing tabs train in worker processes (playground.play_worker), as many as the cores
+    # TRAINING_SLOTS counts; they start now, ready by the first Play
+    play_worker.start_pool(BACKGROUND_CORES)
     atexit.register(play_worker.stop_pool)
     demo = build_app(preset, data_dir)
     _skip_event_analytics()

@@ -67,7 +67,8 @@ class FairSlots:
             self._changed.notify_all()
 
 
-TRAINING_SLOTS = FairSlots(max(1, (os.cpu_count() or 2) - 1))
+BACKGROUND_CORES = max(1, (os.cpu_count() or 2) - 1)  # autoplay's share: clicks keep a core
+TRAINING_SLOTS = FairSlots(BACKGROUND_CORES)
 LOG = logging.getLogger(__name__)
 NOT_PLAYING = '{"playing": false}'
 # a tour step's view (1-6, as tour files number them) → the secondary tab it brings up; the
@@ -455,14 +456,8 @@ class Session:
                 if stop.is_set():
                     break
                 outcome = self._guarded("playing", lambda trainer: trainer.run(chunk))
-                now = time.perf_counter()
-                due = self._frame_wanted and now >= next_frame and not outcome.diverged
-                if due and self._frame_builder is not None:  # only what the page asks for
-                    next_frame, self._frame_wanted = (
-                        _next_frame(next_frame, now, self._frame_gap),
-                        False,
-                    )
-                    self._frame = self._build_frame() or self._frame
+                if not outcome.diverged:
+                    next_frame = self._frame_if_due(next_frame)
             if outcome.diverged:
                 self.playing = False
                 break
@@ -540,11 +535,7 @@ class Session:
                     self._remote = None
                     return
                 self.say("playing")
-                now = time.perf_counter()
-                if self._frame_wanted and now >= next_frame and self._frame_builder is not None:
-                    next_frame = _next_frame(next_frame, now, self._frame_gap)
-                    self._frame_wanted = False
-                    self._frame = self._build_frame() or self._frame
+                next_frame = self._frame_if_due(next_frame)
 
     def _take_on(self, progress: play_worker.Progress) -> None:
         """The mirror takes on the worker's state (the caller holds the lock)."""
@@ -567,6 +558,16 @@ class Session:
             progress = run.finish()
             if progress is not None and self.trainer.revision == self._remote_revision:
                 self._take_on(progress)
+
+    def _frame_if_due(self, next_frame: float) -> float:
+        """Build the page's next frame if it asked for one and one is due at `next_frame` (the
+        caller holds the lock); returns when the frame after is due."""
+        now = time.perf_counter()
+        if not (self._frame_wanted and now >= next_frame and self._frame_builder is not None):
+            return next_frame
+        self._frame_wanted = False
+        self._frame = self._build_frame() or self._frame
+        return _next_frame(next_frame, now, self._frame_gap)
 
     def _build_frame(self) -> str | None:
         try:
