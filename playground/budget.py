@@ -41,6 +41,7 @@ UI_LIMITS: dict[str, int] = {
     "modes": 1000,
     "grid_side": 30,
     "snapshot_capacity": 500,
+    "mmd_samples": 256,  # its kernel matrix is (2·mmd_samples)² × 3 numbers
 }
 
 

@@ -14,6 +14,7 @@ Templates are Python with two kinds of holes: `$NAME` (string.Template) for valu
 from __future__ import annotations
 
 import io
+import math
 import re
 import unicodedata
 import zipfile
@@ -28,6 +29,8 @@ import torch
 import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
 from playground.config import GANConfig
 from playground.data import Dataset
+from playground.losses import MMD_KERNELS
+from playground.models import NOISE_START
 from playground.text import table, text
 
 SCRIPT_NAME = "train_gan"
@@ -258,6 +261,8 @@ class _Plan:
         self.ema = config.ema_decay > 0
         self.sample_ema = sampler == "ema" and self.ema
         self.labels = "labels" if self.cond else None
+        self.noise = config.g_noise
+        self.mmd = config.mmd_weight > 0
 
     def values(self) -> dict[str, str]:
         c = self.c
@@ -270,6 +275,13 @@ class _Plan:
             "LABELS_ARG": ", labels" if self.cond else "",
             "BOTH_ARG": ", both" if self.cond else "",
             "Y": "Y[::PACK]" if self.pack > 1 else "Y",
+            "EPS_LINE": (
+                "    eps = torch.randn(BATCH_SIZE, math.prod(DATA_SHAPE), generator=rng)"
+                ".to(DEVICE)  # «d.eps»\n"
+                if self.noise
+                else ""
+            ),
+            "EPS_ARG": ", eps" if self.noise else "",
         }
 
     def sub(self, template: str, **extra: str) -> str:
@@ -344,8 +356,20 @@ class _Plan:
             rows.append(f"CLIP = {c.clip_value!r}  # «settings.clip»")
         if c.loss == "wgan-gp":
             rows.append(f"GP_WEIGHT = {c.gp_weight!r}  # «settings.gp»")
-        if c.r1_gamma:
+        if c.r1_gamma and c.r1_every > 1:
+            rows.append(f"R1_GAMMA, R1_EVERY = {c.r1_gamma!r}, {c.r1_every}  # «settings.r1_lazy»")
+        elif c.r1_gamma:
             rows.append(f"R1_GAMMA = {c.r1_gamma!r}  # «settings.r1»")
+        if self.mmd:
+            rows.append(
+                f"MMD_WEIGHT, MMD_BANDWIDTH = {c.mmd_weight!r}, {c.mmd_bandwidth!r}"
+                "  # «settings.mmd»"
+            )
+            rows.append(
+                f"MMD_SAMPLES, MMD_EVERY = {c.mmd_samples}, {c.mmd_every}  # «settings.mmd_every»"
+            )
+        if self.noise and c.sample_noise != 1:
+            rows.append(f"SAMPLE_NOISE = {c.sample_noise!r}  # «settings.sample_noise»")
         if self.ema:
             rows.append(f"EMA_DECAY = {c.ema_decay!r}  # «settings.ema»")
         if c.lr_decay_iters:
@@ -525,13 +549,30 @@ class Generator(nn.Module):
         if embed:
             code += "        self.embed = nn.Embedding(NUM_CLASSES, EMBED_DIM)  # «net.embed»\n"
         g_sizes = f"[{g_in}] + [G_HIDDEN] * G_LAYERS + [math.prod(DATA_SHAPE)]"
-        code += f"""        self.net = mlp({g_sizes})
+        code += f"        self.net = mlp({g_sizes})\n"
+        noise_param = ""
+        if self.noise:
+            start = math.log(NOISE_START / (self.scale or 1.0))
+            code += f"""        start = torch.full((math.prod(DATA_SHAPE),), {start!r})  \
+# «net.sigma_start»
+        self.log_sigma = nn.Parameter(start)  # «net.log_sigma»
 
-    def forward(self, z: torch.Tensor{self._label_param()}) -> torch.Tensor:
+    def sigma(self) -> torch.Tensor:
+        \"\"\"«net.sigma»\"\"\"
+        return torch.exp(self.log_sigma){" * SCALE" if self.scale is not None else ""}
 """
+            noise_param = ", noise: torch.Tensor | None = None"
+        signature = f"self, z: torch.Tensor{self._label_param()}{noise_param}"
+        if len(f"    def forward({signature}) -> torch.Tensor:") > 99:
+            code += f"\n    def forward(\n        {signature}\n    ) -> torch.Tensor:\n"
+        else:
+            code += f"\n    def forward({signature}) -> torch.Tensor:\n"
         if self.cond:
             code += "        z = torch.cat([z, self.embed(labels)], 1)  # «net.with_label»\n"
         code += "        out = self.net(z)\n"
+        if self.noise:
+            code += "        if noise is not None:  # «net.noise»\n"
+            code += "            out = out + torch.exp(self.log_sigma) * noise\n"
         if self.images:
             code += "        out = torch.tanh(out)  # «net.tanh»\n"
         elif self.scale is not None:
@@ -678,6 +719,20 @@ def gradient_penalty(real: torch.Tensor, fake: torch.Tensor{label}) -> torch.Ten
     (grad,) = torch.autograd.grad(D(between$LABELS_ARG).sum(), between, create_graph=True)
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 '''
+        if self.mmd:
+            widths = ", ".join(repr(w) for w in MMD_KERNELS)
+            code += f'''
+
+def mmd(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """«loss.mmd»"""
+    x = torch.cat([fake.flatten(1), real.flatten(1)])
+    d2 = (x[:, None] - x[None]).square().sum(-1)  # «loss.mmd_d2»
+    widths = torch.tensor(({widths}), device=x.device) * MMD_BANDWIDTH
+    k = torch.exp((d2 * (-0.5 / widths.square())[:, None, None]).clamp(min=-80)).sum(0)
+    n, m = len(fake), len(real)
+    v = torch.cat([x.new_full((n,), 1 / n), x.new_full((m,), -1 / m)])  # «loss.mmd_v»
+    return v @ k @ v
+'''
         if self.c.r1_gamma:
             code += f'''
 
@@ -714,17 +769,23 @@ opt_d = {make.format(net="D", lr="LR_D")}
         c = self.c
         real = "real, labels" if self.cond else "real"
         y = "torch.cat([torch.zeros(BATCH_SIZE), torch.ones(BATCH_SIZE)]).to(DEVICE)"
-        code = f'''Y = {y}  # «d.y»
-
+        lazy = bool(c.r1_gamma) and c.r1_every > 1
+        code = f"Y = {y}  # «d.y»\n"
+        if lazy:
+            code += f"d_steps_done = {self.from_iteration * c.d_steps}  # «d.count»\n"
+        code += '''
 
 def d_step() -> float:
     """«d.doc»"""
-    {real} = sample_real(BATCH_SIZE)
-    z = torch.randn(BATCH_SIZE, Z_DIM, generator=rng).to(DEVICE)  # «d.z»
-    with torch.no_grad():  # «d.no_grad»
-        fake = G(z$LABELS_ARG)
-    x = torch.cat([fake, real])  # «d.x»
 '''
+        if lazy:
+            code += "    global d_steps_done\n"
+        code += f"""    {real} = sample_real(BATCH_SIZE)
+    z = torch.randn(BATCH_SIZE, Z_DIM, generator=rng).to(DEVICE)  # «d.z»
+$EPS_LINE    with torch.no_grad():  # «d.no_grad»
+        fake = G(z$LABELS_ARG$EPS_ARG)
+    x = torch.cat([fake, real])  # «d.x»
+"""
         if self.cond:
             code += "    both = torch.cat([labels, labels])  # «d.both»\n"
         pack_note = "  # «d.out_pack»" if self.pack > 1 else "  # «d.out»"
@@ -736,13 +797,16 @@ def d_step() -> float:
         penalties = []
         if c.loss == "wgan-gp":
             penalties.append("GP_WEIGHT * gradient_penalty(real, fake$LABELS_ARG)")
-        if c.r1_gamma:
+        if c.r1_gamma and not lazy:
             penalties.append("R1_GAMMA * r1_penalty(real$LABELS_ARG)")
         if len(penalties) == 2:
             code += f"    penalty = {penalties[0]}\n    penalty = penalty + {penalties[1]}\n"
             code += "    loss = loss + penalty  # «d.penalty»\n"
         elif penalties:
             code += f"    loss = loss + {penalties[0]}  # «d.penalty»\n"
+        if lazy:
+            code += "    if d_steps_done % R1_EVERY == 0:  # «d.lazy_r1»\n"
+            code += "        loss = loss + R1_GAMMA * R1_EVERY * r1_penalty(real$LABELS_ARG)\n"
         code += """    loss.backward()  # «d.backward»
     opt_d.step()
 """
@@ -751,27 +815,57 @@ def d_step() -> float:
         for p in D.parameters():
             p.clamp_(-CLIP, CLIP)
 """
+        if lazy:
+            code += "    d_steps_done += 1\n"
         code += "    return loss.item()\n"
         return Section("d_step", self.sub(code))
 
     # ------------------------------------------------------------ the G step
     def _g_step(self) -> Section:
-        code = '''def g_step() -> float:
+        code = ""
+        if self.mmd:
+            done = self.from_iteration * self.c.g_steps
+            code += f"g_steps_done = {done}  # «g.count»\n\n\n"
+        code += '''def g_step() -> float:
     """«g.doc»"""
-    z = torch.randn(BATCH_SIZE, Z_DIM, generator=rng).to(DEVICE)
 '''
+        if self.mmd:
+            code += "    global g_steps_done\n"
+        code += "    z = torch.randn(BATCH_SIZE, Z_DIM, generator=rng).to(DEVICE)\n"
         if self.cond:
             code += (
                 "    labels = torch.randint(NUM_CLASSES, (BATCH_SIZE,), generator=rng).to(DEVICE)"
                 "  # «g.labels»\n"
             )
+        if self.noise:
+            code += "    eps = torch.randn(BATCH_SIZE, math.prod(DATA_SHAPE), generator=rng)"
+            code += ".to(DEVICE)\n"
+        if self.mmd:
+            real = "sample_real(MMD_SAMPLES)" + ("[0]" if self.cond else "")
+            code += f"    mmd_real = {real} if g_steps_done % MMD_EVERY == 0 else None\n"
         code += "    D.requires_grad_(False)  # «g.freeze»\n"
         if self.c.spectral_norm:
             code += "    D.eval()  # «g.sn_eval»\n"
-        code += """    opt_g.zero_grad(set_to_none=True)
-    out = D(G(z$LABELS_ARG)$LABELS_ARG)  # «g.d_on_g»
+        code += "    opt_g.zero_grad(set_to_none=True)\n"
+        if self.mmd:
+            code += """    fake = G(z$LABELS_ARG$EPS_ARG)
+    out = D(fake$LABELS_ARG)  # «g.d_on_g»
     loss = g_loss_terms(out).mean()
-    loss.backward()  # «g.backward»
+    if mmd_real is not None:  # «g.mmd»
+"""
+            if self.noise:
+                code += """        sample = fake[:MMD_SAMPLES]
+        noise = (G.sigma() * eps[:MMD_SAMPLES]).view_as(sample)  # σ·ε
+        sample = (sample - noise).detach() + noise  # «g.centre»
+        loss = loss + MMD_WEIGHT * mmd(sample, mmd_real)
+"""
+            else:
+                code += "        loss = loss + MMD_WEIGHT * mmd(fake[:MMD_SAMPLES], mmd_real)\n"
+        else:
+            code += """    out = D(G(z$LABELS_ARG$EPS_ARG)$LABELS_ARG)  # «g.d_on_g»
+    loss = g_loss_terms(out).mean()
+"""
+        code += """    loss.backward()  # «g.backward»
     D.requires_grad_(True)
 """
         if self.c.spectral_norm:
@@ -782,6 +876,8 @@ def d_step() -> float:
         for slow, fast in zip(G_ema.parameters(), G.parameters(), strict=True):
             slow.lerp_(fast, 1 - EMA_DECAY)
 """
+        if self.mmd:
+            code += "    g_steps_done += 1\n"
         code += "    return loss.item()\n"
         return Section("g_step", self.sub(code))
 
@@ -843,7 +939,17 @@ with open(OUT / "losses.csv", "w") as losses_file:
             code += f"labels = (torch.arange({n}) % NUM_CLASSES).to(DEVICE)  # «out.labels»\n"
             labels = ", labels"
         fixed = "torch.Generator().manual_seed(0)"
-        code += f"""z = torch.randn({n}, Z_DIM, generator={fixed}).to(DEVICE)
+        if self.noise:
+            scale = " * SAMPLE_NOISE" if self.c.sample_noise != 1 else ""
+            code += f"""fixed = {fixed}
+z = torch.randn({n}, Z_DIM, generator=fixed).to(DEVICE)
+eps = torch.randn({n}, math.prod(DATA_SHAPE), generator=fixed).to(DEVICE){scale}  # «out.eps»
+{net}.eval()
+with torch.no_grad():
+    samples = {net}(z{labels}, eps).cpu()  # «out.samples»
+"""
+        else:
+            code += f"""z = torch.randn({n}, Z_DIM, generator={fixed}).to(DEVICE)
 {net}.eval()
 with torch.no_grad():
     samples = {net}(z{labels}).cpu()  # «out.samples»

@@ -47,6 +47,12 @@ LIVE_FIELDS = frozenset(
         "clip_value",
         "gp_weight",
         "r1_gamma",
+        "r1_every",
+        "mmd_weight",
+        "mmd_bandwidth",
+        "mmd_samples",
+        "mmd_every",
+        "sample_noise",
         "ema_decay",
         "lr_decay_iters",
         "lr_decay_to",
@@ -92,6 +98,12 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "clip_value": (0, 1e6),
     "gp_weight": (0, 1e6),
     "r1_gamma": (0, 1e6),
+    "r1_every": (1, 1000),
+    "mmd_weight": (0, 1e6),
+    "mmd_bandwidth": (0, 1e6),
+    "mmd_samples": (2, 4096),
+    "mmd_every": (1, 1000),
+    "sample_noise": (0, 1),
     "batch_size": (1, 65_536),
     "d_steps": (1, 1000),
     "g_steps": (1, 1000),
@@ -136,6 +148,18 @@ _HELP = {
     "clip_value": "wgan: clip D's weights to [-c, c]",
     "gp_weight": "wgan-gp: gradient-penalty weight",
     "r1_gamma": "R1 penalty (gamma/2)·E‖∇D(real)‖² on any loss (0 = off): sharper, steadier",
+    "r1_every": "lazy R1: the penalty on every N-th D step only, weighted N times (StyleGAN2): "
+    "the same pull for a fraction of its cost",
+    "g_noise": "points (mlp): G outputs μ(z) + σ·ε, fresh noise ε scaled by one learned width σ "
+    "per coordinate, so how wide G's clusters are is learned apart from where they sit",
+    "mmd_weight": "weight of a maximum mean discrepancy (MMD²) term in G's loss, G's samples "
+    "against fresh real ones (0 = off); with g_noise it sees μ(z) held fixed, so it sets σ only",
+    "mmd_bandwidth": "MMD kernel width in data units: Gaussian kernels of 1, 2 and 5 times it",
+    "mmd_samples": "how many of G's samples (and as many fresh reals) the MMD term compares",
+    "mmd_every": "add the MMD term on every N-th G step (it sets few numbers, so it can be sparse)",
+    "sample_noise": "g_noise: G's σ is multiplied by this when drawing samples to show or "
+    "measure (not in training); below 1 trades spread for fewer samples in a mode's tails, "
+    "like BigGAN's truncation trick",
     "batch_size": "real samples per D step (the D batch is twice this: fakes + reals)",
     "d_steps": "D steps per iteration",
     "g_steps": "G steps per iteration",
@@ -184,6 +208,13 @@ class GANConfig:
     clip_value: float = 0.01
     gp_weight: float = 10.0
     r1_gamma: float = 0.0
+    r1_every: int = 1
+    g_noise: bool = False
+    mmd_weight: float = 0.0
+    mmd_bandwidth: float = 0.01
+    mmd_samples: int = 32
+    mmd_every: int = 4
+    sample_noise: float = 1.0
     batch_size: int = 128
     d_steps: int = 1
     g_steps: int = 1
@@ -220,7 +251,14 @@ class GANConfig:
             decode(self.drawn)  # raises naming the field
         if self.model == "dcgan" and self.kind != "images":
             raise ValueError("model: dcgan works on image datasets; use mlp for 2D points")
-        for name in ("radius", "grid_spacing", "lr_g", "lr_d"):
+        if (self.g_noise or self.mmd_weight) and (self.kind != "points" or self.model != "mlp"):
+            name = "g_noise" if self.g_noise else "mmd_weight"
+            raise ValueError(f"{name}: works on 2D point data with the mlp model only")
+        if self.mmd_weight and self.mmd_samples > self.batch_size:
+            raise ValueError(
+                f"mmd_samples: at most batch_size ({self.batch_size}), got {self.mmd_samples}"
+            )
+        for name in ("radius", "grid_spacing", "lr_g", "lr_d", "mmd_bandwidth"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name}: must be positive (got {getattr(self, name)})")
         for name, (low, high) in BOUNDS.items():

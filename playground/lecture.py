@@ -61,6 +61,8 @@ class Narration:
             "d_real": d.d_real_mean,
             "d_fake": d.d_fake_mean,
             "loss_d": d.loss_d,
+            "mean_d": float(d.loss_terms.mean()),
+            "penalty_d": d.penalty,
             "term0": float(d.loss_terms[0]),
             "term_real": float(d.loss_terms[b]),
             "grad_d": d.grad_norm_d,
@@ -68,6 +70,8 @@ class Narration:
             "delta_g_in_d": f"{d.delta_g:g}",
             "d_on_g": g.d_on_g_mean,
             "loss_g": g.loss_g,
+            "mean_g": float(g.loss_terms.mean()),
+            "penalty_g": g.penalty,
             "grad_g": g.grad_norm_g,
             "delta_d_in_g": f"{g.delta_d:g}",
             "delta_g": g.delta_g,
@@ -76,6 +80,11 @@ class Narration:
 
     def caption(self, index: int, language: str) -> str:
         key, _ = SUB_STEPS[index]
+        body = key  # a step whose loss has a penalty on top of the rows' mean says so
+        if key == "loss" and self.d.penalty:
+            body = "loss_penalty"
+        elif key == "g_step" and self.g.penalty:
+            body = "g_step_mmd"
         head = text(
             "header",
             language,
@@ -83,7 +92,7 @@ class Narration:
             total=len(SUB_STEPS),
             title=text(f"{key}.title", language),
         )
-        return f"{head}\n\n{text(key, language, **self.values())}"
+        return f"{head}\n\n{text(body, language, **self.values())}"
 
     @staticmethod
     def view(index: int) -> str:
@@ -96,5 +105,5 @@ def narrate_iteration(trainer: Trainer) -> Narration:
     g = trainer.step_g()
     d = trainer.last_d
     with torch.no_grad():
-        after = trainer.score(trainer.generate(g.z, g.labels), g.labels).mean()
+        after = trainer.score(trainer.generate(g.z, g.labels, noise=g.noise), g.labels).mean()
     return Narration(d=d, g=g, after_mean=float(after), iteration=trainer.iteration)

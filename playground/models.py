@@ -16,6 +16,8 @@ from torch.nn.utils.parametrizations import spectral_norm as _sn
 import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
 from playground.config import GANConfig
 
+NOISE_START = 0.02  # g_noise: σ at initialisation, in data units
+
 _ACTIVATIONS = {
     "relu": nn.ReLU,
     "leaky_relu": lambda: nn.LeakyReLU(0.2),
@@ -62,6 +64,7 @@ class MLPGenerator(_Conditioned):
         embed_dim: int = 8,
         images: bool = False,
         scale: float = 1.0,
+        noise: bool = False,
     ) -> None:
         super().__init__(num_classes, embed_dim)
         self.out_shape = out_shape
@@ -69,9 +72,31 @@ class MLPGenerator(_Conditioned):
         self.scale = scale  # the net works in units of the data's scale; outputs are in data units
         in_dim = z_dim + (embed_dim if num_classes else 0)
         self.net = _mlp([in_dim] + [hidden] * layers + [math.prod(out_shape)], activation)
+        self.log_sigma: nn.Parameter | None = None
+        if noise:  # one learned width per output coordinate, starting at 0.02 data units
+            start = math.log(NOISE_START / scale)
+            self.log_sigma = nn.Parameter(torch.full((math.prod(out_shape),), start))
 
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    @property
+    def noise_dim(self) -> int:
+        """Size of the noise ε a forward pass takes (0: G has no noise output)."""
+        return 0 if self.log_sigma is None else len(self.log_sigma)
+
+    def sigma(self) -> torch.Tensor:
+        """σ in data units, one per output coordinate (in the graph: the MMD term trains it)."""
+        assert self.log_sigma is not None, "sigma: this G has no noise output (g_noise off)"
+        return torch.exp(self.log_sigma) * self.scale
+
+    def forward(
+        self,
+        z: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        noise: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """G(z); with g_noise, μ(z) + σ·ε for the noise ε given (none given: the mean μ(z))."""
         out = self.net(self._with_label(z, labels))
+        if noise is not None and self.log_sigma is not None:
+            out = out + torch.exp(self.log_sigma) * noise
         if self.images:
             out = torch.tanh(out)
         elif self.scale != 1.0:
@@ -130,7 +155,14 @@ class ConvGenerator(_Conditioned):
             nn.Tanh(),
         )
 
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    noise_dim = 0  # no noise output (g_noise is for points)
+
+    def forward(
+        self,
+        z: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        noise: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         h = self.project(self._with_label(z, labels))
         return self.up(h.view(len(z), 2 * self.channels, self.start, self.start))
 
@@ -209,6 +241,7 @@ def build_models(
         config.embed_dim,
         images,
         scale,
+        config.g_noise,
     )
     d = MLPDiscriminator(
         shape,

@@ -47,12 +47,14 @@ class GStepRecord:
     fake: torch.Tensor
     out: torch.Tensor
     scores: torch.Tensor
-    loss_terms: torch.Tensor
+    loss_terms: torch.Tensor  # (B,) each row's loss; loss_g is their mean (+ penalty)
     loss_g: float
     d_on_g_mean: float  # mean score D gave the fakes (before G's update)
     grad_norm_g: float
     delta_g: float
     delta_d: float  # always 0: D is frozen
+    penalty: float = 0.0  # the MMD term (already weighted) when this step had one, else 0
+    noise: torch.Tensor | None = None  # (B, out) G's output noise ε with g_noise, else None
 
 
 @dataclass

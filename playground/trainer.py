@@ -161,6 +161,12 @@ class Trainer:
     def _noise(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.config.z_dim, generator=self.rng).to(self.device)
 
+    def _output_noise(self, n: int) -> torch.Tensor | None:
+        """ε for a G with a noise output (g_noise), drawn from the run's RNG; else None."""
+        if not self.G.noise_dim:
+            return None
+        return torch.randn(n, self.G.noise_dim, generator=self.rng).to(self.device)
+
     def _random_labels(self, n: int) -> torch.Tensor | None:
         if not self.conditional:
             return None
@@ -174,9 +180,10 @@ class Trainer:
         self.revision += 1
         real, real_labels = self._real_batch(b)
         z = self._noise(b)
+        eps = self._output_noise(b)
         labels = real_labels if self.conditional else None
         with torch.no_grad():
-            fake = self.G(z, labels)  # no gradient flows into G
+            fake = self.G(z, labels, eps)  # no gradient flows into G
         x = torch.cat([fake, real])
         y = self._labels_01(b)
         both_labels = torch.cat([labels, labels]) if labels is not None else None
@@ -188,8 +195,8 @@ class Trainer:
         penalty = self._zero
         if c.loss == "wgan-gp":
             penalty = c.gp_weight * losses.gradient_penalty(self.D, real, fake, labels, self.rng)
-        if c.r1_gamma:
-            penalty = penalty + c.r1_gamma * losses.r1_penalty(self.D, real, labels)
+        if c.r1_gamma and self.d_step_count % c.r1_every == 0:  # lazy R1: every r1_every-th
+            penalty = penalty + c.r1_gamma * c.r1_every * losses.r1_penalty(self.D, real, labels)
         if penalty is not self._zero:
             loss = loss + penalty
         loss.backward()
@@ -236,6 +243,8 @@ class Trainer:
         self.revision += 1
         z = self._noise(b)
         labels = self._random_labels(b)
+        eps = self._output_noise(b)
+        mmd_real = self._real_batch(c.mmd_samples)[0] if self._mmd_due() else None
         d_params = self._params["D"]
         frozen = [p.requires_grad for p in d_params]
         for p in d_params:  # the teacher's marking scheme is fixed for this step
@@ -244,10 +253,14 @@ class Trainer:
             self.D.eval()  # keep its power-iteration vectors still too: D stays bit-identical
         try:
             self.opt_g.zero_grad(set_to_none=True)
-            fake = self.G(z, labels)
+            fake = self.G(z, labels, eps)
             out = self.D(fake, labels)  # D_on_G
             terms = losses.g_loss_terms(c.loss, out)
             loss = terms.mean()
+            penalty = self._zero
+            if mmd_real is not None:  # a whole-batch term on top of the per-row ones
+                penalty = c.mmd_weight * self._mmd(fake, eps, mmd_real)
+                loss = loss + penalty
             loss.backward()
         finally:
             for p, flag in zip(d_params, frozen, strict=True):
@@ -259,14 +272,16 @@ class Trainer:
         delta_g = self._delta("G")
         delta_d = self._delta("D")
         score = losses.scores(c.loss, out.detach())
-        stats = torch.stack([loss.detach(), grad_norm, delta_g, delta_d, score.mean()]).tolist()
+        stats = torch.stack(
+            [loss.detach(), grad_norm, delta_g, delta_d, score.mean(), penalty.detach()]
+        ).tolist()
         self._guard(stats[:4], "G", self.opt_g)
         if self.G_ema is not None:
             with torch.no_grad():
                 ema = list(self.G_ema.parameters())
                 torch._foreach_lerp_(ema, self._params["G"], 1 - c.ema_decay)
         self.g_step_count += 1
-        loss_value, grad_value, delta_g_value, delta_d_value, mean_score = stats
+        loss_value, grad_value, delta_g_value, delta_d_value, mean_score, mmd_value = stats
         record = GStepRecord(
             iteration=self.iteration,
             z=_cpu(z),
@@ -280,9 +295,27 @@ class Trainer:
             grad_norm_g=grad_value,
             delta_g=delta_g_value,
             delta_d=delta_d_value,
+            penalty=mmd_value,
+            noise=_cpu(eps),
         )
         self.last_g, self.last_step = record, "g"
         return record
+
+    def _mmd_due(self) -> bool:
+        c = self.config
+        return c.mmd_weight > 0 and self.g_step_count % c.mmd_every == 0
+
+    def _mmd(
+        self, fake: torch.Tensor, eps: torch.Tensor | None, real: torch.Tensor
+    ) -> torch.Tensor:
+        """MMD² between the first mmd_samples fakes and as many fresh reals. With g_noise the
+        fakes are μ(z) held fixed plus σ·ε: the term sets how wide G draws, never where."""
+        k = len(real)
+        sample = fake[:k]
+        if eps is not None:
+            noise = (self.G.sigma() * eps[:k]).view_as(sample)  # σ·ε
+            sample = (sample - noise).detach() + noise  # μ(z) = fake − σ·ε, held fixed
+        return losses.mmd(sample, real, self.config.mmd_bandwidth)
 
     def step_g(self) -> GStepRecord:
         """One generator update through D_on_G; it closes the current iteration."""
@@ -364,19 +397,26 @@ class Trainer:
 
     # ---------------------------------------------------------------- generation
     def generate(
-        self, z: torch.Tensor, labels: torch.Tensor | None = None, ema: bool = False
+        self,
+        z: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        ema: bool = False,
+        noise: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """G(z) in internal units, on the CPU; `ema` uses the EMA copy of G when there is one."""
+        """G(z) in internal units, on the CPU; `ema` uses the EMA copy of G when there is one.
+        With g_noise, `noise` is the ε of each row (None: G's mean μ(z), as latent views show)."""
         net = self.G_ema if ema and self.G_ema is not None else self.G
         if self.conditional and labels is None:
             raise ValueError("label: this is a conditional GAN; choose a class to generate")
         z = z.to(self.device, torch.float32)
         if labels is not None:
             labels = labels.to(self.device, torch.long)
+        if noise is not None:
+            noise = noise.to(self.device, torch.float32)
         was_training = net.training
         net.eval()
         with torch.no_grad():
-            out = net(z, labels if self.conditional else None)
+            out = net(z, labels if self.conditional else None, noise)
         net.train(was_training)
         return out.cpu()
 
@@ -398,8 +438,17 @@ class Trainer:
                 if label is not None
                 else torch.randint(self.num_classes, (n,), generator=g)
             )
-        x = self.dataset.to_export(self.generate(z, labels, ema=ema))
+        noise = self.sample_noise(n, g)
+        x = self.dataset.to_export(self.generate(z, labels, ema=ema, noise=noise))
         return x, z, labels
+
+    def sample_noise(self, n: int, generator: torch.Generator) -> torch.Tensor | None:
+        """ε for n samples of a G with a noise output (g_noise) from `generator`, times the
+        config's sample_noise, else None: what `sample` and the views of G's samples pass to
+        `generate`, so they show the spread G draws."""
+        if not self.G.noise_dim:
+            return None
+        return torch.randn(n, self.G.noise_dim, generator=generator) * self.config.sample_noise
 
     def score(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """D's per-row score for arbitrary inputs (e.g. a heat-map grid), on the CPU."""

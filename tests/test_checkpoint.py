@@ -17,9 +17,14 @@ from playground.checkpoint import (
     zip_checkpoint,
 )
 
+SPREAD = {"g_noise": True, "mmd_weight": 1.0, "mmd_samples": 8, "mmd_every": 2}
 
-def test_checkpoint_resumes_the_exact_run(tmp_path: Path, small_config: GANConfig) -> None:
-    config = small_config.replace(ema_decay=0.9, lr_decay_iters=30, lr_decay_to=0.2)
+
+@pytest.mark.parametrize("extra", [{}, SPREAD], ids=["plain", "g_noise-mmd"])
+def test_checkpoint_resumes_the_exact_run(
+    tmp_path: Path, small_config: GANConfig, extra: dict
+) -> None:
+    config = small_config.replace(ema_decay=0.9, lr_decay_iters=30, lr_decay_to=0.2, **extra)
     original = Trainer(config)
     original.run(12)
     save_checkpoint(original, tmp_path / "ck")

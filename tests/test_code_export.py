@@ -59,6 +59,11 @@ def _cases(folder: Path) -> dict[str, GANConfig]:
     }
     for loss, extra in options.items():
         cases[f"loss-{loss}"] = GANConfig(**SMALL, loss=loss, **extra)
+    cases["g-noise-mmd-cgan"] = GANConfig(
+        **SMALL, conditional=True, g_noise=True, mmd_weight=1.0, mmd_samples=16, mmd_every=3
+    )
+    cases["mmd-without-g-noise"] = GANConfig(**SMALL, mmd_weight=0.5, mmd_samples=8, mmd_every=1)
+    cases["lazy-r1-gp"] = GANConfig(**SMALL, loss="wgan-gp", r1_gamma=0.2, r1_every=3)
     digits = {"dataset": "digits", "model": "dcgan", "g_hidden": 8, "d_hidden": 8}
     cases["dcgan"] = GANConfig(**digits, batch_size=32)
     cases["dcgan-cgan-packed-sn"] = GANConfig(

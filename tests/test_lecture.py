@@ -43,6 +43,30 @@ def test_captions_quote_this_iterations_numbers(language: str) -> None:
     assert f"{narration.g.delta_g:.5f}" in texts[9]
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_penalty_on_top_of_the_rows_mean_is_narrated(language: str) -> None:
+    """With R1 in the D step and an MMD term in the G step, loss ≠ the rows' mean: the
+    captions give the mean, the penalty and their sum, so the numbers on screen add up."""
+    config = GANConfig(
+        dataset="ring8",
+        batch_size=16,
+        seed=1,
+        r1_gamma=1.0,
+        g_noise=True,
+        mmd_weight=1.0,
+        mmd_samples=8,
+    )
+    narration = narrate_iteration(Trainer(config))
+    d, g = narration.d, narration.g
+    assert d.penalty > 0 and g.penalty > 0  # the first D and G steps carry both terms
+    loss, g_step = narration.caption(4, language), narration.caption(7, language)
+    for record, text, total in ((d, loss, d.loss_d), (g, g_step, g.loss_g)):
+        mean = float(record.loss_terms.mean())
+        assert f"{mean:.4f}" in text and f"{record.penalty:.4f}" in text
+        assert f"**{total:.4f}**" in text
+        assert abs(mean + record.penalty - total) < 1e-4
+
+
 def test_browser_language_codes_are_normalised() -> None:
     assert normalise_language("zh-Hans-CN") == "zh-CN"
     assert normalise_language("zh") == "zh-CN"

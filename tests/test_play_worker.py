@@ -64,7 +64,7 @@ def test_without_a_pool_a_tab_plays_in_this_process() -> None:
     session.stop_autoplay()
 
 
-@pytest.mark.parametrize("preset", ["classroom", "digits-cgan"])
+@pytest.mark.parametrize("preset", ["classroom", "digits-cgan", "ring8"])
 def test_a_run_trained_in_a_worker_is_the_run_trained_here(
     pool: play_worker.PlayPool, preset: str
 ) -> None:

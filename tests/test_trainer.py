@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from playground import DivergenceError, GANConfig, Trainer
+from playground import DivergenceError, GANConfig, Trainer, losses
 from playground.config import LOSSES
 
 
@@ -295,3 +295,117 @@ def test_normalize_lets_g_and_d_work_in_units_of_the_data_scale() -> None:
     assert torch.allclose(scaled.D(x), raw.D(x / 4), atol=1e-6)
     record = scaled.step_d()
     assert record.x[16:].abs().max() > 2  # the real half is shown in data units
+
+
+def test_g_noise_outputs_mu_plus_sigma_times_eps() -> None:
+    config = GANConfig(dataset="grid25", z_dim=2, batch_size=16, g_noise=True)
+    trainer = Trainer(config)
+    g = trainer.G
+    assert g.noise_dim == 2 and trainer.G.scale == 4.0
+    assert torch.allclose(g.sigma(), torch.full((2,), 0.02))  # starts at 0.02 data units
+    z, eps = torch.randn(8, 2), torch.randn(8, 2)
+    mean = trainer.generate(z)  # no noise given: G's mean μ(z)
+    assert torch.allclose(trainer.generate(z, noise=eps), mean + 0.02 * eps, atol=1e-6)
+    # samples carry the noise (the spread a student sees); the same seed, the same samples
+    x, z_used, _ = trainer.sample(64, seed=1)
+    assert not torch.allclose(x, trainer.generate(z_used))
+    assert torch.equal(x, trainer.sample(64, seed=1)[0])
+
+
+def test_mmd_is_zero_for_one_sample_and_grows_with_a_wrong_width() -> None:
+    gen = torch.Generator().manual_seed(0)
+    real = torch.randn(256, 2, generator=gen) * 0.1
+    assert float(losses.mmd(real, real, 0.1)) == pytest.approx(0.0, abs=1e-6)
+    other = torch.randn(256, 2, generator=gen) * 0.1
+    narrow = torch.randn(256, 2, generator=gen) * 0.03
+    assert float(losses.mmd(other, real, 0.1)) < float(losses.mmd(narrow, real, 0.1)) / 5
+
+
+def test_mmd_term_comes_every_nth_g_step_and_trains_sigma_only() -> None:
+    config = GANConfig(
+        dataset="ring8",
+        batch_size=32,
+        g_hidden=32,
+        d_hidden=32,
+        g_noise=True,
+        mmd_weight=1.0,
+        mmd_samples=16,
+        mmd_every=3,
+    )
+    trainer = Trainer(config)
+    penalties = []
+    for _ in range(7):
+        record = trainer.step()
+        penalties.append(record.g.penalty)
+        assert math.isclose(
+            record.g.loss_g, float(record.g.loss_terms.mean()) + record.g.penalty, rel_tol=1e-5
+        )
+    assert [p > 0 for p in penalties] == [i % 3 == 0 for i in range(7)]
+    # the term on its own: with μ(z) held fixed its gradient reaches σ and nothing else
+    z, eps = trainer._noise(32), trainer._output_noise(32)
+    real = trainer._real_batch(16)[0]
+    fake = trainer.G(z, None, eps)
+    trainer.G.zero_grad(set_to_none=True)
+    trainer._mmd(fake, eps, real).backward()
+    assert trainer.G.log_sigma.grad is not None and trainer.G.log_sigma.grad.abs().sum() > 0
+    assert all(p.grad is None for p in trainer.G.net.parameters())
+
+
+def test_g_noise_and_mmd_rewind_and_replay_exactly() -> None:
+    config = GANConfig(
+        dataset="grid25",
+        batch_size=32,
+        g_hidden=32,
+        d_hidden=32,
+        g_noise=True,
+        mmd_weight=1.0,
+        mmd_samples=8,
+        mmd_every=2,
+        snapshot_every=0,
+        ema_decay=0.9,
+    )
+    trainer = Trainer(config)
+    trainer.run(5)
+    mark = trainer.snapshot()
+    trainer.run(6)
+    original = {k: v[5:] for k, v in trainer.history.items()}
+    g_original = _state(trainer.G)
+    trainer.restore(mark)
+    trainer.run(6)
+    assert {k: v[5:] for k, v in trainer.history.items()} == original
+    assert _identical(_state(trainer.G), g_original)
+    assert "log_sigma" in g_original
+
+
+def test_g_noise_and_mmd_are_for_point_data_with_an_mlp() -> None:
+    with pytest.raises(ValueError, match="^g_noise: works on 2D point data"):
+        GANConfig(dataset="digits", model="dcgan", g_noise=True)
+    with pytest.raises(ValueError, match="^mmd_weight: works on 2D point data"):
+        GANConfig(dataset="digits", mmd_weight=1.0)
+    with pytest.raises(ValueError, match="^mmd_samples: at most batch_size"):
+        GANConfig(batch_size=16, mmd_weight=1.0, mmd_samples=32)
+    with pytest.raises(ValueError, match="^mmd_bandwidth: must be positive"):
+        GANConfig(mmd_bandwidth=0.0)
+    GANConfig(batch_size=16)  # the MMD settings only count when the term is on
+
+
+def test_sample_noise_scales_sigma_when_sampling_only() -> None:
+    config = GANConfig(dataset="ring8", z_dim=2, batch_size=16, g_noise=True)
+    full, half = Trainer(config), Trainer(config.replace(sample_noise=0.5))
+    x_full, z, _ = full.sample(32, seed=2)
+    x_half = half.sample(32, seed=2)[0]
+    mean = full.generate(z)
+    assert torch.allclose(x_half - mean, 0.5 * (x_full - mean), atol=1e-6)
+    full.run(3)
+    half.run(3)
+    assert full.history == half.history  # training never sees it
+
+
+def test_lazy_r1_comes_every_nth_d_step_with_n_times_the_weight(small_config: GANConfig) -> None:
+    every, lazy = (
+        Trainer(small_config.replace(r1_gamma=1.0)),
+        Trainer(small_config.replace(r1_gamma=1.0, r1_every=3)),
+    )
+    first_every, first_lazy = every.step_d(), lazy.step_d()
+    assert math.isclose(first_lazy.penalty, 3 * first_every.penalty, rel_tol=1e-5)
+    assert [lazy.step_d().penalty > 0 for _ in range(5)] == [False, False, True, False, False]

@@ -675,6 +675,7 @@ ALLOWED_LATIN = {
     "Gradio",
     "e",
     "z_t",
+    "MMD",
 }
 
 

@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+import torch
 
 from playground.checkpoint import zip_checkpoint
 from playground.compare import comparison_names, load_comparison
@@ -513,3 +514,21 @@ def test_a_tour_step_sets_the_data_view_layers(
     assert out["layers"]["value"] == ["real", "heatmap", "stretch"]
     out = handlers.next_tour_step(ctx, out["state"])
     assert out["layers"]["value"] == ["real", "heatmap", "stretch"]
+
+
+def test_the_ring8_views_show_the_spread_g_draws_and_its_mmd_term() -> None:
+    session = Session.from_preset("ring8")
+    t = session.trainer
+    assert t.config.g_noise and t.config.mmd_weight > 0
+    t.step_d()
+    record = t.step_g()  # the first G step of a run carries the MMD term
+    assert record.penalty > 0
+    assert f"(+MMD {record.penalty:.2g})" in session.graph_html()
+    t.step_g()  # the next (mmd_every 4) does not: the graph says loss_G alone
+    assert t.last_g.penalty == 0 and "MMD" not in session.graph_html()
+    # the data view's fakes are μ(z) + σ·ε at the preset's sample_noise, not μ(z) alone
+    mean = t.generate(session.view_z, ema=session.use_ema)
+    shown = t.generate(session.view_z, ema=session.use_ema, noise=session._view_noise())
+    sigma = (t.G_ema.sigma() if session.use_ema else t.G.sigma()).detach()
+    expected = session.view_eps * t.config.sample_noise * sigma
+    assert torch.allclose(shown - mean, expected, atol=1e-5)

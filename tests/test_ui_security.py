@@ -165,6 +165,15 @@ def test_the_rewind_buffer_is_counted_in_bytes() -> None:
     assert 2 * cost.snapshot_bytes <= budget.REWIND_BYTES
 
 
+def test_the_mmd_term_is_bounded_for_a_browser_session() -> None:
+    from playground import budget
+
+    config = load_preset("ring8").config.replace(mmd_samples=256)
+    budget.check(config, (2,), 8)
+    with pytest.raises(ValueError, match="^mmd_samples: at most 256 here"):
+        budget.check(config.replace(mmd_samples=257), (2,), 8)
+
+
 def test_analytics_are_off(app_url: str) -> None:
     config = json.load(urllib.request.urlopen(app_url + "config", timeout=10))
     assert config["analytics_enabled"] is False

@@ -145,6 +145,8 @@ class Session:
         self.view_z = torch.randn(VIEW_POINTS, z_dim, generator=view_rng)
         self.z_a = torch.randn(z_dim, generator=view_rng)
         self.z_b = torch.randn(z_dim, generator=view_rng)
+        # G's output noise ε for the cloud of fakes (g_noise), so the view shows G's spread
+        self.view_eps = torch.randn(VIEW_POINTS, self.trainer.G.noise_dim, generator=view_rng)
         if self.trainer.dataset.kind == "points":
             # a square region around the data: the heat-map then fills the equal-axes plot
             lo, hi = self.real_view.min(0), self.real_view.max(0)
@@ -817,7 +819,11 @@ class Session:
                     "g.target": text("graph.v.target", lang),
                     "g.D": f"‖Δθ_D‖ = {g.delta_d:g}",
                     "g.score": text("graph.v.mean", lang, mean=g.d_on_g_mean),
-                    "g.loss": f"loss_G = {g.loss_g:.4f}",
+                    "g.loss": (
+                        text("graph.v.loss_mmd", lang, loss=g.loss_g, mmd=g.penalty)
+                        if g.penalty
+                        else f"loss_G = {g.loss_g:.4f}"
+                    ),
                 }
             )
         stage = self.narrated_stage()
@@ -868,6 +874,13 @@ class Session:
             raise ValueError(f"layers: unknown layer '{unknown[0]}'")
         self.layers = tuple(layers)
 
+    def _view_noise(self, n: int = VIEW_POINTS) -> torch.Tensor | None:
+        """ε for the first n fakes of the data view at the run's sample_noise (None: G has no
+        noise output)."""
+        if not self.trainer.G.noise_dim:
+            return None
+        return self.view_eps[:n] * self.trainer.config.sample_noise
+
     def manifold(self) -> Any:
         """G applied to a MANIFOLD_GRID² grid over z's first two dimensions (the others 0):
         (rows, cols, 2) points, the warped mesh of the data view's manifold layer."""
@@ -916,7 +929,7 @@ class Session:
             return self._finish(fig)
         layers = set(self.layers)
         labels = self._labels_for(len(self.view_z))
-        fake_t = t.generate(self.view_z, labels, ema=self.use_ema)
+        fake_t = t.generate(self.view_z, labels, ema=self.use_ema, noise=self._view_noise())
         field_ = probes.decision_field(t, self.bounds)[2] if "heatmap" in layers else None
         pull = None
         if "gradient" in layers:
@@ -1037,7 +1050,8 @@ class Session:
         out = t.generate(z[None], labels, ema=self.use_ema)
         title = text("fig.latent_at", self.language, iteration=t.iteration)
         if t.dataset.kind == "points":
-            fake = t.generate(self.view_z[:256], self._labels_for(256))
+            noise = self._view_noise(256)
+            fake = t.generate(self.view_z[:256], self._labels_for(256), noise=noise)
             point = out[0].numpy()
             fig = figures.latent_point_figure(
                 point, self.real_view, fake.numpy(), self.language, title
