@@ -168,10 +168,10 @@ def test_the_rewind_buffer_is_counted_in_bytes() -> None:
 def test_the_mmd_term_is_bounded_for_a_browser_session() -> None:
     from playground import budget
 
-    config = load_preset("ring8").config.replace(mmd_samples=256)
+    config = load_preset("ring8").config.replace(batch_size=1024, mmd_samples=256)
     budget.check(config, (2,), 8)
     with pytest.raises(ValueError, match="^mmd_samples: at most 256 here"):
-        budget.check(config.replace(mmd_samples=257), (2,), 8)
+        budget.check(config.replace(mmd_samples=1024), (2,), 8)
 
 
 def test_analytics_are_off(app_url: str) -> None:
