@@ -1,5 +1,5 @@
-"""Train every good preset for seeds 0-2 through the CLI, sample through the CLI, and print the
-PacGAN Table 1 comparison with our numbers and wall times.
+"""Train every good preset for seeds 0-4 through the CLI, sample through the CLI, and print the
+PacGAN Table 1 comparison with our numbers and training times (CPU and wall).
 
 Protocol (PacGAN/VEEGAN): 10 000 samples; a sample is high-quality (HQ) if it is within 3σ of its
 nearest mode; a mode is covered if at least one HQ sample is assigned to it; reverse KL is
