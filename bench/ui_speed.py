@@ -120,6 +120,24 @@ def wait_for(url: str, proc: subprocess.Popen) -> None:
     raise SystemExit("app did not start")
 
 
+def open_app(page, url: str) -> None:
+    """Load the app and wait until its first picture is drawn."""
+    page.goto(url)
+    page.wait_for_selector("#view-data .js-plotly-plot", timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('#status').innerText.includes('Iteration 0')"
+    )
+
+
+def unthrottle(page) -> None:
+    """Set 200 iterations per tick in the drawer: up to 2000 iterations/s, i.e. no limit."""
+    page.click("#drawer .toggle-button")
+    page.click("#playback")
+    page.locator(PER_TICK_INPUT).fill("200")
+    page.keyboard.press("Enter")
+    page.click("#drawer .toggle-button")
+
+
 def percentiles(values: list[float]) -> tuple[float, float]:
     values = sorted(values)
     return statistics.median(values), values[int(0.9 * (len(values) - 1))]
@@ -251,11 +269,7 @@ def main() -> None:
             page.wait_for_selector("#go")
             floor50, _ = percentiles(clicks(page, "#go", ["#out"], args.clicks))
 
-            page.goto(url)
-            page.wait_for_selector("#view-data .js-plotly-plot", timeout=60_000)
-            page.wait_for_function(
-                "() => document.querySelector('#status').innerText.includes('Iteration 0')"
-            )
+            open_app(page, url)
             page.wait_for_timeout(1000)
             step50, step90 = percentiles(clicks(page, "#btn-step", list(VISIBLE), args.clicks))
             print(
@@ -265,11 +279,7 @@ def main() -> None:
                 f"floor (target <= 4x)"
             )
 
-            page.click("#drawer .toggle-button")
-            page.click("#playback")
-            page.locator(PER_TICK_INPUT).fill("200")  # up to 2000 iterations/s: unthrottled
-            page.keyboard.press("Enter")
-            page.click("#drawer .toggle-button")
+            unthrottle(page)
             page.evaluate(REDRAW_COUNTER, WATCHED)
             page.click("#btn-play")
             page.wait_for_timeout(2000)

@@ -19,7 +19,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import ui_speed  # noqa: E402  (its browser flags, selectors and /proc reader)
+import ui_speed  # noqa: E402  (its browser flags, page set-up and /proc reader)
 
 DEFAULT = ["all", "#view-batch", "#view-data", "#model-graph", "#view-sparkline", "all"]
 
@@ -45,16 +45,8 @@ def main() -> None:
             )
             for variant in args.variants:
                 page = browser.new_page(viewport={"width": 1280, "height": 720})
-                page.goto(url)
-                page.wait_for_selector("#view-data .js-plotly-plot", timeout=60_000)
-                page.wait_for_function(
-                    "() => document.querySelector('#status').innerText.includes('Iteration 0')"
-                )
-                page.click("#drawer .toggle-button")
-                page.click("#playback")
-                page.locator(ui_speed.PER_TICK_INPUT).fill("200")  # unthrottled, as ui_speed
-                page.keyboard.press("Enter")
-                page.click("#drawer .toggle-button")
+                ui_speed.open_app(page, url)
+                ui_speed.unthrottle(page)
                 if variant.startswith("layers:"):
                     for name in variant.removeprefix("layers:").split(","):
                         page.locator("label", has_text=name).first.click()

@@ -837,9 +837,7 @@ $EPS_LINE    with torch.no_grad():  # «d.no_grad»
                 "    labels = torch.randint(NUM_CLASSES, (BATCH_SIZE,), generator=rng).to(DEVICE)"
                 "  # «g.labels»\n"
             )
-        if self.noise:
-            code += "    eps = torch.randn(BATCH_SIZE, math.prod(DATA_SHAPE), generator=rng)"
-            code += ".to(DEVICE)\n"
+        code += "$EPS_LINE"  # as in the D step
         if self.mmd:
             real = "sample_real(MMD_SAMPLES)" + ("[0]" if self.cond else "")
             code += f"    mmd_real = {real} if g_steps_done % MMD_EVERY == 0 else None\n"
