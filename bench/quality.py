@@ -13,6 +13,7 @@ KL <= 0.01 and spread between 0.8 and 1.2, for seeds 0-4, within 3 minutes of tr
 process's CPU time; wall time is printed too).
 
 Run: python bench/quality.py [--presets ring8 grid25 digits-cgan digits] [--seeds 0 1 2 3 4]
+                             [--device auto|cpu|cuda]
 """
 
 from __future__ import annotations
@@ -51,10 +52,12 @@ def cli(*args: str) -> None:
     )
 
 
-def train(preset: str, seed: int, out: Path) -> dict:
+def train(preset: str, seed: int, out: Path, device: str) -> dict:
     start = time.perf_counter()
     cli(
         "train",
+        "--device",
+        device,
         "--preset",
         preset,
         "--seed",
@@ -72,6 +75,7 @@ def train(preset: str, seed: int, out: Path) -> dict:
         "train_cpu_seconds": metrics["train_cpu_seconds"],
         "wall_seconds": wall,
         "steps": metrics["steps"],
+        "device": metrics.get("device", device),
     }
 
 
@@ -118,6 +122,9 @@ def main() -> None:
         "--presets", nargs="+", default=["ring8", "grid25", "digits-cgan", "digits"]
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument(
+        "--device", default="auto", help="where to train (auto: the GPU when there is one)"
+    )
     args = parser.parse_args()
     classifier = DigitClassifier.load_or_train()
     rows = []
@@ -126,7 +133,7 @@ def main() -> None:
         for preset in args.presets:
             for seed in args.seeds:
                 run = tmp / f"{preset}-{seed}"
-                timing = train(preset, seed, run)
+                timing = train(preset, seed, run, args.device)
                 if preset in TARGET:
                     result = mixture_row(preset, run, tmp)
                 else:
