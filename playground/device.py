@@ -45,3 +45,32 @@ def cpu_threads_for(model: str) -> int:
     4.90 ms/it with 2), and one thread leaves the other core to the UI or another session.
     """
     return 1 if model == "mlp" else torch.get_num_threads()
+
+
+def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """`tensor` (on the CPU) on `device` without making the host wait. On CUDA a plain copy
+    waits for all queued GPU work to finish first; staged through pinned memory it is queued
+    like a kernel (torch keeps the pinned block until the copy is done)."""
+    if device.type == "cuda":
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor.to(device)
+
+
+def to_host(*tensors: torch.Tensor | None) -> list[torch.Tensor | None]:
+    """Detached CPU copies of `tensors` (None stays None), all in one device-to-host copy.
+    Each copy to the host waits for the GPU to finish its queue, and a training step records a
+    dozen tensors: one copy instead of a dozen took the host syncs of a CUDA iteration from 17
+    to 2. On the CPU the tensors themselves come back, detached, not copied."""
+    present = [t.detach() for t in tensors if t is not None]
+    if present and present[0].device.type != "cpu":
+        present = packed_copy(present, torch.device("cpu"))
+    kept = iter(present)
+    return [None if t is None else next(kept) for t in tensors]
+
+
+def packed_copy(tensors: list[torch.Tensor], device: torch.device) -> list[torch.Tensor]:
+    """`tensors` on `device` through one float32 buffer, each back in its shape and dtype
+    (integers such as class labels are exact in float32 up to 2**24)."""
+    flat = torch.cat([t.reshape(-1).float() for t in tensors]).to(device)
+    parts = flat.split([t.numel() for t in tensors])
+    return [part.view(t.shape).to(t.dtype) for part, t in zip(parts, tensors, strict=True)]

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
+from playground.device import to_device
 
 PROBABILITY_LOSSES = ("minimax", "nonsat")
 
@@ -61,7 +62,7 @@ def mmd(fake: torch.Tensor, real: torch.Tensor, bandwidth: float) -> torch.Tenso
     once: vᵀKv = mean K(fake, fake) − 2 mean K(fake, real) + mean K(real, real)."""
     x = torch.cat([fake.flatten(1), real.flatten(1)])
     d2 = (x[:, None] - x[None]).square().sum(-1)
-    widths = torch.tensor(MMD_KERNELS, device=x.device) * bandwidth
+    widths = to_device(torch.tensor(MMD_KERNELS), x.device) * bandwidth  # no host wait
     # exponents below -80 would land in float32's subnormal range, which the CPU computes ~25×
     # slower; a kernel value of e^-80 is as good as 0 here
     k = torch.exp((d2 * (-0.5 / widths.square())[:, None, None]).clamp(min=-80)).sum(0)
@@ -79,7 +80,7 @@ def gradient_penalty(
 ) -> torch.Tensor:
     """WGAN-GP: (‖∇D(x̂)‖ − 1)² at random points between real and fake rows."""
     shape = (len(real),) + (1,) * (real.dim() - 1)
-    alpha = torch.rand(shape, generator=generator).to(real.device)
+    alpha = to_device(torch.rand(shape, generator=generator), real.device)
     grad = _input_gradient(discriminator, alpha * real + (1 - alpha) * fake, labels)
     return ((grad.norm(dim=1) - 1) ** 2).mean()
 

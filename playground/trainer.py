@@ -18,7 +18,7 @@ import playground.torch_warmup  # noqa: F401  (before any tensor op: see its doc
 from playground import losses
 from playground.config import LIVE_FIELDS, GANConfig
 from playground.data import Dataset, build_dataset
-from playground.device import describe_device, resolve_device
+from playground.device import describe_device, resolve_device, to_device, to_host
 from playground.models import build_models
 from playground.records import DStepRecord, GStepRecord, IterationRecord
 from playground.rewind import RewindBuffer
@@ -41,10 +41,6 @@ class DivergenceError(RuntimeError):
 
 def _flat(params: list[torch.Tensor]) -> torch.Tensor:
     return torch.cat([p.detach().reshape(-1) for p in params])
-
-
-def _cpu(t: torch.Tensor | None) -> torch.Tensor | None:
-    return None if t is None else t.detach().cpu()
 
 
 class Trainer:
@@ -150,27 +146,28 @@ class Trainer:
     # ---------------------------------------------------------------- sampling helpers
     def _real_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
         x, labels = self.dataset.sample(n, self.rng)
-        return x.to(self.device), labels.to(self.device)
+        return to_device(x, self.device), to_device(labels, self.device)
 
     def _labels_01(self, b: int) -> torch.Tensor:
         """y = [0…0, 1…1]: B fakes then B reals (cached per batch size)."""
         if len(self._y) != 2 * b:
-            self._y = torch.cat([torch.zeros(b), torch.ones(b)]).to(self.device)
+            self._y = to_device(torch.cat([torch.zeros(b), torch.ones(b)]), self.device)
         return self._y
 
     def _noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.config.z_dim, generator=self.rng).to(self.device)
+        return to_device(torch.randn(n, self.config.z_dim, generator=self.rng), self.device)
 
     def _output_noise(self, n: int) -> torch.Tensor | None:
         """ε for a G with a noise output (g_noise), drawn from the run's RNG; else None."""
         if not self.G.noise_dim:
             return None
-        return torch.randn(n, self.G.noise_dim, generator=self.rng).to(self.device)
+        return to_device(torch.randn(n, self.G.noise_dim, generator=self.rng), self.device)
 
     def _random_labels(self, n: int) -> torch.Tensor | None:
         if not self.conditional:
             return None
-        return torch.randint(self.num_classes, (n,), generator=self.rng).to(self.device)
+        labels = torch.randint(self.num_classes, (n,), generator=self.rng)
+        return to_device(labels, self.device)
 
     # ---------------------------------------------------------------- the D step
     def step_d(self) -> DStepRecord:
@@ -212,16 +209,20 @@ class Trainer:
         fake_mean, real_mean = score.view(2, -1).mean(1)  # packs: fakes first, then reals
         stats = torch.stack(
             [loss.detach(), grad_norm, delta_d, delta_g, real_mean, fake_mean, penalty.detach()]
-        ).tolist()
+        )
+        stats, z, x, y, both_labels, out, score, terms = to_host(  # one copy, one wait on a GPU
+            stats, z, x, y, both_labels, out, score, terms
+        )
+        stats = stats.tolist()
         self._guard(stats[:4], "D", self.opt_d)
         self.d_step_count += 1
         loss_value, grad_value, delta_d_value, delta_g_value, real_mean, fake_mean, gp = stats
         record = DStepRecord(
             iteration=self.iteration,
-            z=_cpu(z),
-            x=_cpu(x),
-            y=_cpu(y),
-            labels=_cpu(both_labels),
+            z=z,
+            x=x,
+            y=y,
+            labels=both_labels,
             out=_rows(out, c.pack),
             scores=_rows(score, c.pack),
             loss_terms=_rows(terms, c.pack),
@@ -274,7 +275,11 @@ class Trainer:
         score = losses.scores(c.loss, out.detach())
         stats = torch.stack(
             [loss.detach(), grad_norm, delta_g, delta_d, score.mean(), penalty.detach()]
-        ).tolist()
+        )
+        stats, z, labels, fake, out, score, terms, eps = to_host(
+            stats, z, labels, fake, out, score, terms, eps
+        )
+        stats = stats.tolist()
         self._guard(stats[:4], "G", self.opt_g)
         if self.G_ema is not None:
             with torch.no_grad():
@@ -284,9 +289,9 @@ class Trainer:
         loss_value, grad_value, delta_g_value, delta_d_value, mean_score, mmd_value = stats
         record = GStepRecord(
             iteration=self.iteration,
-            z=_cpu(z),
-            labels=_cpu(labels),
-            fake=_cpu(fake.detach()),
+            z=z,
+            labels=labels,
+            fake=fake,
             out=_rows(out, c.pack),
             scores=_rows(score, c.pack),
             loss_terms=_rows(terms, c.pack),
@@ -296,7 +301,7 @@ class Trainer:
             delta_g=delta_g_value,
             delta_d=delta_d_value,
             penalty=mmd_value,
-            noise=_cpu(eps),
+            noise=eps,
         )
         self.last_g, self.last_step = record, "g"
         return record
@@ -584,9 +589,8 @@ def _grad_norm(params: list[torch.Tensor]) -> torch.Tensor:
 
 
 def _rows(per_pack: torch.Tensor, pack: int) -> torch.Tensor:
-    """Per-pack values repeated for each row of the pack, detached, on the CPU."""
-    per_pack = per_pack.detach()
-    return (per_pack.repeat_interleave(pack) if pack > 1 else per_pack).cpu()
+    """Per-pack values repeated for each row of the pack."""
+    return per_pack.repeat_interleave(pack) if pack > 1 else per_pack
 
 
 def _finite(value: float) -> bool:

@@ -10,6 +10,7 @@ import torch
 
 from playground import DivergenceError, GANConfig, Trainer, losses
 from playground.config import LOSSES
+from playground.device import packed_copy
 
 
 def _state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -39,6 +40,36 @@ def test_d_step_batch_is_fakes_then_reals_with_labels_0_then_1(small_config: GAN
     assert math.isclose(record.loss_d, float(record.loss_terms.mean()), rel_tol=1e-5)
     assert math.isclose(record.d_fake_mean, float(record.scores[:b].mean()), rel_tol=1e-5)
     assert math.isclose(record.d_real_mean, float(record.scores[b:].mean()), rel_tol=1e-5)
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_step_records_match_the_cpu_on_every_device(device: str, conditional: bool) -> None:
+    """On a GPU a step's records come to the host in one packed copy: every field must land
+    in its own place with its dtype, the same batch and scores as the CPU run of that seed."""
+    config = GANConfig(
+        dataset="moons", conditional=conditional, batch_size=16, g_hidden=16, d_hidden=16,
+        g_noise=True, mmd_weight=1.0, mmd_samples=8, seed=5,
+    )  # fmt: skip
+    here, cpu = Trainer(config.replace(device=device)), Trainer(config.replace(device="cpu"))
+    for _ in range(2):
+        a_step, b_step = here.step(), cpu.step()
+        for ours, theirs in ((a_step.d, b_step.d), (a_step.g, b_step.g)):
+            for field in ours.__dataclass_fields__:
+                a, b = getattr(ours, field), getattr(theirs, field)
+                if torch.is_tensor(b):
+                    assert a.device.type == "cpu" and a.dtype == b.dtype and a.shape == b.shape
+                    assert torch.allclose(a.float(), b.float(), atol=1e-4), field
+                elif isinstance(b, float):
+                    assert math.isclose(a, b, rel_tol=1e-3, abs_tol=1e-5), field
+                else:
+                    assert a == b, field
+    assert here.last_d.labels is None or here.last_d.labels.dtype == torch.long
+
+
+def test_packed_copy_returns_each_tensor_exactly() -> None:
+    tensors = [torch.randn(3, 2), torch.tensor([0, 7, 9]), torch.tensor(0.25), torch.randn(2, 1, 8)]
+    for t, copy in zip(tensors, packed_copy(tensors, torch.device("cpu")), strict=True):
+        assert copy.dtype == t.dtype and copy.shape == t.shape and torch.equal(copy, t)
 
 
 def test_d_step_trains_d_only(small_config: GANConfig) -> None:
