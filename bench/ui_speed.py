@@ -91,8 +91,8 @@ REDRAW_COUNTER = """(watched) => {
 }"""
 WATCHED = {
     "batch view": ["#view-batch path.bars-d.bars-fake", "d"],
-    # G's samples: the last trace with markers (after the real layer and the mode numbers)
-    "data view": ["#view-data .scatterlayer .trace path.point", "transform"],
+    # the page draws the points on a canvas over the plot (assets/js/dots.js), numbered
+    "data view": ["#view-data canvas.pg-dots", "data-frame"],
     "sparkline": ["#view-sparkline polyline.loss_d", "points"],
     "model graph": ['#model-graph [data-node="d.loss"] .node-value', "text"],
 }

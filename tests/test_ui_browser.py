@@ -219,6 +219,12 @@ def test_step_draws_into_the_plot_on_screen_and_later_events_still_redraw(page: 
     expect(page.locator("#view-batch")).to_contain_text("128 rows", timeout=30_000)
     # the same chart element, redrawn in place rather than rebuilt
     assert page.evaluate("(el) => el.isConnected", handle)
+    # its points and arrows on the page's canvas (assets/js/dots.js), the legend unchanged
+    canvas = page.locator("#view-data canvas.pg-dots")
+    expect(canvas).to_have_attribute("data-dots", re.compile(r"^[1-9]\d{2,}$"), timeout=10_000)
+    assert page.locator("#view-data .scatterlayer path.point").count() == 0
+    assert {"real", "G(z)"} <= set(page.locator("#view-data .legendtext").all_text_contents())
+    assert canvas.evaluate(PAINTED_PIXELS) > 500
     widths = """() => [document.querySelector('#view-data .main-svg').getAttribute('width'),
         document.querySelector('#view-batch svg.live-view').getBoundingClientRect().width]"""
     data_width, batch_width = (float(w) for w in page.evaluate(widths))
@@ -231,6 +237,11 @@ def test_step_draws_into_the_plot_on_screen_and_later_events_still_redraw(page: 
     page.click("#btn-reset")  # a fresh run: the same "no D step" view as on page load
     expect(page.locator("#status")).to_contain_text("Iteration 0 ", timeout=30_000)
     expect(page.locator("#view-batch")).to_contain_text(no_step, timeout=30_000)
+    # Gradio drew this one: Plotly's own markers, and no points left on a canvas
+    expect(page.locator("#view-data .scatterlayer path.point").first).to_be_attached()
+    cleared = f"""() => [...document.querySelectorAll('#view-data canvas.pg-dots')]
+        .every((c) => c.dataset.dots === '0' && ({PAINTED_PIXELS})(c) === 0)"""
+    assert page.evaluate(cleared)
     # a refused Run draws nothing: the views of the last step must not come back
     page.locator("#run-n input").fill("0")
     page.click("#btn-run")
@@ -239,6 +250,12 @@ def test_step_draws_into_the_plot_on_screen_and_later_events_still_redraw(page: 
     ).to_be_visible()
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     expect(page.locator("#view-batch")).to_contain_text(no_step)
+
+
+# painted (not transparent) pixels of a canvas
+PAINTED_PIXELS = """(c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return n; }"""
 
 
 def _post_status(url: str) -> int:

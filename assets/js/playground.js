@@ -45,7 +45,9 @@
         drawn.set(id, fig);
         const layout = {...fig.layout, width: plot._fullLayout.width, autosize: true};
         const config = {...(plot._context || {}), displayModeBar: false};
-        window.Plotly.react(plot, fig.data, layout, config).then(() => {
+        // the data view's points go on a canvas (assets/js/dots.js): far cheaper than markers
+        const data = id === 'view-data' && pg.dots ? pg.dots.take(plot, fig.data) : fig.data;
+        window.Plotly.react(plot, data, layout, config).then(() => {
             delete plot.layout.width;
         });
     };

@@ -522,7 +522,7 @@ def launch(
     css = (ASSETS / "styles" / "playground.css").read_text(encoding="utf-8")
     script = "\n".join(
         (ASSETS / "js" / name).read_text(encoding="utf-8")
-        for name in ("playground.js", "drawing.js")
+        for name in ("playground.js", "dots.js", "drawing.js")
     )
     demo.launch(
         prevent_thread_lock=True,  # to add the autoplay frame route before serving for good
