@@ -1,18 +1,19 @@
 // The data view's point and line layers (real data, G(z), D's kept and rejected fakes, G's
 // gradient arrows, the manifold mesh) drawn on a canvas laid over the plot when the page draws
 // a figure itself (autoplay frames, fast steps). As Plotly markers, 600 points cost the page
-// ~25 ms of each ~45 ms repaint in headless Chromium; on a canvas about a millisecond
-// (bench/ui_speed.py, README "Autoplay"). Their traces stay in the figure with no points, so
-// the legend still names and shows them. A figure Gradio draws keeps its own traces, and the
-// canvas is cleared. Every one of these layers has hover switched off: nothing a student could
-// point at is lost.
+// ~25 ms of each ~47 ms repaint in headless Chromium; on a canvas about a millisecond
+// (README, "The data view's points on a canvas"). Their traces stay in the figure with no
+// points, so the legend still names and shows them. A figure Gradio draws keeps its own
+// traces, and the canvas is cleared. Only layers with hover switched off move: nothing a
+// student could point at is lost.
 (() => {
     const pg = (window.playground = window.playground || {});
     const MOVED = 'pg-dots';  // the meta of a trace whose points are on the canvas
     const plain = (v) => !Array.isArray(v);
     const movable = (t) =>
         t.type === 'scatter' && (t.mode === 'markers' || t.mode === 'lines') &&
-        t.x && t.x.length > 1 && !t.fill && plain((t.marker || {}).color) &&
+        t.x && t.x.length > 1 && !t.fill && ['skip', 'none'].includes(t.hoverinfo) &&
+        plain((t.marker || {}).color) &&
         plain((t.marker || {}).size) && plain((t.line || {}).color);
     let painted = 0;
 
@@ -89,7 +90,8 @@
         const canvas = canvasFor(gd, moved);
         if (!canvas) return;
         const ratio = window.devicePixelRatio || 1;
-        const cssWidth = fl ? fl.width : gd.clientWidth, cssHeight = fl ? fl.height : gd.clientHeight;
+        const cssWidth = fl ? fl.width : gd.clientWidth;
+        const cssHeight = fl ? fl.height : gd.clientHeight;
         const width = Math.round(cssWidth * ratio), height = Math.round(cssHeight * ratio);
         if (canvas.width !== width) canvas.width = width;  // setting it reallocates the canvas
         if (canvas.height !== height) canvas.height = height;
@@ -107,7 +109,8 @@
             ctx.rect(xa._offset, ya._offset, xa._length, ya._length);
             ctx.clip();
             for (const layer of gd._pgDots || []) {
-                count += layer.mode === 'lines' ? lines(ctx, xa, ya, layer) : dots(ctx, xa, ya, layer);
+                const draw = layer.mode === 'lines' ? lines : dots;
+                count += draw(ctx, xa, ya, layer);
             }
             ctx.restore();
         }
@@ -123,7 +126,8 @@
             const dots = [];
             const traces = data.map((t) => {
                 if (!movable(t)) return t;
-                dots.push({x: t.x, y: t.y, mode: t.mode, marker: t.marker, line: t.line, opacity: t.opacity});
+                const {x, y, mode, marker, line, opacity} = t;
+                dots.push({x, y, mode, marker, line, opacity});
                 return {...t, x: [null], y: [null], meta: MOVED};
             });
             gd._pgDots = dots;
