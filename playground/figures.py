@@ -101,7 +101,11 @@ def _label(text: str, **where: object) -> dict:
 
 
 def _equal_axes(fig: _Fig) -> None:
-    fig.axis("yaxis", scaleanchor="x")
+    """One unit as long on x as on y. The plot area shrinks to fit ("domain"), not the other
+    axis's range: in a full-width tab the range grew instead, and the ring's -1..1 data sat in
+    an x axis spanning -4..4."""
+    fig.axis("xaxis", constrain="domain")
+    fig.axis("yaxis", scaleanchor="x", constrain="domain")
 
 
 def _scatter(x: np.ndarray, y: np.ndarray, name: str, **props: object) -> dict:

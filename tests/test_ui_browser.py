@@ -159,6 +159,12 @@ def test_one_screen_at_1280x720_with_the_graph_lit_by_the_last_step(browser, app
     g_md = page.locator("#g-step-md")
     expect(g_md).to_contain_text("‖Δθ_D‖ = 0")
     expect(page.locator("#view-g")).to_contain_text("D_on_G = D(G(z)), target 1")
+    # the full-width tab keeps the ring at its scale: equal units shrink the plot area, they
+    # do not stretch x to -4..4 around data that lies in -1..1
+    x_range = page.evaluate(
+        "() => document.querySelector('#view-g .js-plotly-plot')._fullLayout.xaxis.range"
+    )
+    assert x_range[1] - x_range[0] < 4, x_range
     for tab, view, text in (
         ("D scores", "view-scores", "D scores"),
         ("losses", "view-loss", "losses"),
