@@ -231,6 +231,14 @@ def test_step_draws_into_the_plot_on_screen_and_later_events_still_redraw(page: 
     assert page.locator("#view-data .scatterlayer path.point").count() == 0
     assert {"real", "G(z)"} <= set(page.locator("#view-data .legendtext").all_text_contents())
     assert canvas.evaluate(PAINTED_PIXELS) > 500
+    # a legend click still hides the layer, and brings it back
+    shown = int(canvas.get_attribute("data-dots"))
+    toggle = page.locator("#view-data g.traces", has_text="G(z)").locator(".legendtoggle")
+    toggle.click()
+    expect(canvas).not_to_have_attribute("data-dots", str(shown))
+    assert int(canvas.get_attribute("data-dots")) < shown
+    toggle.click()
+    expect(canvas).to_have_attribute("data-dots", str(shown))
     widths = """() => [document.querySelector('#view-data .main-svg').getAttribute('width'),
         document.querySelector('#view-batch svg.live-view').getBoundingClientRect().width]"""
     data_width, batch_width = (float(w) for w in page.evaluate(widths))

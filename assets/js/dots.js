@@ -109,6 +109,9 @@
             ctx.rect(xa._offset, ya._offset, xa._length, ya._length);
             ctx.clip();
             for (const layer of gd._pgDots || []) {
+                const trace = gd.data[layer.index];
+                const hidden = !trace || [false, 'legendonly'].includes(trace.visible);
+                if (hidden || trace.meta !== MOVED) continue;  // e.g. hidden from the legend
                 const draw = layer.mode === 'lines' ? lines : dots;
                 count += draw(ctx, xa, ya, layer);
             }
@@ -124,10 +127,10 @@
         // canvas), ready for Plotly.react; the canvas is painted once Plotly has drawn.
         take: (gd, data) => {
             const dots = [];
-            const traces = data.map((t) => {
+            const traces = data.map((t, index) => {
                 if (!movable(t)) return t;
                 const {x, y, mode, marker, line, opacity} = t;
-                dots.push({x, y, mode, marker, line, opacity});
+                dots.push({x, y, mode, marker, line, opacity, index});
                 return {...t, x: [null], y: [null], meta: MOVED};
             });
             gd._pgDots = dots;
