@@ -10,7 +10,7 @@ from typing import Any
 from playground.claims import Claim, caption_values
 from playground.named_json import names_in, read_named
 from playground.presets import preset_names
-from playground.text import LANGUAGES, normalise_language
+from playground.text import LANGUAGES, normalise_language, text
 
 TOUR_DIR = Path(__file__).resolve().parent.parent / "assets" / "tours"
 VIEWS = range(1, 8)  # 1-6 the view tabs, 7 the comparison
@@ -42,7 +42,9 @@ class Tour:
         lang = normalise_language(language)
         step = self.steps[index]
         head = f"**{self.title[lang]} · {index + 1} / {len(self.steps)}**"
-        question = f"\n\n❓ {step.question[lang]}" if step.question.get(lang) else ""
+        # a word, not an emoji: "❓" drew as an empty box where no emoji font is installed
+        ask = f"\n\n**{text('tour.question', lang)}** {step.question.get(lang, '')}"
+        question = ask if step.question.get(lang) else ""
         body = step.caption[lang].format_map(_Known(caption_values(values or {})))
         return f"{head}\n\n{body}{question}"
 

@@ -74,7 +74,7 @@ def test_captions_quote_the_measured_numbers(
     caption = tour.caption(2, "en", values)
     assert f"onto {values['modes_covered']} of the 8 modes" in caption
     assert f"{values['hq_percent']:.0f} % of them" in caption
-    assert "{" not in caption and "?" not in caption.split("❓")[0]
+    assert "{" not in caption and "?" not in caption.split("Question:")[0]
     chinese = tour.caption(2, "zh-CN", values)
     assert f"8 个模式中的 {values['modes_covered']} 个" in chinese
 

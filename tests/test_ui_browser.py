@@ -484,7 +484,7 @@ def test_a_tour_runs_end_to_end_and_opens_a_comparison(page: Page) -> None:
     page.get_by_role("option", name=re.compile("Mode collapse")).click()
     page.click("#btn-tour-start")
     expect(caption).to_contain_text("Mode collapse · 1 / 7", timeout=60_000)
-    expect(caption).to_contain_text("❓")
+    expect(caption).to_contain_text("Question: ")
     expect(page.locator("#ctl-preset input")).to_have_value(re.compile("mode collapse", re.I))
     page.click("#btn-tour-next")
     expect(caption).to_contain_text("Mode collapse · 2 / 7", timeout=180_000)

@@ -304,7 +304,7 @@ def test_a_tour_step_opens_a_comparison_and_quotes_both_runs(ctx: handlers.Conte
     caption = out["caption"]
     assert "the guard stops the run after iteration 1" in caption
     assert f"(iteration {session.partner.trainer.iteration}" in caption
-    assert "?" not in caption.split("❓")[0]
+    assert "?" not in caption.split("Question:")[0]
 
 
 def test_d_filter_layer_shows_kept_and_rejected_samples_and_their_metrics(

@@ -696,7 +696,8 @@ def next_tour_step(ctx: Context, state: Session | None) -> Updates:
     if session.tour is None:
         raise ValueError("tour: pick a tour and click Start tour first")
     if session.tour_step + 1 >= len(session.tour.steps):
-        done = "✅ " + text("tour.end", session.language)
+        # ✓, not the emoji ✅: an empty box where no emoji font is installed
+        done = "✓ " + text("tour.end", session.language)
         return {"state": session, "caption": session.lecture_text() + "\n\n" + done}
     with session.lock:
         session = session.play_tour_step(session.tour_step + 1)
