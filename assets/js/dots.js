@@ -134,10 +134,10 @@
                 return {...t, x: [null], y: [null], meta: MOVED};
             });
             gd._pgDots = dots;
-            if (!gd._pgDotsHooked && gd.on) {
-                gd._pgDotsHooked = true;
-                gd.on('plotly_afterplot', () => paint(gd));
-            }
+            // painted after each repaint; hooked again if the listener was lost (a purge)
+            gd._pgPaint = gd._pgPaint || (() => paint(gd));
+            const hooked = gd._ev && gd._ev.listeners('plotly_afterplot').includes(gd._pgPaint);
+            if (!hooked && gd.on) gd.on('plotly_afterplot', gd._pgPaint);
             return traces;
         },
     };
