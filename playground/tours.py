@@ -42,9 +42,9 @@ class Tour:
         lang = normalise_language(language)
         step = self.steps[index]
         head = f"**{self.title[lang]} · {index + 1} / {len(self.steps)}**"
+        asked = step.question.get(lang)
         # a word, not an emoji: "❓" drew as an empty box where no emoji font is installed
-        ask = f"\n\n**{text('tour.question', lang)}** {step.question.get(lang, '')}"
-        question = ask if step.question.get(lang) else ""
+        question = f"\n\n**{text('tour.question', lang)}** {asked}" if asked else ""
         body = step.caption[lang].format_map(_Known(caption_values(values or {})))
         return f"{head}\n\n{body}{question}"
 

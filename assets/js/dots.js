@@ -34,13 +34,14 @@
     };
 
     // Markers one at a time, as Plotly draws them: a later point covers the outline of an
-    // earlier one it overlaps. Returns how many were drawn.
-    const dots = (ctx, xa, ya, layer) => {
-        const marker = layer.marker || {};
+    // earlier one it overlaps. `trace` gives the style, `layer` the points. Returns how many
+    // were drawn.
+    const dots = (ctx, xa, ya, trace, layer) => {
+        const marker = trace.marker || {};
         const line = marker.line || {};
         const r = (marker.size ?? 6) / 2;
         const stroke = (line.width || 0) > 0;
-        ctx.globalAlpha = (marker.opacity ?? 1) * (layer.opacity ?? 1);
+        ctx.globalAlpha = (marker.opacity ?? 1) * (trace.opacity ?? 1);
         ctx.fillStyle = marker.color || '#444';
         ctx.strokeStyle = line.color || '#444';
         ctx.lineWidth = line.width || 0;
@@ -57,9 +58,9 @@
         return count;
     };
     // A polyline with a gap at each missing point (arrows, the mesh): one stroke.
-    const lines = (ctx, xa, ya, layer) => {
-        const line = layer.line || {};
-        ctx.globalAlpha = layer.opacity ?? 1;
+    const lines = (ctx, xa, ya, trace, layer) => {
+        const line = trace.line || {};
+        ctx.globalAlpha = trace.opacity ?? 1;
         ctx.strokeStyle = line.color || '#444';
         ctx.lineWidth = line.width ?? 2;
         ctx.lineJoin = 'round';
@@ -112,8 +113,8 @@
                 const trace = gd.data[layer.index];
                 const hidden = !trace || [false, 'legendonly'].includes(trace.visible);
                 if (hidden || trace.meta !== MOVED) continue;  // e.g. hidden from the legend
-                const draw = layer.mode === 'lines' ? lines : dots;
-                count += draw(ctx, xa, ya, layer);
+                const draw = trace.mode === 'lines' ? lines : dots;
+                count += draw(ctx, xa, ya, trace, layer);
             }
             ctx.restore();
         }
@@ -124,13 +125,13 @@
 
     pg.dots = {
         // The figure's traces with each point layer's points taken out (kept on `gd` for the
-        // canvas), ready for Plotly.react; the canvas is painted once Plotly has drawn.
+        // canvas, with the index of the trace that keeps their style), ready for Plotly.react;
+        // the canvas is painted once Plotly has drawn.
         take: (gd, data) => {
             const dots = [];
             const traces = data.map((t, index) => {
                 if (!movable(t)) return t;
-                const {x, y, mode, marker, line, opacity} = t;
-                dots.push({x, y, mode, marker, line, opacity, index});
+                dots.push({x: t.x, y: t.y, index});
                 return {...t, x: [null], y: [null], meta: MOVED};
             });
             gd._pgDots = dots;
