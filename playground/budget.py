@@ -1,5 +1,8 @@
 """What a run will cost before it is built: parameters, memory (networks, optimiser, rewind
 buffer) and work per iteration, counted on torch's meta device (no memory, no arithmetic).
+The work is counted layer by layer from the shapes that flow through the built networks,
+through hooks on those networks alone: torch's FlopCounterMode would install process-wide
+module hooks that every other session's training would run through (the server's threads).
 
 A front end that serves many people (the browser UI) refuses a config over its budget with a
 message that names the field to change, so no accepted config can hold a session's step for
@@ -8,10 +11,11 @@ more than a few seconds or its memory beyond SESSION_BYTES.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+from torch import nn
 
 import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
 from playground.config import GANConfig
@@ -66,14 +70,13 @@ class Estimate:
 def estimate(config: GANConfig, shape: tuple[int, ...], num_classes: int) -> Estimate:
     """Count parameters and the work of one iteration (d_steps D steps, g_steps G steps) by
     building the networks and running them once on the meta device."""
-    with torch.device("meta"):
-        g, d = build_models(config, shape, num_classes)
-        b = config.batch_size
-        labels = torch.zeros(b, dtype=torch.long) if config.conditional else None
-        with FlopCounterMode(display=False) as counter:
-            fake = g(torch.zeros(b, config.z_dim), labels)
-            d(fake, labels)
-        forward = counter.get_total_flops()
+    g, d = build_models(config, shape, num_classes, device="meta")
+    b = config.batch_size
+    labels = torch.zeros(b, dtype=torch.long, device="meta") if config.conditional else None
+    with LayerFlops(g, d) as forward_flops:
+        fake = g(torch.zeros(b, config.z_dim, device="meta"), labels)
+        d(fake, labels)
+    forward = sum(forward_flops)
     p_g = sum(p.numel() for p in g.parameters())
     p_d = sum(p.numel() for p in d.parameters())
     # a D step: G forward on B, D forward+backward on 2B; a G step: G and D forward+backward
@@ -85,6 +88,41 @@ def estimate(config: GANConfig, shape: tuple[int, ...], num_classes: int) -> Est
         snapshot_bytes=4 * (3 * (p_g + p_d) + ema),
         flops_per_iteration=float(config.d_steps * d_step + config.g_steps * g_step),
     )
+
+
+class LayerFlops:
+    """Within `with LayerFlops(*networks) as flops:`, each matrix product or convolution
+    that a Linear, Conv2d or ConvTranspose2d layer of these networks runs appends its
+    multiply-add count ×2 to `flops` (torch's flop_counter counts the same: bias and
+    activations are free). Hooks on these networks' own layers, removed on exit."""
+
+    def __init__(self, *networks: nn.Module) -> None:
+        self.layers = [
+            m
+            for network in networks
+            for m in network.modules()
+            if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))
+        ]
+        self.flops: list[int] = []
+        self._handles: list[torch.utils.hooks.RemovableHandle] = []
+
+    def __enter__(self) -> list[int]:
+        self._handles = [m.register_forward_hook(self._count) for m in self.layers]
+        return self.flops
+
+    def __exit__(self, *exc: object) -> None:
+        for handle in self._handles:
+            handle.remove()
+
+    def _count(self, layer: nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
+        weight = math.prod(layer.weight.shape)
+        if isinstance(layer, nn.Linear):
+            rows = inputs[0].numel() // layer.in_features
+            self.flops.append(2 * rows * weight)
+            return
+        x = inputs[0]  # a convolution: one filter application per output (input) position
+        positions = x.shape[2:] if isinstance(layer, nn.ConvTranspose2d) else out.shape[2:]
+        self.flops.append(2 * x.shape[0] * weight * math.prod(positions))
 
 
 def check(config: GANConfig, shape: tuple[int, ...], num_classes: int) -> Estimate:

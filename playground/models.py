@@ -11,6 +11,7 @@ import math
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm as _sn
 
 import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
@@ -26,10 +27,15 @@ _ACTIVATIONS = {
 }
 
 
-def _mlp(sizes: list[int], activation: str, sn: bool = False) -> nn.Sequential:
+Device = torch.device | str | None
+
+
+def _mlp(
+    sizes: list[int], activation: str, sn: bool = False, device: Device = None
+) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        linear = nn.Linear(a, b)
+        linear = nn.Linear(a, b, device=device)
         layers.append(_sn(linear) if sn else linear)
         if i < len(sizes) - 2:
             layers.append(_ACTIVATIONS[activation]())
@@ -39,10 +45,10 @@ def _mlp(sizes: list[int], activation: str, sn: bool = False) -> nn.Sequential:
 class _Conditioned(nn.Module):
     """Holds the optional label embedding shared by the conditional variants."""
 
-    def __init__(self, num_classes: int, embed_dim: int) -> None:
+    def __init__(self, num_classes: int, embed_dim: int, device: Device = None) -> None:
         super().__init__()
         self.num_classes = num_classes
-        self.embed = nn.Embedding(num_classes, embed_dim) if num_classes else None
+        self.embed = nn.Embedding(num_classes, embed_dim, device=device) if num_classes else None
 
     def _with_label(self, h: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         if self.embed is None:
@@ -65,17 +71,20 @@ class MLPGenerator(_Conditioned):
         images: bool = False,
         scale: float = 1.0,
         noise: bool = False,
+        device: Device = None,
     ) -> None:
-        super().__init__(num_classes, embed_dim)
+        super().__init__(num_classes, embed_dim, device)
         self.out_shape = out_shape
         self.images = images
         self.scale = scale  # the net works in units of the data's scale; outputs are in data units
         in_dim = z_dim + (embed_dim if num_classes else 0)
-        self.net = _mlp([in_dim] + [hidden] * layers + [math.prod(out_shape)], activation)
+        sizes = [in_dim] + [hidden] * layers + [math.prod(out_shape)]
+        self.net = _mlp(sizes, activation, device=device)
         self.log_sigma: nn.Parameter | None = None
+        self.log_sigma_start = math.log(NOISE_START / scale)
         if noise:  # one learned width per output coordinate, starting at 0.02 data units
-            start = math.log(NOISE_START / scale)
-            self.log_sigma = nn.Parameter(torch.full((math.prod(out_shape),), start))
+            size = (math.prod(out_shape),)
+            self.log_sigma = nn.Parameter(torch.full(size, self.log_sigma_start, device=device))
 
     @property
     def noise_dim(self) -> int:
@@ -116,12 +125,14 @@ class MLPDiscriminator(_Conditioned):
         pack: int = 1,
         spectral_norm: bool = False,
         scale: float = 1.0,
+        device: Device = None,
     ) -> None:
-        super().__init__(num_classes, embed_dim)
+        super().__init__(num_classes, embed_dim, device)
         self.pack = pack
         self.scale = scale  # inputs arrive in data units and are divided by it
         per_sample = math.prod(in_shape) + (embed_dim if num_classes else 0)
-        self.net = _mlp([per_sample * pack] + [hidden] * layers + [1], activation, spectral_norm)
+        sizes = [per_sample * pack] + [hidden] * layers + [1]
+        self.net = _mlp(sizes, activation, spectral_norm, device)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         x = x.flatten(1)
@@ -141,17 +152,20 @@ class ConvGenerator(_Conditioned):
         channels: int,
         num_classes: int = 0,
         embed_dim: int = 8,
+        device: Device = None,
     ) -> None:
-        super().__init__(num_classes, embed_dim)
+        super().__init__(num_classes, embed_dim, device)
         c, side, _ = out_shape
         self.start = side // 4
         self.channels = channels
         in_dim = z_dim + (embed_dim if num_classes else 0)
-        self.project = nn.Sequential(nn.Linear(in_dim, 2 * channels * self.start**2), nn.ReLU())
+        self.project = nn.Sequential(
+            nn.Linear(in_dim, 2 * channels * self.start**2, device=device), nn.ReLU()
+        )
         self.up = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1),
+            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, device=device),
             nn.ReLU(),
-            nn.ConvTranspose2d(channels, c, 4, 2, 1),
+            nn.ConvTranspose2d(channels, c, 4, 2, 1, device=device),
             nn.Tanh(),
         )
 
@@ -178,9 +192,10 @@ class ConvDiscriminator(_Conditioned):
         embed_dim: int = 8,
         pack: int = 1,
         spectral_norm: bool = False,
+        device: Device = None,
     ) -> None:
         c, side, _ = in_shape
-        super().__init__(num_classes, side * side if num_classes else 0)
+        super().__init__(num_classes, side * side if num_classes else 0, device)
         self.pack = pack
         self.side = side
         in_channels = (c + (1 if num_classes else 0)) * pack
@@ -189,12 +204,12 @@ class ConvDiscriminator(_Conditioned):
             return _sn(layer) if spectral_norm else layer
 
         self.features = nn.Sequential(
-            wrap(nn.Conv2d(in_channels, channels, 4, 2, 1)),
+            wrap(nn.Conv2d(in_channels, channels, 4, 2, 1, device=device)),
             nn.LeakyReLU(0.2),
-            wrap(nn.Conv2d(channels, 2 * channels, 4, 2, 1)),
+            wrap(nn.Conv2d(channels, 2 * channels, 4, 2, 1, device=device)),
             nn.LeakyReLU(0.2),
         )
-        self.head = wrap(nn.Linear(2 * channels * (side // 4) ** 2, 1))
+        self.head = wrap(nn.Linear(2 * channels * (side // 4) ** 2, 1, device=device))
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         if self.embed is not None:
@@ -207,9 +222,15 @@ class ConvDiscriminator(_Conditioned):
 
 
 def build_models(
-    config: GANConfig, shape: tuple[int, ...], num_classes: int, scale: float = 1.0
+    config: GANConfig,
+    shape: tuple[int, ...],
+    num_classes: int,
+    scale: float = 1.0,
+    device: Device = None,
 ) -> tuple[nn.Module, nn.Module]:
-    """G and D for a config and data shape; weights come from torch's current RNG state.
+    """G and D for a config and data shape, their weights drawn from torch's global RNG as
+    torch's layers do. In a server, build them on `device="meta"` and fill them with
+    `initialise`, which draws the same numbers from a generator of the caller's own.
 
     `scale` (points only): the unit G and D work in, see Dataset.point_scale."""
     classes = num_classes if config.conditional else 0
@@ -226,9 +247,15 @@ def build_models(
             raise ValueError(
                 f"model: dcgan needs square images with a side divisible by 4, got {shape}"
             )
-        g = ConvGenerator(config.z_dim, shape, config.g_hidden, classes, config.embed_dim)
+        g = ConvGenerator(config.z_dim, shape, config.g_hidden, classes, config.embed_dim, device)
         d = ConvDiscriminator(
-            shape, config.d_hidden, classes, config.embed_dim, config.pack, config.spectral_norm
+            shape,
+            config.d_hidden,
+            classes,
+            config.embed_dim,
+            config.pack,
+            config.spectral_norm,
+            device,
         )
         return g, d
     g = MLPGenerator(
@@ -242,6 +269,7 @@ def build_models(
         images,
         scale,
         config.g_noise,
+        device,
     )
     d = MLPDiscriminator(
         shape,
@@ -253,5 +281,46 @@ def build_models(
         config.pack,
         config.spectral_norm,
         scale,
+        device,
     )
     return g, d
+
+
+def initialise(module: nn.Module, generator: torch.Generator) -> nn.Module:
+    """Fill a network's weights as torch's layers fill them when built, but drawing from
+    `generator` instead of torch's global RNG, in the same order, so that the numbers are the
+    ones the global RNG seeded alike gives (tests/test_models.py). A server builds one
+    network per request thread: seeding the global RNG would hand one tab's weights to
+    another."""
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, MLPGenerator) and m.log_sigma is not None:
+                m.log_sigma.fill_(m.log_sigma_start)
+            elif isinstance(m, nn.Embedding):
+                nn.init.normal_(m.weight, generator=generator)
+            elif isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+                _initialise_layer(m, generator)
+    return module
+
+
+def _initialise_layer(layer: nn.Module, generator: torch.Generator) -> None:
+    """nn.Linear's and _ConvNd's reset_parameters with a generator, then a spectral norm's
+    power-iteration vectors, as spectral_norm() makes them when it wraps the layer."""
+    spectral = parametrize.is_parametrized(layer, "weight")
+    weight = layer.parametrizations.weight.original if spectral else layer.weight
+    nn.init.kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+    if layer.bias is not None:
+        fan_in, _ = nn.init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+    if not spectral:
+        return
+    for norm in layer.parametrizations.weight:
+        matrix = norm._reshape_weight_to_matrix(weight)
+        h, w = matrix.shape
+        u = torch.empty(h, device=weight.device).normal_(0, 1, generator=generator)
+        v = torch.empty(w, device=weight.device).normal_(0, 1, generator=generator)
+        norm._u.copy_(nn.functional.normalize(u, dim=0, eps=norm.eps))
+        norm._v.copy_(nn.functional.normalize(v, dim=0, eps=norm.eps))
+        norm._power_method(matrix, 15)  # as _SpectralNorm.__init__ does
+        norm._power_method(matrix, 1)  # register_parametrization's check calls forward once

@@ -19,7 +19,7 @@ from playground import losses
 from playground.config import LIVE_FIELDS, GANConfig
 from playground.data import Dataset, build_dataset
 from playground.device import describe_device, resolve_device, to_device, to_host
-from playground.models import build_models
+from playground.models import build_models, initialise
 from playground.records import DStepRecord, GStepRecord, IterationRecord
 from playground.rewind import RewindBuffer
 
@@ -52,12 +52,14 @@ class Trainer:
         self.device = resolve_device(config.device)
         self.dataset = dataset if dataset is not None else build_dataset(config)
         self.rng = torch.Generator().manual_seed(config.seed)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(config.seed)
-            scale = self.dataset.point_scale if config.normalize else 1.0
-            g, d = build_models(config, self.dataset.shape, self.dataset.num_classes, scale)
-        self.G = g.to(self.device)
-        self.D = d.to(self.device)
+        # the weights come from a generator of this run's own, never torch's global RNG: a
+        # server builds runs in many threads at once (models.initialise)
+        scale = self.dataset.point_scale if config.normalize else 1.0
+        shape, classes = self.dataset.shape, self.dataset.num_classes
+        weights_rng = torch.Generator().manual_seed(config.seed)
+        g, d = build_models(config, shape, classes, scale, device="meta")
+        self.G = initialise(g.to_empty(device="cpu"), weights_rng).to(self.device)
+        self.D = initialise(d.to_empty(device="cpu"), weights_rng).to(self.device)
         self._zero = torch.zeros((), device=self.device)
         self._y = torch.zeros(0)
         self._params = {"G": list(self.G.parameters()), "D": list(self.D.parameters())}
@@ -384,6 +386,16 @@ class Trainer:
         """Re-read the reference weight vectors (after init, rewind, load or roll-back)."""
         self._vectors = {name: _flat(params) for name, params in self._params.items()}
         self._previous = dict(self._vectors)
+
+    def roll_back_step(self) -> None:
+        """After a step that raised part-way (not a divergence: an unexpected error), put the
+        weights back where the last finished step left them and drop half-made gradients, so
+        the run goes on from its last good state."""
+        for name, params in self._params.items():
+            torch.nn.utils.vector_to_parameters(self._previous[name], params)
+        self.opt_d.zero_grad(set_to_none=True)
+        self.opt_g.zero_grad(set_to_none=True)
+        self.revision += 1
 
     def _guard(self, stats: list[float], network: str, opt: torch.optim.Optimizer) -> None:
         """stats = [loss, grad norm, Δθ of the trained net, Δθ of the other]; a NaN/Inf in any
