@@ -83,6 +83,9 @@ SUB_STEP_PARTS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "g_update": (("g.G", "g.fake"), "g"),
 }
 ORDER = tuple(SUB_STEP_PARTS)
+# a node's number that an update makes is shown from the sub-step that makes it, not from the
+# one that first lights the node: D's ‖Δθ_D‖ when D updates, G's when G updates
+VALUE_FROM = {"d.D": "d_update", "g.D": "frozen", "g.G": "g_update"}
 
 
 @dataclass
@@ -116,7 +119,11 @@ def state_for_sub_step(key: str, values: dict[str, str], language: str) -> Graph
         known.update(SUB_STEP_PARTS[earlier][0])
     if known_until >= ORDER.index("g_step"):
         known.update(LANES["d"])
-    shown = {node: value for node, value in values.items() if node in known}
+    shown = {
+        node: value
+        for node, value in values.items()
+        if node in known and ORDER.index(VALUE_FROM.get(node, key)) <= known_until
+    }
     last = "g" if lit and lit[0].startswith("g.") else "d"
     return GraphState(language, last, lit, gradient, shown)
 

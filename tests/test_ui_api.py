@@ -186,3 +186,24 @@ def test_train_on_a_drawing_over_the_api(client: Client) -> None:
     with pytest.raises(Exception, match="drawn: not a drawing"):
         client.predict("<img src=x onerror=alert(1)>", api_name="/train_on_drawing")
     assert client.predict(api_name="/step")[SUMMARY]["dataset"] == "drawn"  # session intact
+
+
+def test_the_api_listing_is_what_the_readme_names(client: Client) -> None:
+    """Every endpoint a script sees has a name the README lists, and every parameter and
+    return a label: no `/wrapper_3`, no `value_85` (internal events are private)."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    paragraph = readme[readme.index("- Named API endpoints") :].split("```")[0]
+    documented = set(re.findall(r"`(/[a-z_]+)`", paragraph))
+    api = client.view_api(return_format="dict", print_info=False)
+    assert not api["unnamed_endpoints"]
+    assert set(api["named_endpoints"]) == documented
+    unlabelled = [
+        (name, item["label"])
+        for name, endpoint in api["named_endpoints"].items()
+        for item in endpoint["parameters"] + endpoint["returns"]
+        if re.fullmatch(r"value_\d+", str(item["label"]))
+    ]
+    assert not unlabelled

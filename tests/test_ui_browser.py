@@ -900,3 +900,67 @@ def test_paint_a_distribution_train_on_it_and_see_metrics(page: Page) -> None:
     expect(page.locator("#share-link textarea")).to_have_value(
         re.compile(r"dataset=drawn&drawn=[A-Za-z0-9_-]{500,}"), timeout=30_000
     )
+
+
+QUESTION_SHOWN = """() => {
+    const box = document.querySelector('#caption-box').getBoundingClientRect();
+    const strong = [...document.querySelectorAll('#lecture-caption strong')]
+        .find((el) => /Question:|想一想/.test(el.textContent));
+    const parts = [...document.querySelectorAll('#lecture-caption p')];
+    const last = parts[parts.length - 1].getBoundingClientRect();
+    return {question: !!strong, top: box.top, bottom: box.bottom, lastBottom: last.bottom};
+}"""
+DATA_VIEW_FIT = """() => {
+    const plot = document.querySelector('#view-data .js-plotly-plot');
+    const box = plot.parentElement.getBoundingClientRect();
+    const full = plot._fullLayout;
+    return {drawn: full.width, box: box.width, x: full.xaxis.range, y: full.yaxis.range};
+}"""
+
+
+def test_seams_drawer_preset_then_run_a_tour_question_and_a_steady_status(
+    browser, app_url
+) -> None:
+    """Sequences a lecturer runs at 1280×720: a preset from the drawer, then Run N (the data
+    view was drawn at twice its box's width, grid25 cut to 1.5 columns); a tour step with
+    the longest caption (its question was cut off); and the status line, whose height
+    changed between clicks and moved the picture."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(app_url)
+    expect(page.locator("#view-data .js-plotly-plot")).to_be_attached(timeout=60_000)
+    expect(page.locator("#status")).to_contain_text("Iteration 0 ", timeout=30_000)
+    status_height = page.locator("#status").bounding_box()["height"]
+    _open_drawer(page)
+    page.locator("#ctl-preset input").click()
+    page.get_by_role("option", name=re.compile("Grid of 25")).click()
+    expect(page.locator("#status")).to_contain_text("loaded preset", timeout=30_000)
+    page.click("#drawer .toggle-button")
+    page.click("#btn-run")
+    expect(page.locator("#status")).to_contain_text("Iteration 100 ", timeout=60_000)
+    page.wait_for_timeout(500)
+    fit = page.evaluate(DATA_VIEW_FIT)
+    assert fit["drawn"] <= fit["box"] + 2, f"data view drawn wider than its box: {fit}"
+    assert fit["x"][0] <= -4 and fit["x"][1] >= 4 and fit["y"][0] <= -4 and fit["y"][1] >= 4
+    assert page.locator("#status").bounding_box()["height"] == status_height
+    _assert_on_one_screen(page, "drawer, preset, Run N")
+    page.screenshot(path=str(SHOTS / "seam-preset-run-1280.png"))
+
+    _open_drawer(page)
+    page.locator("#tour-pick input").click()
+    page.get_by_role("option", name=re.compile("Mode collapse")).click()
+    page.click("#btn-tour-start")
+    caption = page.locator("#lecture-caption")
+    expect(caption).to_contain_text("Mode collapse · 1 / 7", timeout=60_000)
+    page.click("#drawer .toggle-button")
+    for step in range(2, 6):  # step 5 has the longest caption of all tours (7 lines)
+        page.click("#btn-tour-next")
+        expect(caption).to_contain_text(f"Mode collapse · {step} / 7", timeout=180_000)
+    page.wait_for_timeout(500)
+    shown = page.evaluate(QUESTION_SHOWN)
+    page.screenshot(path=str(SHOTS / "seam-tour-question-1280.png"))
+    assert shown["question"] and shown["lastBottom"] <= shown["bottom"] + 1, shown
+    assert page.locator("#status").bounding_box()["height"] == status_height
+    _assert_on_one_screen(page, "tour step 5")
+    page.screenshot(path=str(SHOTS / "seam-tour-question-1280.png"))
+    context.close()

@@ -532,3 +532,84 @@ def test_the_ring8_views_show_the_spread_g_draws_and_its_mmd_term() -> None:
     sigma = (t.G_ema.sigma() if session.use_ema else t.G.sigma()).detach()
     expected = session.view_eps * t.config.sample_noise * sigma
     assert torch.allclose(shown - mean, expected, atol=1e-5)
+
+
+def test_an_unexpected_error_mid_run_is_said_and_the_run_kept(
+    ctx: handlers.Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Run N whose 4th R1 penalty raises (as the threaded FLOP counter once made it):
+    the user reads what failed and where, the summary counts the iterations that ran, the
+    weights are the last finished step's, and the next click trains on."""
+    from playground import losses
+
+    session = handlers.choose_preset(ctx, None, "ring8")["state"]
+    calls, real_r1 = [0], losses.r1_penalty
+
+    def r1_that_fails_once(*args: object, **kwargs: object) -> torch.Tensor:
+        calls[0] += 1
+        if calls[0] == 4:
+            raise RuntimeError("injected failure")
+        return real_r1(*args, **kwargs)
+
+    monkeypatch.setattr(losses, "r1_penalty", r1_that_fails_once)
+    out = handlers.step(ctx, "run", False, session, 20)
+    summary = out["summary"]
+    # lazy R1 runs on D steps 0, 4, 8, 12: the 4th is iteration 13's D step
+    assert summary["iteration"] == 12 == session.trainer.iteration
+    assert "stopped at iteration 13" in summary["message"]
+    assert "RuntimeError: injected failure" in summary["message"]
+    assert "12 iterations of this click ran and are kept" in summary["message"]
+    weights = session.trainer.weights()
+    assert all(torch.isfinite(w).all() for w in weights.values())
+    out = handlers.step(ctx, "run", False, session, 5)
+    assert out["summary"]["iteration"] == 17
+    assert out["summary"]["message"] == "ran 5 iterations"
+
+
+def test_slow_motion_then_a_step_leaves_no_stale_caption_or_number(
+    ctx: handlers.Context,
+) -> None:
+    """The graph quotes an update's ‖Δθ‖ only from the sub-step that makes it, and a Step
+    in the middle of slow motion ends it: the caption no longer quotes the narrated
+    iteration's numbers beside a graph that shows the new step's."""
+    out = handlers.explain(ctx, None, 0)
+    session = out["state"]
+    graphs = [_graph(out)]
+    for _ in range(9):
+        graphs.append(_graph(handlers.move(ctx, 1, session, 0)))
+    delta_d = re.compile(r'data-node="d\.D"[^>]*>.*?‖Δθ_D‖ = ', re.S)
+    first_d = next(i for i, graph in enumerate(graphs) if "‖Δθ_D‖ = 0.0" in graph)
+    assert first_d == 6, "D's ‖Δθ_D‖ before sub-step 7 (D updates)"
+    first_g = next(i for i, graph in enumerate(graphs) if "‖Δθ_G‖ = " in graph)
+    assert first_g == 9, "G's ‖Δθ_G‖ before sub-step 10 (G updates)"
+    assert delta_d.search(graphs[6])
+    session.sub_step = 6
+    assert "Sub-step 7 / 10" in session.lecture_text()
+    for action, in_browser in (("step", True), ("step_d", False)):
+        out = handlers.step(ctx, action, in_browser, session)
+        assert "caption" not in out or out["caption"] == session.lecture_text()
+        assert session.narration is None
+        assert "Sub-step" not in session.lecture_text()
+    after_fast = handlers.after_fast_step(ctx, session)
+    assert after_fast["caption"] == session.lecture_text()
+
+
+def test_texts_beside_the_views_speak_the_tabs_language_and_plain_numbers(
+    ctx: handlers.Context,
+) -> None:
+    out = handlers.step(ctx, "run", False, None, 30)
+    session = out["state"]
+    assert session.message == "ran 30 iterations"
+    out = handlers.set_language(ctx, session, "简体中文")
+    assert "30" in session.message and "ran" not in session.message
+    handlers.set_language(ctx, session, "English")
+    # the empty A/B view is a picture, not Markdown: no raw *emphasis*
+    note = session.partner_figure(Session.data_figure).layout.annotations[0].text
+    assert "*" not in note and "A/B comparison" in note
+    session.refresh_metrics(n=500)
+    table = session.metrics_markdown()
+    hq = re.search(r"high-quality[^|]*\| ([0-9.]+) \|", table)
+    assert hq and re.fullmatch(r"\d+\.\d", hq[1]), table
+    with pytest.raises(ValueError, match="N: run between 1 and"):
+        handlers.step(ctx, "run", False, session, 2.5)
+    assert session.trainer.iteration == 30

@@ -40,10 +40,38 @@
         const plot = document.querySelector('#' + id + ' .js-plotly-plot');
         return window.Plotly && plot && plot._fullLayout ? plot : null;
     };
+    // A plot whose box changes width without the window resizing (the drawer, a tab shown,
+    // presenter view, a column that reflows) is redrawn at its box's width: Plotly itself
+    // follows the window only, and a figure drawn here keeps the width it was drawn at.
+    const boxWidth = new WeakMap();  // plot -> its box's width, as the observer last saw it
+    const resizer = new ResizeObserver((entries) => {
+        for (const entry of entries) {
+            const plot = entry.target.querySelector(':scope > .js-plotly-plot');
+            const width = Math.round(entry.contentRect.width);
+            if (!plot || !width || boxWidth.get(plot) === width) continue;
+            boxWidth.set(plot, width);
+            const drawnAt = plot._fullLayout && plot._fullLayout.width;
+            if (window.Plotly && drawnAt && Math.abs(drawnAt - width) > 2) {
+                window.Plotly.Plots.resize(plot);
+            }
+        }
+    });
+    const watched = new WeakSet();
+    const watchSize = (plot) => {
+        const box = plot.parentElement;
+        if (box && !watched.has(box)) {
+            watched.add(box);
+            resizer.observe(box);
+        }
+    };
+    // plots Gradio draws come and go with tabs and presets: look for new ones every second
+    setInterval(() => document.querySelectorAll('.js-plotly-plot').forEach(watchSize), 1000);
     const drawn = new Map();  // elem_id -> the newest figure drawn here
     const react = (id, plot, fig) => {
         drawn.set(id, fig);
-        const layout = {...fig.layout, width: plot._fullLayout.width, autosize: true};
+        watchSize(plot);
+        const width = boxWidth.get(plot) || plot._fullLayout.width;
+        const layout = {...fig.layout, width, autosize: true};
         const config = {...(plot._context || {}), displayModeBar: false};
         // the data view's points go on a canvas (assets/js/dots.js): far cheaper than markers
         const data = id === 'view-data' && pg.dots ? pg.dots.take(plot, fig.data) : fig.data;

@@ -47,6 +47,7 @@ VIEWS = [*API_VIEWS, "graph", "sparkline", "latent_plot", "interp_plot", *COMPAR
 # what a step in the browser updates through Gradio (its figures travel in "live"): each
 # output an event declares costs the page work on every click, set or not
 STEP_TEXTS = ["status", "summary", "g_md", "metrics_md", "compare_md", "timeline", "batch_table"]
+STEP_TEXTS += ["caption"]  # a step ends slow motion: its sub-step caption must not stay
 LATENT = ["class_pick", *SLIDERS]
 LECTURE = ["caption", "tour_next", "lecture_timer", "tabs"]
 SETUP = ["preset", "preset_md", *CONTROLS]
@@ -76,6 +77,8 @@ class Wiring:
     ) -> Any:
         ui = self.ui
         allowed = set(outputs)
+        if "api_name" not in options:  # an internal event: not in the API a script sees
+            options.setdefault("api_visibility", "private")
 
         @functools.wraps(fn)
         def keyed(*args: Any, **kwargs: Any) -> dict[Any, Any]:
@@ -181,6 +184,7 @@ def build_app(default_preset: str = DEFAULT_PRESET, data_dir: Path | None = None
 
     with gr.Blocks(title="GAN Playground", analytics_enabled=False) as demo:
         ui = build_layout(default, presets, tours, comparisons)
+        name_unlabelled(ui)
         state = ui["state"]
         state.time_to_live, state.delete_callback = SESSION_TTL_SECONDS, h.free
         names = {id(component): name for name, component in ui.items()}
@@ -197,6 +201,22 @@ def build_app(default_preset: str = DEFAULT_PRESET, data_dir: Path | None = None
         ctx.forget = functools.partial(_forget_closed_tab, demo)
         demo.playground = ctx  # launch() mounts the frame and health routes on the server
     return skip_untouched_outputs(demo)
+
+
+def name_unlabelled(ui: dict[str, Any]) -> None:
+    """Give every component that shows no label its name as one, unseen on the page, so the
+    API listing (gradio_client's view_api) calls each parameter and return by what it is,
+    not `value_<id>`."""
+    for name, component in ui.items():
+        if isinstance(component, gr.Timer):  # no label of its own: name it in its config
+            config = component.get_config
+            component.get_config = functools.partial(_labelled_config, config, name)
+        elif getattr(component, "label", None) is None:
+            component.label, component.show_label = name, False
+
+
+def _labelled_config(config: Callable[[], dict[str, Any]], label: str) -> dict[str, Any]:
+    return {**config(), "label": label}
 
 
 def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> None:
@@ -243,6 +263,7 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> No
         handler(h.uploaded, ctx),
         ["state", "upload"],
         ["state", "ctl.dataset", "ctl.data_path"],
+        api_name="upload_data",
     )
     wire(
         ui["timeline"].release,
@@ -318,6 +339,7 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> No
             handler(h.randomise, ctx, which),
             ["state", "class_pick"],
             ["state", *SLIDERS, "latent_plot"],
+            api_name=f"randomise_{which.lower()}",
         )
     wire(
         ui["latent_axes"].input,
@@ -411,6 +433,7 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> No
         ["state", "presenter"],
         ["state", *VIEWS],
         show_progress="hidden",
+        api_name="presenter",
     )
 
     # ---------------------------------------------------------------- tours, links, import

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+import logging
 import math
 import secrets
 import shutil
@@ -51,6 +52,7 @@ from playground.ui.session import (
 )
 
 Updates = dict[str, Any]
+LOG = logging.getLogger(__name__)
 SECONDARY_EVERY = 4
 
 
@@ -117,6 +119,13 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise gr.Error("a number is too large for this field") from None
         except RecursionError:
             raise gr.Error("the input is nested too deeply") from None
+        except Exception as exc:  # noqa: BLE001 - never Gradio's generic text
+            LOG.exception("handler %s", fn.__name__)
+            what = fn.__name__.strip("_").replace("_", " ")
+            error = html.escape(f"{type(exc).__name__}: {exc}", quote=False)
+            raise gr.Error(
+                f"{what} failed: {error}. This tab's run is kept as it was; try again, or Reset."
+            ) from None
 
     return wrapper
 
@@ -606,6 +615,7 @@ def set_language(ctx: Context, state: Session | None, name: str) -> Updates:
     session = ctx.session(state)
     session.language = LANGUAGE_NAMES.get(name, "en")
     with session.lock:
+        session.say_again()
         updates = render.merged(
             language_views(ctx, session),
             render.setup_views(session, ctx.presets),

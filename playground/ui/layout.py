@@ -211,7 +211,7 @@ def _toolbar(ui: dict[str, Any]) -> None:
             )
         ui["run_n"] = gr.Number(
             value=100,
-            precision=0,
+            precision=None,  # 2.5 reaches the handler, which says N must be whole (not 2)
             label="N",
             min_width=70,
             elem_id="run-n",

@@ -159,6 +159,7 @@ def step_texts(session: Session, status_line: bool = True) -> dict[str, Any]:
     """After a step in the browser: the texts, the timeline and (open) the batch table (all
     but the status line after a fast step, which drew it already)."""
     out = texts(session, step=True, status_line=status_line)
+    out["caption"] = session.lecture_text()  # a step ends slow motion (not a tour)
     out["timeline"] = timeline(session)
     if session.tab == "table":
         out["batch_table"] = table(session)

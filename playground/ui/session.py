@@ -90,6 +90,7 @@ class StepOutcome:
 
     text: str
     diverged: bool = False
+    failed: bool = False  # an unexpected error stopped it (said in text; the run is kept)
 
 
 @dataclass
@@ -136,6 +137,7 @@ class Session:
     _frame_builder: Callable[[], str | None] | None = None
     _frame: str | None = None
     _frame_wanted: bool = False  # the page has asked for a frame the player has not built yet
+    _said: tuple[str, dict[str, Any]] | None = None  # the status message's key and values
 
     def __post_init__(self) -> None:
         view_rng = torch.Generator().manual_seed(1234)
@@ -326,7 +328,7 @@ class Session:
         SVG for the batch, else a figure), drawn with this tab's language, layers and
         presenter setting."""
         if self.partner is None:
-            note = text("compare.none", self.language)
+            note = text("compare.none", self.language).replace("*", "")  # not Markdown here
             if build is Session.batch_svg:
                 return svg_views.message_svg(note, scale=self.font_scale)
             return figures.message_figure(note)
@@ -339,19 +341,37 @@ class Session:
         """Set the status message, in this tab's language. The status line is Markdown: a
         value that may come from a URL or a file must pass through markdown_safe first."""
         self.message = text(f"msg.{key}", self.language, **values)
+        self._said = (key, values)
         return self.message
+
+    def say_again(self) -> None:
+        """The status message in the tab's language, after a language switch."""
+        if self._said is not None:
+            self.say(self._said[0], **self._said[1])
 
     def _guarded(self, action: str, fn: Any, **values: Any) -> StepOutcome:
         """Run fn(trainer) on this run, and on run B when comparing (B's divergence is
         reported on its own line and does not stop A)."""
         if self.partner is not None and not self.partner.diverged:
             self.partner._guarded(action, fn, **values)
+        start = self.trainer.iteration
         try:
             fn(self.trainer)
         except DivergenceError as exc:
             self.diverged = True
             details = {"iteration": exc.iteration, "network": exc.network, "what": exc.what}
             return StepOutcome(self.say("diverged", **details), diverged=True)
+        except Exception as exc:  # noqa: BLE001 - contained: said plainly, the run kept
+            LOG.exception("%s failed at iteration %d", action, self.trainer.iteration + 1)
+            self.trainer.roll_back_step()
+            error = markdown_safe(f"{type(exc).__name__}: {exc}")
+            done = self.trainer.iteration - start
+            return StepOutcome(
+                self.say(
+                    "step_failed", iteration=self.trainer.iteration + 1, done=done, error=error
+                ),
+                failed=True,
+            )
         self.diverged = False
         return StepOutcome(self.say(action, **values))
 
@@ -458,9 +478,9 @@ class Session:
                 if stop.is_set():
                     break
                 outcome = self._guarded("playing", lambda trainer: trainer.run(chunk))
-                if not outcome.diverged:
+                if not (outcome.diverged or outcome.failed):
                     next_frame = self._frame_if_due(next_frame)
-            if outcome.diverged:
+            if outcome.diverged or outcome.failed:
                 self.playing = False
                 break
             done += chunk
@@ -770,9 +790,7 @@ class Session:
             "label_agreement",
         )
         rows = [
-            f"| {text(f'metrics.{key}', lang)} | "
-            + (f"{m[key]:.3f}" if isinstance(m[key], float) else f"{m[key]}")
-            + " |"
+            f"| {text(f'metrics.{key}', lang)} | {_metric(key, m[key])} |"
             for key in keys
             if key in m
         ]
@@ -1135,6 +1153,13 @@ def slider_values(z: torch.Tensor) -> list[float]:
     """The first SLIDER_DIMS entries of z, rounded for the sliders."""
     values = [round(float(v), 2) for v in z[:SLIDER_DIMS]]
     return values + [0.0] * (SLIDER_DIMS - len(values))
+
+
+def _metric(key: str, value: Any) -> str:
+    """A metric as the metrics tab prints it: shares in % to one decimal, counts whole."""
+    if not isinstance(value, float):
+        return f"{value}"
+    return f"{value:.1f}" if "percent" in key else f"{value:.3f}"
 
 
 def _last(series: list[float]) -> float | None:
