@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 SHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -74,6 +74,17 @@ def _open_drawer(page: Page) -> None:
         page.wait_for_function(
             "() => document.querySelector('#drawer').getBoundingClientRect().left >= 0"
         )
+
+
+def _start_tour(page: Page, name: str) -> Locator:
+    """Pick tour `name` in the drawer and start it; the caption once its first step shows."""
+    _open_drawer(page)
+    page.locator("#tour-pick input").click()
+    page.get_by_role("option", name=re.compile(name)).click()
+    page.click("#btn-tour-start")
+    caption = page.locator("#lecture-caption")
+    expect(caption).to_contain_text(f"{name} · 1 / ", timeout=60_000)
+    return caption
 
 
 MAIN_PARTS = ("#toolbar", "#status", "#model-graph", "#view-batch", "#view-data")
@@ -302,6 +313,7 @@ def test_step_clicks_go_over_the_fast_route_and_gradio_catches_up(browser, app_u
     page.click("#playback")
     expect(page.locator("#timeline input[type='number']")).to_have_value("1", timeout=30_000)
 
+    page.click("#drawer .toggle-button")  # the drawer slides over the toolbar: close it
     page.evaluate("() => { window.playground.page = 'not-a-token'; }")
     page.click("#btn-step")  # refused by the route, then carried out by Gradio
     expect(status).to_contain_text("Iteration 2 · D steps 3 · G steps 2", timeout=30_000)
@@ -478,12 +490,8 @@ def test_two_tabs_have_their_own_runs(browser, app_url: str) -> None:
 
 
 def test_a_tour_runs_end_to_end_and_opens_a_comparison(page: Page) -> None:
-    caption = page.locator("#lecture-caption")
-    _open_drawer(page)
-    page.locator("#tour-pick input").click()
-    page.get_by_role("option", name=re.compile("Mode collapse")).click()
-    page.click("#btn-tour-start")
-    expect(caption).to_contain_text("Mode collapse · 1 / 7", timeout=60_000)
+    caption = _start_tour(page, "Mode collapse")
+    expect(caption).to_contain_text("Mode collapse · 1 / 7")
     expect(caption).to_contain_text("Question: ")
     expect(page.locator("#ctl-preset input")).to_have_value(re.compile("mode collapse", re.I))
     page.click("#btn-tour-next")
@@ -812,12 +820,8 @@ def test_the_share_link_after_a_tour_and_a_checkpoint_load_restores_the_checkpoi
     trainer = Trainer(load_preset("ring8").config.replace(seed=11, lr_d=0.0005, device="cpu"))
     trainer.run(3)
     checkpoint = zip_checkpoint(trainer, tmp_path / "ring8-seed11.zip", preset="ring8")
-    _open_drawer(page)
-    page.locator("#tour-pick input").click()
-    page.get_by_role("option", name=re.compile("Learning rate too high")).click()
-    page.click("#btn-tour-start")
-    caption = page.locator("#lecture-caption")
-    expect(caption).to_contain_text("Learning rate too high · 1 / 3", timeout=60_000)
+    caption = _start_tour(page, "Learning rate too high")
+    expect(caption).to_contain_text("Learning rate too high · 1 / 3")
     page.locator("#save-load").get_by_text("save / load", exact=True).click()
     page.locator("#load-ckpt input[type=file]").set_input_files(str(checkpoint))
     expect(page.locator("#status")).to_contain_text(
@@ -918,9 +922,7 @@ DATA_VIEW_FIT = """() => {
 }"""
 
 
-def test_seams_drawer_preset_then_run_a_tour_question_and_a_steady_status(
-    browser, app_url
-) -> None:
+def test_seams_drawer_preset_then_run_a_tour_question_and_a_steady_status(browser, app_url) -> None:
     """Sequences a lecturer runs at 1280×720: a preset from the drawer, then Run N (the data
     view was drawn at twice its box's width, grid25 cut to 1.5 columns); a tour step with
     the longest caption (its question was cut off); and the status line, whose height
@@ -946,12 +948,8 @@ def test_seams_drawer_preset_then_run_a_tour_question_and_a_steady_status(
     _assert_on_one_screen(page, "drawer, preset, Run N")
     page.screenshot(path=str(SHOTS / "seam-preset-run-1280.png"))
 
-    _open_drawer(page)
-    page.locator("#tour-pick input").click()
-    page.get_by_role("option", name=re.compile("Mode collapse")).click()
-    page.click("#btn-tour-start")
-    caption = page.locator("#lecture-caption")
-    expect(caption).to_contain_text("Mode collapse · 1 / 7", timeout=60_000)
+    caption = _start_tour(page, "Mode collapse")
+    expect(caption).to_contain_text("Mode collapse · 1 / 7")
     page.click("#drawer .toggle-button")
     for step in range(2, 6):  # step 5 has the longest caption of all tours (7 lines)
         page.click("#btn-tour-next")
