@@ -94,9 +94,9 @@ def measure(
     values: dict[str, Any] = {
         "iteration": trainer.iteration,
         "diverged": 1.0 if diverged else 0.0,
-        "d_real": _recent(history["d_real"]),
-        "d_fake": _recent(history["d_fake"]),
-        "grad_g": _recent(history["grad_g"]),
+        "d_real": recent_mean(history["d_real"]),
+        "d_fake": recent_mean(history["d_fake"]),
+        "grad_g": recent_mean(history["grad_g"]),
         "grad_g_peak": _peak(history["grad_g"]),
     }
     dataset = trainer.dataset
@@ -173,13 +173,15 @@ def caption_values(values: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def _recent(series: list[float]) -> float:
+def recent_mean(series: list[float]) -> float:
+    """The mean of the last RECENT values (NaN skipped): what captions, claims and the A/B
+    view quote for D's scores and G's gradient, so that they agree."""
     tail = [v for v in series[-RECENT:] if v == v]
     return float(np.mean(tail)) if tail else math.nan
 
 
 def _peak(series: list[float]) -> float:
-    """The largest `_recent` mean the run has had: what `grad_g` fell from, when it collapses."""
+    """The largest `recent_mean` the run has had: what `grad_g` fell from, when it collapses."""
     values = np.nan_to_num(np.asarray(series, dtype=float), nan=0.0)
     if values.size == 0:
         return math.nan

@@ -335,6 +335,13 @@ def arrow_paths(base: np.ndarray, tips: np.ndarray, head: float) -> np.ndarray:
     return np.stack(parts, 1).reshape(-1, 2)
 
 
+def arrow_norm(pull: np.ndarray) -> float:
+    """The gradient size drawn as an arrow 7 % of the plot wide: the 90th percentile of the
+    arrows' lengths. Two runs compared side by side share the larger of their two, so that
+    the run whose gradient vanishes draws the shorter arrows."""
+    return float(np.percentile(np.linalg.norm(pull, axis=1), 90)) if len(pull) else 0.0
+
+
 def field_figure(
     xs: np.ndarray,
     ys: np.ndarray,
@@ -350,6 +357,7 @@ def field_figure(
     kept: np.ndarray | None = None,
     modes: np.ndarray | None = None,
     stretch: bool = False,
+    pull_norm: float | None = None,
 ) -> go.Figure:
     """The data view's layers, each optional: D's decision heat-map over the whole plotted
     region, real points, G(z), G's gradient as arrows with heads, and the manifold (a grid in
@@ -358,7 +366,8 @@ def field_figure(
     `modes` (k, 2): the mixture's centres, numbered 1…k beside them, as captions and metrics
     name them ("G sits on mode 7"). `stretch`: the heat-map's colours span D's own range
     instead of 0-1 (a slow D that scores 0.49-0.52 everywhere is an even grey on 0-1; stretched,
-    its palest spot (low D is white) shows which region it has begun to mark as fake)."""
+    its palest spot (low D is white) shows which region it has begun to mark as fake).
+    `pull_norm`: the gradient size an arrow 7 % of the plot wide stands for (arrow_norm)."""
     fig = _figure(title or text("fig.field", language), height=height)
     fig.layout["margin"] = dict(l=30, r=8, t=36, b=24)
     dx, dy = float(xs[1] - xs[0]), float(ys[1] - ys[0])
@@ -427,8 +436,9 @@ def field_figure(
             )
         )
     if pull is not None and arrows_from is not None and len(pull):
-        norms = np.linalg.norm(pull, axis=1)
-        scale = 0.07 * span / (np.percentile(norms, 90) + 1e-12)
+        if pull_norm is None:
+            pull_norm = arrow_norm(pull)
+        scale = 0.07 * span / (pull_norm + 1e-12)
         base = arrows_from[: len(pull)]
         shaft = arrow_paths(base, base + pull * scale, head=0.025 * span)
         fig.add(

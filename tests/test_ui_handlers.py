@@ -613,3 +613,69 @@ def test_texts_beside_the_views_speak_the_tabs_language_and_plain_numbers(
     with pytest.raises(ValueError, match="N: run between 1 and"):
         handlers.step(ctx, "run", False, session, 2.5)
     assert session.trainer.iteration == 30
+
+
+def _shafts(figure: object) -> np.ndarray:
+    """The lengths of G's gradient arrows in a data view (figures.arrow_paths: 7 points each)."""
+    trace = next(t for t in figure.data if t.name == "G's gradient")
+    points = np.stack([np.asarray(trace.x, float), np.asarray(trace.y, float)], 1)
+    arrows = points.reshape(-1, 7, 2)
+    return np.linalg.norm(arrows[:, 1] - arrows[:, 0], axis=1)
+
+
+def test_a_comparisons_caption_and_its_tab_quote_one_measure_at_one_scale(
+    ctx: handlers.Context,
+) -> None:
+    """The saturating-loss tour's comparison: the numbers its caption quotes are the ones
+    the A/B tab prints (both means of the last iterations: the tab printed the last value,
+    6.11 beside the caption's 3.51), and the two data views draw G's gradient at one scale
+    (each drew its own, so the run whose gradient vanishes drew the longest arrows)."""
+    out = handlers.start_tour(ctx, None, "saturating-loss")
+    out = handlers.next_tour_step(ctx, out["state"])
+    session, caption = out["state"], out["caption"]
+    tab = session.compare_markdown()
+    number = r"([0-9]+\.[0-9]+)"
+    quoted = re.search(rf"D\(G\(z\)\) = {number}.*?‖∇G‖ = {number}.*?‖∇G‖ = {number}", caption)
+    a_line, b_line = (line for line in tab.splitlines() if line.startswith(("**A**", "**B**")))
+    for value, line, pattern in (
+        (quoted[1], a_line, r"D\(G\(z\)\) ([0-9.e-]+)"),
+        (quoted[2], a_line, r"‖∇G‖ ([0-9.e-]+)"),
+        (quoted[3], b_line, r"‖∇G‖ ([0-9.e-]+)"),
+    ):
+        shown = float(re.search(pattern, line)[1])
+        digits = len(value.split(".")[1])
+        assert round(shown, digits) == pytest.approx(float(value)), (caption, tab)
+    session.layers = ("real", "fake", "gradient")
+    a_arrows = _shafts(session.data_figure())
+    b_arrows = _shafts(session.partner_figure(Session.data_figure))
+    # A (minimax) has the vanishing gradient: its arrows are the shorter ones
+    assert np.percentile(a_arrows, 90) < 0.5 * np.percentile(b_arrows, 90)
+
+
+def test_run_n_reports_progress_and_stop_keeps_what_ran(ctx: handlers.Context) -> None:
+    session = handlers.choose_preset(ctx, None, "grid25")["state"]
+    limit = session.run_limit()
+    told: list[tuple[int, int]] = []
+    stopped = threading.Event()
+
+    def progress(fraction: tuple[int, int], desc: str = "") -> None:
+        told.append(fraction)
+        if fraction[0] >= 50 and not stopped.is_set():
+            stopped.set()
+            threading.Thread(target=handlers.stop_run, args=(ctx, session)).start()
+
+    out = handlers.run_n(ctx, session, limit, progress)
+    done = session.trainer.iteration
+    assert 50 <= done < limit
+    assert told[:3] == [(25, limit), (50, limit), (75, limit)][: len(told[:3])]
+    assert out["summary"]["message"] == f"stopped Run N after {done} of {limit} iterations (Stop)"
+    out = handlers.run_n(ctx, session, 10, lambda *a, **k: None)  # Stop is not remembered
+    assert session.trainer.iteration == done + 10
+
+
+def test_a_rebuild_says_which_run_it_replaced(ctx: handlers.Context) -> None:
+    session = handlers.step(ctx, "run", False, None, 40)["state"]
+    rebuilt = session.reconfigure(session.trainer.config.replace(g_hidden=48))
+    assert rebuilt.trainer.iteration == 0
+    assert "replaced the run at iteration 40" in rebuilt.message
+    assert "g_hidden" in rebuilt.message

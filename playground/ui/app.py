@@ -223,9 +223,12 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> No
     tour_outputs = everything_after("preset", "preset_md", *CONTROLS, "caption", "tabs", *VIEWS)
     # ---------------------------------------------------------------- stepping
     for action, extra in (("step_d", []), ("step_g", []), ("step", []), ("run", ["run_n"])):
+        in_browser = (
+            handler(h.run_n, ctx) if action == "run" else handler(h.step, ctx, action, True)
+        )
         wire(
             ui[f"{action}_btn"].click,
-            handler(h.step, ctx, action, True),
+            in_browser,
             ["state", *extra],
             ["state", *STEP_TEXTS, "live"],
             api_name=f"{action}_in_browser",
@@ -241,6 +244,7 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> No
             ["state", *API_VIEWS],
             api_name=action,
         )
+    wire(ui["stop_btn"].click, handler(h.stop_run, ctx), ["state"], ["state"], api_name="stop")
     controls = ["state", *CONTROLS]
     reset_out = ["state", *VIEWS, *LATENT, *LECTURE, "timer", "play_btn"]
     wire(ui["reset_btn"].click, handler(h.reset, ctx), controls, reset_out, api_name="reset")

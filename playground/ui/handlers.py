@@ -200,16 +200,25 @@ def _advance(session: Session, action: str, n: tuple[Any, ...]) -> None:
     """Carry out Step D / Step G / Step / Run N (N checked against this setup's limit); the
     caller holds the session's lock."""
     if action == "run":
-        limit = session.run_limit()
-        try:
-            n = (whole(n[0], "N", 1, limit),)
-        except ValueError:
-            raise ValueError(
-                f"N: run between 1 and {limit} iterations (this setup's limit: about "
-                f"{budget.RUN_SECONDS:.0f} s of training; Play runs longer)"
-            ) from None
+        n = (whole_n(session, n[0]),)
     session.narration = None
     getattr(session, action)(*(int(v) for v in n))
+
+
+def whole_n(session: Session, value: Any) -> int:
+    """Run N's N: a whole number within this setup's limit, or ValueError saying the range."""
+    limit = session.run_limit()
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        raise ValueError("N: enter a number") from None
+    try:
+        return whole(value, "N", 1, limit)
+    except ValueError:
+        raise ValueError(
+            f"N: run between 1 and {limit} iterations (this setup's limit: about "
+            f"{budget.RUN_SECONDS:.0f} s of training; Play runs longer)"
+        ) from None
 
 
 def step(ctx: Context, action: str, in_browser: bool, state: Session | None, *n: Any) -> Updates:
@@ -223,6 +232,37 @@ def step(ctx: Context, action: str, in_browser: bool, state: Session | None, *n:
         plots: dict[str, Any] = {}
         out = render.views(session, live=plots)
         return {"state": session, **out, "live": live_feed.encode(plots)}
+
+
+def run_n(
+    ctx: Context,
+    state: Session | None,
+    n: Any,
+    progress: Any = gr.Progress(),  # noqa: B008
+) -> Updates:
+    """Run N in the browser: a progress bar while it trains, and Stop (stop_run) ends it
+    after the iteration under way, keeping what ran."""
+    session = ctx.session(state)
+    with session.lock:
+        n = (whole_n(session, n),)
+        session.narration = None
+        total = n[0]
+        lang = session.language
+
+        def tell(done: int) -> None:
+            progress((done, total), desc=text("progress.run", lang, done=done, n=total))
+
+        session.run(total, tell)
+        plots: dict[str, Any] = {}
+        out = render.views(session, live=plots)
+        return {"state": session, **out, "live": live_feed.encode(plots)}
+
+
+def stop_run(ctx: Context, state: Session | None) -> Updates:
+    """Stop: ends a Run N under way (it holds the session's lock, so this does not wait)."""
+    if state is not None:
+        state.stop_run()
+    return {}
 
 
 def fast_step(ctx: Context, owner: str, action: str) -> str | None:

@@ -220,6 +220,7 @@ def _toolbar(ui: dict[str, Any]) -> None:
         )
         checked(ui["run_n"], "N")
         ui["run_btn"] = gr.Button(t("run_n"), size="sm", elem_id="btn-run", min_width=70)
+        ui["stop_btn"] = gr.Button(t("stop_run"), size="sm", elem_id="btn-stop", min_width=50)
         ui["play_btn"] = gr.Button(t("play"), size="sm", elem_id="btn-play", min_width=70)
         ui["reset_btn"] = gr.Button(
             t("reset"), variant="stop", size="sm", elem_id="btn-reset", min_width=60

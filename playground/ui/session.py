@@ -23,7 +23,7 @@ import torch
 from markdown_it import MarkdownIt
 
 from playground import budget, drs, figures, model_graph, play_worker, probes, svg_views
-from playground.claims import measure_runs, run_until
+from playground.claims import RECENT, measure_runs, recent_mean, run_until
 from playground.compare import ComparisonSpec, differences, load_comparison
 from playground.config import LIVE_FIELDS, GANConfig
 from playground.data import Dataset, build_dataset
@@ -82,6 +82,7 @@ MANIFOLD_GRID = 15  # the manifold layer: a 15 × 15 grid in z mapped through G
 SLIDER_DIMS = 16
 LATENT_AXES = ("z", "pca")
 PCA_SAMPLES = 2048  # samples of G(z) behind the principal directions
+PROGRESS_EVERY = 25  # Run N tells the page its progress every this many iterations
 
 
 @dataclass
@@ -117,6 +118,7 @@ class Session:
     tour_step: int = 0
     tour_values: dict[str, Any] = field(default_factory=dict)  # what the tour step measured
     partner: Session | None = None  # run B of an A/B comparison; steps whenever this run does
+    compared_with: Session | None = None  # on run B: run A, whose views share B's scales
     comparison: ComparisonSpec | None = None  # the shipped comparison being shown, if any
     narration: Narration | None = None  # the iteration being explained in slow motion
     sub_step: int = 0  # which of its ten sub-steps is on screen
@@ -138,6 +140,7 @@ class Session:
     _frame: str | None = None
     _frame_wanted: bool = False  # the page has asked for a frame the player has not built yet
     _said: tuple[str, dict[str, Any]] | None = None  # the status message's key and values
+    run_stop: threading.Event = field(default_factory=threading.Event)  # Stop, for Run N
 
     def __post_init__(self) -> None:
         view_rng = torch.Generator().manual_seed(1234)
@@ -177,7 +180,10 @@ class Session:
             self.say("applied_live", fields=fields)
             return self
         rebuilt = self.fresh_run(config)
-        rebuilt.say("rebuilt", fields=fields)
+        if self.trainer.iteration:  # say what was dropped, and that playing stopped
+            rebuilt.say("rebuilt_dropped", fields=fields, iteration=self.trainer.iteration)
+        else:
+            rebuilt.say("rebuilt", fields=fields)
         return rebuilt
 
     def fresh_run(self, config: GANConfig, preset: str | None = None) -> Session:
@@ -298,6 +304,7 @@ class Session:
         for name, a, b in differences(self.trainer.config, self.partner.trainer.config):
             rows.append(f"- `{name}`: A = {a} · B = {b}")
         rows += ["", self._run_line("A", self), "", self._run_line("B", self.partner)]
+        rows += ["", text("compare.recent", lang, n=RECENT)]
         return "\n".join(rows)
 
     def _run_line(self, name: str, run: Session) -> str:
@@ -309,11 +316,8 @@ class Session:
             lang,
             run=name,
             iteration=run.trainer.iteration,
-            loss_d=h["loss_d"][-1],
-            loss_g=h["loss_g"][-1],
-            d_real=h["d_real"][-1],
-            d_fake=h["d_fake"][-1],
-            grad_g=h["grad_g"][-1],
+            **{key: recent_mean(h[key]) for key in ("loss_d", "loss_g", "d_real", "d_fake")},
+            grad_g=recent_mean(h["grad_g"]),
         )
         return line + (" · ⚠️ " + text("compare.diverged", lang) if run.diverged else "")
 
@@ -334,6 +338,7 @@ class Session:
             return figures.message_figure(note)
         self.partner.language, self.partner.layers = self.language, self.layers
         self.partner.presenter = self.presenter
+        self.partner.compared_with = self
         return build(self.partner)
 
     # ------------------------------------------------------------ stepping
@@ -384,8 +389,28 @@ class Session:
     def step(self) -> StepOutcome:
         return self._guarded("ran_iteration", Trainer.step)
 
-    def run(self, n: int) -> StepOutcome:
-        return self._guarded("ran_n", lambda trainer: trainer.run(n), n=n)
+    def run(self, n: int, progress: Callable[[int], None] | None = None) -> StepOutcome:
+        """Run N: n iterations, or fewer if Stop is pressed (stop_run); `progress(done)` is
+        told every PROGRESS_EVERY iterations, for the page's progress bar."""
+        self.run_stop.clear()
+        start = self.trainer.iteration
+
+        def each(trainer: Trainer, _record: Any) -> bool:
+            done = trainer.iteration - start
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(done)
+            return not self.run_stop.is_set()
+
+        outcome = self._guarded("ran_n", lambda trainer: trainer.run(n, each), n=n)
+        done = self.trainer.iteration - start
+        if done < n and not (outcome.diverged or outcome.failed):
+            outcome = StepOutcome(self.say("stopped_run", done=done, n=n))
+        return outcome
+
+    def stop_run(self) -> None:
+        """Stop a Run N under way after its current iteration (called without the lock,
+        which the run holds)."""
+        self.run_stop.set()
 
     # ------------------------------------------------------------ autoplay
     def start_autoplay(
@@ -949,11 +974,7 @@ class Session:
         labels = self._labels_for(len(self.view_z))
         fake_t = t.generate(self.view_z, labels, ema=self.use_ema, noise=self._view_noise())
         field_ = probes.decision_field(t, self.bounds)[2] if "heatmap" in layers else None
-        pull = None
-        if "gradient" in layers:
-            pull = probes.generator_pull(
-                t, fake_t[:ARROWS], None if labels is None else labels[:ARROWS]
-            )
+        pull = self.gradient_pull(fake_t, labels) if "gradient" in layers else None
         kept, title = None, text("fig.field_at", lang, iteration=t.iteration)
         if "drs" in layers and drs.supported(t.config.loss):
             kept = drs.filter_samples(t, fake_t, labels)
@@ -972,8 +993,27 @@ class Session:
             kept=kept,
             modes=self._numbered_modes() if "real" in layers else None,
             stretch="stretch" in layers,
+            pull_norm=None if pull is None else self._shared_arrow_norm(pull),
         )
         return self._finish(fig)
+
+    def gradient_pull(self, fake: torch.Tensor, labels: torch.Tensor | None) -> np.ndarray:
+        """G's gradient at the data view's first ARROWS fakes (probes.generator_pull)."""
+        return probes.generator_pull(
+            self.trainer, fake[:ARROWS], None if labels is None else labels[:ARROWS]
+        )
+
+    def _shared_arrow_norm(self, pull: np.ndarray) -> float:
+        """The arrow scale of this run's data view: its own, or while two runs are compared,
+        the larger of the two, so that A and B draw one gradient size at one length."""
+        other = self.partner or self.compared_with
+        norm = figures.arrow_norm(pull)
+        if other is None or other.trainer.dataset.kind != "points":
+            return norm
+        t = other.trainer
+        labels = other._labels_for(len(other.view_z))
+        fake = t.generate(other.view_z, labels, ema=other.use_ema, noise=other._view_noise())
+        return max(norm, figures.arrow_norm(other.gradient_pull(fake, labels)))
 
     def _numbered_modes(self) -> np.ndarray | None:
         """The centres the data view numbers with the real layer: a mixture's (or the fitted
