@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from browsing import CHROMIUM, CHROMIUM_ARGS
 
 from playground import GANConfig
 
@@ -162,3 +163,15 @@ def served_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def served_app_url(tmp_path_factory: pytest.TempPathFactory, served_data: Path) -> Iterator[str]:
     yield from _launch(tmp_path_factory, "--data-dir", str(served_data))
+
+
+# ---------------------------------------------------------------- the browser
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """Debian's Chromium, headless, driven by Playwright (browsing.py)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
