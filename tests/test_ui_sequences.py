@@ -49,7 +49,8 @@ READ_PAGE = """() => {
     });
     const spark = document.querySelector('#view-sparkline');
     const sparkShown = spark && spark.getBoundingClientRect().width > 0;
-    const sparkTicks = sparkShown ? [...spark.querySelectorAll('text')].map((t) => t.textContent) : [];
+    const sparkTicks = sparkShown
+        ? [...spark.querySelectorAll('text')].map((t) => t.textContent) : [];
     const badges = [...document.querySelectorAll('[data-testid=status-tracker] .error')]
         .filter((el) => el.getBoundingClientRect().width > 0).length;
     const words = [
