@@ -10,7 +10,9 @@
    Prints the server's RSS before, right after and 60 s after, and the sessions/threads the
    health route reports.
 Run: python bench/load.py [--players 15] [--clicks 40] [--users 16] [--soak-seconds 120]
-                          [--tabs 150] [--busy]
+                          [--tabs 150] [--busy] [--mix] [--skip-fairness]
+--mix: each soak user on its own preset (all shipped presets in turn, images included), with
+random Step / Step D / Step G / Run N / Evaluate
 """
 
 from __future__ import annotations
@@ -114,6 +116,38 @@ def soak_user(url: str, seconds: float, report: list, errors: list[str]) -> None
         errors.append(f"user: {exc}")
 
 
+def mixed_user(
+    url: str, preset: str, seconds: float, seed: int, report: list, errors: list[str]
+) -> None:
+    """One user of a mixed class (--mix): its own preset, then random Step, Step D, Step G,
+    Run N (20-100) and Evaluate for `seconds`; Step and Run N must add exactly their
+    iterations to what this user's run had (a failed call or another user's run would not)."""
+    import random
+
+    rng = random.Random(seed)
+    try:
+        client = Client(url, verbose=False)
+        client.predict(preset, api_name="/preset")
+        iteration, end = 0, time.monotonic() + seconds
+        while time.monotonic() < end:
+            action = rng.choice(("step", "step", "step_d", "step_g", "run", "evaluate"))
+            if action == "evaluate":
+                client.predict(api_name="/evaluate")
+                continue
+            n = rng.randint(20, 100) if action == "run" else 1
+            args = (n,) if action == "run" else ()
+            got = client.predict(*args, api_name=f"/{action}")[SUMMARY]["iteration"]
+            want = iteration + (n if action in ("step", "run") else 0)
+            if action == "step_g":  # a G step finishes an iteration
+                want = got if got in (iteration, iteration + 1) else want
+            if got != want:
+                errors.append(f"{preset}: {action} reached iteration {got}, expected {want}")
+            iteration = got
+        report.append(iteration)
+    except Exception as exc:
+        errors.append(f"{preset}: {exc}")
+
+
 def tabs(url: str, n: int) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -146,6 +180,10 @@ def main() -> None:
     parser.add_argument("--soak-seconds", type=float, default=120)
     parser.add_argument("--tabs", type=int, default=150)
     parser.add_argument("--busy", action="store_true", help="keep one core busy throughout")
+    parser.add_argument(
+        "--mix", action="store_true", help="soak users on every preset (images too), mixed actions"
+    )
+    parser.add_argument("--skip-fairness", action="store_true", help="start with the soak")
     args = parser.parse_args()
     stop_busy = multiprocessing.Event()
     if args.busy:
@@ -164,6 +202,8 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.5)
+        if args.skip_fairness:
+            args.players = 0
         floor = clicks(url, args.clicks)
         stop, errors = threading.Event(), []
         players = [
@@ -190,9 +230,16 @@ def main() -> None:
         )
 
         errors, report = [], []
+        presets = Client(url, verbose=False).view_api(return_format="dict", print_info=False)
+        names = presets["named_endpoints"]["/preset"]["parameters"][0]["type"]["enum"]
         users = [
-            threading.Thread(target=soak_user, args=(url, args.soak_seconds, report, errors))
-            for _ in range(args.users)
+            threading.Thread(
+                target=mixed_user,
+                args=(url, names[i % len(names)], args.soak_seconds, 1000 + i, report, errors),
+            )
+            if args.mix
+            else threading.Thread(target=soak_user, args=(url, args.soak_seconds, report, errors))
+            for i in range(args.users)
         ]
         samples = [(0.0, rss_mib(app.pid))]
         start = time.monotonic()

@@ -12,16 +12,13 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from playground import palette
 from playground.records import DStepRecord, GStepRecord
 from playground.text import text
 
-# One palette for every view (Okabe-Ito, colour-blind safe): real and fake are two categorical
-# colours; D's score is a grey ramp, so neither category colour can be read as a score.
-REAL_COLOUR = "#0072B2"
-FAKE_COLOUR = "#E69F00"
-SCORE_COLOURS = [[0.0, "#FFFFFF"], [1.0, "#3A3A3A"]]  # D(x) = low → white, high → dark grey
-GRADIENT_COLOUR = "#D55E00"
-MANIFOLD_COLOUR = "#CC79A7"
+# the one palette (playground/palette.py)
+REAL_COLOUR, FAKE_COLOUR, GRADIENT_COLOUR = palette.REAL, palette.FAKE, palette.GRADIENT
+SCORE_COLOURS, MANIFOLD_COLOUR = palette.SCORE_RAMP, palette.MANIFOLD
 DATA_LAYERS = ("real", "fake", "heatmap", "stretch", "gradient", "manifold", "drs")
 MAX_POINTS = 512
 MAX_THUMBS = 32
@@ -273,10 +270,10 @@ def loss_figure(history: dict[str, list[float]], language: str = "en") -> go.Fig
     idx = log_spaced(len(history["iteration"]))
     its = np.asarray(history["iteration"])[idx]
     for key, name, colour, axis in (
-        ("loss_d", "loss_D", REAL_COLOUR, "y"),
-        ("loss_g", "loss_G", FAKE_COLOUR, "y"),
-        ("grad_d", "‖∇D‖", REAL_COLOUR, "y2"),
-        ("grad_g", "‖∇G‖", FAKE_COLOUR, "y2"),
+        ("loss_d", "loss_D", palette.LOSS_D, "y"),
+        ("loss_g", "loss_G", palette.LOSS_G, "y"),
+        ("grad_d", "‖∇D‖", palette.LOSS_D, "y2"),
+        ("grad_g", "‖∇G‖", palette.LOSS_G, "y2"),
     ):
         line = dict(color=colour, dash="dot" if axis == "y2" else "solid")
         fig.add(

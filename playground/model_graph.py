@@ -16,11 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 
+from playground import palette
 from playground.text import text
 
-REAL_COLOUR = "#0072B2"  # Okabe-Ito blue
-FAKE_COLOUR = "#E69F00"  # Okabe-Ito orange
-GRADIENT_COLOUR = "#D55E00"  # Okabe-Ito vermillion
+REAL_COLOUR, FAKE_COLOUR, GRADIENT_COLOUR = palette.REAL, palette.FAKE, palette.GRADIENT
 LIT_FILL = "#FFF4D6"
 WIDTH, ROW, TOP = 480, 52, 30
 LANE_X = {"d": 4, "g": 244}

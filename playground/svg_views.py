@@ -14,7 +14,8 @@ from html import escape
 import numpy as np
 from PIL import Image
 
-from playground.figures import FAKE_COLOUR, GRADIENT_COLOUR, REAL_COLOUR, log_spaced
+from playground import palette
+from playground.figures import FAKE_COLOUR, REAL_COLOUR, log_spaced
 from playground.records import DStepRecord
 from playground.text import text
 
@@ -163,8 +164,8 @@ def sparkline_svg(history: dict[str, list[float]], language: str = "en", scale: 
     """A small strip of loss_D and loss_G (top) and mean D(real) / D(G(z)) (bottom) over the
     iterations, for the one-screen view (the full curves are in the losses tab)."""
     lines = (
-        ("loss_d", "loss_D", "#000000", "loss", ""),
-        ("loss_g", "loss_G", GRADIENT_COLOUR, "loss", ""),
+        ("loss_d", "loss_D", palette.LOSS_D, "loss", ""),
+        ("loss_g", "loss_G", palette.LOSS_G, "loss", ""),
         ("d_real", text("fig.d_real", language), REAL_COLOUR, "d", "3 2"),
         ("d_fake", "D(G(z))", FAKE_COLOUR, "d", "3 2"),
     )

@@ -514,6 +514,10 @@ def test_a_tour_step_sets_the_data_view_layers(
     assert out["layers"]["value"] == ["real", "heatmap", "stretch"]
     out = handlers.next_tour_step(ctx, out["state"])
     assert out["layers"]["value"] == ["real", "heatmap", "stretch"]
+    # a preset chosen after the tour ends it, and its layers: the user's come back
+    out = handlers.choose_preset(ctx, out["state"], "grid25")
+    assert out["state"].tour is None
+    assert out["state"].layers == ("real", "fake", "heatmap", "gradient")
 
 
 def test_the_ring8_views_show_the_spread_g_draws_and_its_mmd_term() -> None:

@@ -8,7 +8,9 @@
     const DOMAIN = 2.0;
     const LEVELS = 256;
     const MAX_POINTS = 2000;
-    const COLOUR = '#7B3294';
+    // the real colour (playground/palette.py REAL: drawn points become the real data), see-
+    // through so that the real points and mode numbers under the drawing still show
+    const COLOUR = 'rgba(0, 114, 178, 0.45)';
     const s = {on: false, erase: false, brush: 0.15, density: 6, points: [], painting: false};
 
     const plot = () => document.querySelector('#view-data .js-plotly-plot');

@@ -20,7 +20,7 @@ from typing import Any
 import gradio as gr
 import torch
 
-from playground import play_worker
+from playground import palette, play_worker
 from playground.compare import comparison_names, load_comparison
 from playground.presets import all_presets
 from playground.tours import load_tour, tour_names
@@ -558,6 +558,7 @@ def launch(
         share=share,
         ssr_mode=False,
         css=css,
+        theme=gr.themes.Default(primary_hue=palette.BUTTON_HUE),  # no control in fake orange
         head=f"<script>{script}</script>",
         i18n=I18N,
         # Gradio's run history copies every event's outputs (whole figures) into the browser's

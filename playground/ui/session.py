@@ -126,6 +126,7 @@ class Session:
     latent_base: torch.Tensor | None = None  # with "pca": the z the sliders move away from
     _pca: tuple[Any, torch.Tensor, torch.Tensor] | None = None  # (for which G, dirs, shares)
     layers: tuple[str, ...] = ("real", "fake", "heatmap", "gradient")  # data view layers shown
+    layers_before_tour: tuple[str, ...] | None = None  # the user's layers, while a tour sets them
     presenter: bool = False  # presenter view: every plot font ×PRESENTER_SCALE
     latent_values: list[float] | None = None  # the latent sliders' values (None: from z_a)
     interp_frames: int = 8  # the interpolation view's settings, to redraw it for a new G
@@ -228,6 +229,9 @@ class Session:
         other.uploads, other.workdir = self.uploads, self.workdir
         if keep_tour:
             other.tour, other.tour_step = self.tour, self.tour_step
+            other.layers_before_tour = self.layers_before_tour
+        elif self.layers_before_tour is not None:  # the tour's layers end with the tour
+            other.layers = self.layers_before_tour
         return other
 
     def start_tour_at(self, tour: Tour, step: int) -> Session:
@@ -264,6 +268,8 @@ class Session:
         session.tour_values = session.measure(previous)
         session.tab = TOUR_VIEW_TABS.get(step.view, session.tab)
         if step.layers is not None:
+            if session.layers_before_tour is None:
+                session.layers_before_tour = session.layers
             session.layers = step.layers
         return session
 
