@@ -683,3 +683,16 @@ def test_a_rebuild_says_which_run_it_replaced(ctx: handlers.Context) -> None:
     assert rebuilt.trainer.iteration == 0
     assert "replaced the run at iteration 40" in rebuilt.message
     assert "g_hidden" in rebuilt.message
+
+
+def test_an_unexpected_error_in_any_handler_names_the_action(ctx: handlers.Context) -> None:
+    import functools
+
+    import gradio as gr
+
+    def export_samples(ctx: handlers.Context, state: object) -> dict:
+        raise KeyError("G_ema")
+
+    wrapped = handlers.friendly(functools.partial(export_samples, ctx))
+    with pytest.raises(gr.Error, match=r"export samples failed: KeyError: 'G_ema'\. This tab"):
+        wrapped(None)

@@ -4,7 +4,7 @@ between them (a preset from the drawer that left the data view clipped, a Step a
 motion that left a stale caption, a caption and a view quoting different numbers).
 
 A seeded generator picks the actions. PLAYGROUND_SEQUENCE_SEEDS (comma-separated, default
-"1,2") and PLAYGROUND_SEQUENCE_ACTIONS (per seed, default 90) set the run; a nightly-style
+"1,2") and PLAYGROUND_SEQUENCE_ACTIONS (per seed, default 75) set the run; a nightly-style
 run asks for more, e.g. PLAYGROUND_SEQUENCE_SEEDS=1,2,3,4,5,6,7,8 and ..._ACTIONS=400. A
 failure names the seed and the shortest prefix of actions that fails (the actions up to the
 first one after which an invariant broke), which replays with that seed."""
@@ -23,7 +23,7 @@ from browsing import SHOTS
 from playwright.sync_api import Page, expect
 
 SEEDS = [int(s) for s in os.environ.get("PLAYGROUND_SEQUENCE_SEEDS", "1,2").split(",") if s]
-ACTIONS = int(os.environ.get("PLAYGROUND_SEQUENCE_ACTIONS", "90"))
+ACTIONS = int(os.environ.get("PLAYGROUND_SEQUENCE_ACTIONS", "75"))
 TABS = ("g", "scores", "loss", "latent", "metrics", "compare", "table")
 SIZES = ((1280, 720), (390, 844))
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -96,7 +96,7 @@ class Sequence:
 
     # ------------------------------------------------------------ waiting
     def settle(self, timeout: float = 240.0) -> None:
-        """Until no request of the page's has been open for 400 ms (Gradio's events, the fast
+        """Until no request of the page's has been open for 300 ms (Gradio's events, the fast
         step and the after-step event it triggers)."""
         deadline, quiet = time.monotonic() + timeout, None
         while time.monotonic() < deadline:
@@ -105,7 +105,7 @@ class Sequence:
                 quiet = None
             elif quiet is None:
                 quiet = time.monotonic()
-            elif time.monotonic() - quiet >= 0.4:
+            elif time.monotonic() - quiet >= 0.3:
                 return
         raise AssertionError(f"the page was still busy after {timeout:.0f} s")
 

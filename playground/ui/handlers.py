@@ -120,8 +120,9 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except RecursionError:
             raise gr.Error("the input is nested too deeply") from None
         except Exception as exc:  # noqa: BLE001 - never Gradio's generic text
-            LOG.exception("handler %s", fn.__name__)
-            what = fn.__name__.strip("_").replace("_", " ")
+            name = getattr(fn, "__name__", None) or getattr(fn, "func", fn).__name__  # partials
+            LOG.exception("handler %s", name)
+            what = name.strip("_").replace("_", " ")
             error = html.escape(f"{type(exc).__name__}: {exc}", quote=False)
             raise gr.Error(
                 f"{what} failed: {error}. This tab's run is kept as it was; try again, or Reset."

@@ -322,8 +322,7 @@ class Session:
             lang,
             run=name,
             iteration=run.trainer.iteration,
-            **{key: recent_mean(h[key]) for key in ("loss_d", "loss_g", "d_real", "d_fake")},
-            grad_g=recent_mean(h["grad_g"]),
+            **{k: recent_mean(h[k]) for k in ("loss_d", "loss_g", "d_real", "d_fake", "grad_g")},
         )
         return line + (" · ⚠️ " + text("compare.diverged", lang) if run.diverged else "")
 
