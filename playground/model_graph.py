@@ -22,6 +22,8 @@ from playground.text import text
 REAL_COLOUR, FAKE_COLOUR, GRADIENT_COLOUR = palette.REAL, palette.FAKE, palette.GRADIENT
 LIT_FILL = "#FFF4D6"
 WIDTH, ROW, TOP = 480, 52, 30
+# the graph is drawn at ~0.81 of these units in its 1280x720 column: ≥ 12 px on screen
+TITLE_SIZE, VALUE_SIZE = 16, 15
 LANE_X = {"d": 4, "g": 244}
 LANE_W = 210
 GRADIENT_X = 12  # the gradient path runs this far right of its lane
@@ -176,7 +178,7 @@ def render_svg(state: GraphState, presenter: bool = False) -> str:
         colour = "#111" if active else "#777"
         parts.append(
             f'<text class="lane-title" data-lane="{lane}" data-active="{str(active).lower()}" '
-            f'x="{LANE_X[lane] + LANE_W / 2}" y="18" text-anchor="middle" font-size="15" '
+            f'x="{LANE_X[lane] + LANE_W / 2}" y="18" text-anchor="middle" font-size="16" '
             f'font-weight="{weight}" fill="{colour}">{escape(text(f"graph.{lane}", lang))}</text>'
         )
     for a, b in EDGES:
@@ -206,7 +208,7 @@ def render_svg(state: GraphState, presenter: bool = False) -> str:
         )
         parts.append(
             f'<text class="gradient-label" x="{LANE_X[state.gradient] + LANE_W / 2:.0f}" '
-            f'y="{TOP + 7 * ROW + 4:.0f}" font-size="14" text-anchor="middle" '
+            f'y="{TOP + 7 * ROW + 4:.0f}" font-size="15" text-anchor="middle" '
             f'fill="{GRADIENT_COLOUR}" font-weight="700">'
             f"⇠ {escape(text(f'graph.gradient.{state.gradient}', lang))}</text>"
         )
@@ -228,13 +230,13 @@ def _node_svg(node: str, state: GraphState) -> str:
     value = state.values.get(node, "")
     lines = (
         f'<text x="{x + w / 2:.0f}" y="{y + (15 if value else h / 2 + 5):.0f}" '
-        f'text-anchor="middle" font-size="14" font-weight="600" fill="#111">'
+        f'text-anchor="middle" font-size="{TITLE_SIZE}" font-weight="600" fill="#111">'
         f"{escape(title)}</text>"
     )
     if value:
         lines += (
             f'<text class="node-value" x="{x + w / 2:.0f}" y="{y + h - 6:.0f}" '
-            f'text-anchor="middle" font-size="13" fill="#333">{escape(value)}</text>'
+            f'text-anchor="middle" font-size="{VALUE_SIZE}" fill="#333">{escape(value)}</text>'
         )
     if locked:  # a padlock: D's parameters cannot change in the G step
         lx, ly = x + 14, y + 8

@@ -24,6 +24,7 @@ MAX_BATCH_ROWS = 256  # point rows drawn (evenly thinned within each half beyond
 IMAGE_ROWS_PER_HALF = 8
 BATCH_WIDTH, BATCH_HEIGHT = 360, 430  # drawn 1:1 in the batch column at 1280 px
 SPARK_WIDTH, SPARK_HEIGHT = 390, 150
+SPARK_TEXT = 12  # the sparkline is drawn ~1:1 in its 1280x720 column: 12 px names and numbers
 CELL_LEVELS = 12  # grey levels of the x and z cells (one path per level keeps the markup small)
 VALUE_ROWS = 40  # rows drawn with their numbers written next to the bars up to this many
 TEXT = "#111111"
@@ -170,12 +171,12 @@ def sparkline_svg(history: dict[str, list[float]], language: str = "en", scale: 
         ("d_fake", "D(G(z))", FAKE_COLOUR, "d", "3 2"),
     )
     # the legend: one row, or two when the names do not fit across (presenter view)
-    size = 11 * scale
+    size = SPARK_TEXT * scale
     widths = [(26 * scale + 0.62 * size * len(name)) for _, name, _, _, _ in lines]
     rows = 1 if sum(widths) <= SPARK_WIDTH - 8 else 2
     legend_h = 18 * scale * rows
     height = SPARK_HEIGHT + 30 * (rows - 1)  # the panels keep their height under two rows
-    left, right, bottom = 40 * scale, SPARK_WIDTH - 6, height - 16 * scale
+    left, right, bottom = 48 * scale, SPARK_WIDTH - 6, height - 16 * scale
     gap = 8 * scale
     panel_h = (bottom - legend_h - gap) / 2
     panels = {"loss": (legend_h, legend_h + panel_h), "d": (bottom - panel_h, bottom)}
@@ -211,12 +212,12 @@ def sparkline_svg(history: dict[str, list[float]], language: str = "en", scale: 
         axis = "D" if panel == "d" else text("fig.loss_axis", language)
         middle = (y0 + y1) / 2
         parts.append(
-            f'<text x="{10 * scale:.1f}" y="{middle:.1f}" font-size="{11 * scale:.1f}" '
+            f'<text x="{10 * scale:.1f}" y="{middle:.1f}" font-size="{size:.1f}" '
             f'text-anchor="middle" fill="{TEXT}" transform="rotate(-90 {10 * scale:.1f} '
             f'{middle:.1f})">{escape(axis)}</text>'
         )
         for value, y in ((hi, y0 + 9 * scale), (lo, y1 - 1)):
-            parts.append(_text(left - 3, y, f"{value:.2f}", 10 * scale, "end"))
+            parts.append(_text(left - 3, y, f"{value:.2f}", size, "end"))
         for key, _, colour, p, dash in lines:
             if p != panel or not len(idx):
                 continue
@@ -231,8 +232,8 @@ def sparkline_svg(history: dict[str, list[float]], language: str = "en", scale: 
             )
     if len(idx):
         tick_y = height - 3
-        parts.append(_text(left, tick_y, f"{first:.0f}", 10 * scale))
-        parts.append(_text(right, tick_y, f"{last:.0f}", 10 * scale, "end"))
+        parts.append(_text(left, tick_y, f"{first:.0f}", size))
+        parts.append(_text(right, tick_y, f"{last:.0f}", size, "end"))
     parts.append("</svg>")
     return "".join(parts)
 
