@@ -133,17 +133,14 @@ class Sequence:
         self.page.locator(selector).scroll_into_view_if_needed()
         self.page.click(selector)
 
-    def step_d(self) -> str:
-        self.click("#btn-step-d")
-        return "Step D"
+    def button(self, selector: str, name: str) -> Callable[[], str]:
+        """The action of pressing one toolbar button."""
 
-    def step_g(self) -> str:
-        self.click("#btn-step-g")
-        return "Step G"
+        def press() -> str:
+            self.click(selector)
+            return name
 
-    def step(self) -> str:
-        self.click("#btn-step")
-        return "Step"
+        return press
 
     def run(self) -> str:
         n = self.rng.randint(5, 60)
@@ -185,7 +182,7 @@ class Sequence:
 
     def tour_next(self) -> str:
         if not self.page.locator("#btn-tour-next").count():
-            return self.step()
+            return self.button("#btn-step", "Step (no tour on)")()
         self.click("#btn-tour-next")
         return "Next tour step"
 
@@ -198,18 +195,6 @@ class Sequence:
         self.page.fill("#ctl-lr_d input", lr)
         self.page.click("#btn-apply")
         return f"Apply lr_d={lr}"
-
-    def explain(self) -> str:
-        self.click("#btn-explain")
-        return "Explain next iteration"
-
-    def next(self) -> str:
-        self.click("#btn-next")
-        return "Next ▶"
-
-    def back(self) -> str:
-        self.click("#btn-back")
-        return "◀ Back"
 
     def tab(self) -> str:
         """A secondary tab whose button is shown (none in presenter view; a phone shows
@@ -251,10 +236,13 @@ class Sequence:
         return f"data layer {index} on/off"
 
     def choose(self) -> Callable[[], str]:
+        press = self.button
         weighted = [
-            (self.step_d, 3), (self.step_g, 3), (self.step, 4), (self.run, 3),
-            (self.play, 1), (self.preset, 2), (self.tour, 1), (self.tour_next, 2),
-            (self.apply_live, 1), (self.explain, 2), (self.next, 3), (self.back, 1),
+            (press("#btn-step-d", "Step D"), 3), (press("#btn-step-g", "Step G"), 3),
+            (press("#btn-step", "Step"), 4), (self.run, 3), (self.play, 1), (self.preset, 2),
+            (self.tour, 1), (self.tour_next, 2), (self.apply_live, 1),
+            (press("#btn-explain", "Explain next iteration"), 2),
+            (press("#btn-next", "Next ▶"), 3), (press("#btn-back", "◀ Back"), 1),
             (self.tab, 2), (self.language_switch, 1), (self.presenter, 1), (self.resize, 1),
             (self.layer, 1),
         ]  # fmt: skip
