@@ -286,6 +286,20 @@ def build_models(
     return g, d
 
 
+def build_seeded(
+    config: GANConfig, shape: tuple[int, ...], num_classes: int, scale: float = 1.0
+) -> tuple[nn.Module, nn.Module]:
+    """G and D on the CPU, their weights drawn from a generator seeded with config.seed and
+    never from torch's global RNG: a server builds runs in many threads at once. The same
+    numbers as build_models after torch.manual_seed(config.seed)."""
+    generator = torch.Generator().manual_seed(config.seed)
+    g, d = build_models(config, shape, num_classes, scale, device="meta")
+    return (
+        initialise(g.to_empty(device="cpu"), generator),
+        initialise(d.to_empty(device="cpu"), generator),
+    )
+
+
 def initialise(module: nn.Module, generator: torch.Generator) -> nn.Module:
     """Fill a network's weights as torch's layers fill them when built, but drawing from
     `generator` instead of torch's global RNG, in the same order, so that the numbers are the

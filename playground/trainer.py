@@ -19,7 +19,7 @@ from playground import losses
 from playground.config import LIVE_FIELDS, GANConfig
 from playground.data import Dataset, build_dataset
 from playground.device import describe_device, resolve_device, to_device, to_host
-from playground.models import build_models, initialise
+from playground.models import build_seeded
 from playground.records import DStepRecord, GStepRecord, IterationRecord
 from playground.rewind import RewindBuffer
 
@@ -52,14 +52,10 @@ class Trainer:
         self.device = resolve_device(config.device)
         self.dataset = dataset if dataset is not None else build_dataset(config)
         self.rng = torch.Generator().manual_seed(config.seed)
-        # the weights come from a generator of this run's own, never torch's global RNG: a
-        # server builds runs in many threads at once (models.initialise)
         scale = self.dataset.point_scale if config.normalize else 1.0
-        shape, classes = self.dataset.shape, self.dataset.num_classes
-        weights_rng = torch.Generator().manual_seed(config.seed)
-        g, d = build_models(config, shape, classes, scale, device="meta")
-        self.G = initialise(g.to_empty(device="cpu"), weights_rng).to(self.device)
-        self.D = initialise(d.to_empty(device="cpu"), weights_rng).to(self.device)
+        g, d = build_seeded(config, self.dataset.shape, self.dataset.num_classes, scale)
+        self.G = g.to(self.device)
+        self.D = d.to(self.device)
         self._zero = torch.zeros((), device=self.device)
         self._y = torch.zeros(0)
         self._params = {"G": list(self.G.parameters()), "D": list(self.D.parameters())}

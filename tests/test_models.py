@@ -12,7 +12,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from playground.budget import LayerFlops
 from playground.data import build_dataset
-from playground.models import build_models, initialise
+from playground.models import build_models, build_seeded
 from playground.presets import load_preset, preset_names
 
 VARIANTS = list(itertools.product([False, True], [False, True], [1, 2]))  # sn, cGAN, pack
@@ -32,14 +32,13 @@ def _configs(name: str):  # noqa: ANN202
 
 
 @pytest.mark.parametrize("name", preset_names())
-def test_initialise_draws_what_the_global_rng_draws(name: str) -> None:
+def test_build_seeded_draws_what_the_global_rng_draws(name: str) -> None:
     for config, data in _configs(name):
         torch.manual_seed(config.seed)  # the old way, in this test's own thread only
         expected = build_models(config, data.shape, data.num_classes, data.point_scale)
-        own = torch.Generator().manual_seed(config.seed)
-        built = build_models(config, data.shape, data.num_classes, data.point_scale, "meta")
+        built = build_seeded(config, data.shape, data.num_classes, data.point_scale)
         for want, net in zip(expected, built, strict=True):
-            got = initialise(net.to_empty(device="cpu"), own).state_dict()
+            got = net.state_dict()
             for key, value in want.state_dict().items():
                 assert torch.equal(got[key], value), f"{name} {config.model}: {key}"
 

@@ -402,7 +402,8 @@ class Session:
 
         def each(trainer: Trainer, _record: Any) -> bool:
             done = trainer.iteration - start
-            if progress is not None and done % PROGRESS_EVERY == 0:
+            # run B of a comparison trains with this callback too: only A's run reports
+            if progress is not None and trainer is self.trainer and done % PROGRESS_EVERY == 0:
                 progress(done)
             return not self.run_stop.is_set()
 
