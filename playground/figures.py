@@ -86,12 +86,12 @@ def _legend_below(fig: _Fig, y: float = -0.12) -> None:
 
 
 def _label(text: str, **where: object) -> dict:
-    """An annotation readable on any background: 11 px, dark on white (every caption a figure
+    """An annotation readable on any background: 12 px, dark on white (every caption a figure
     puts over a plot or an image uses this)."""
     return {
         "text": text,
         "showarrow": False,
-        "font": dict(size=11, color="#111111"),
+        "font": dict(size=12, color="#111111"),
         "bgcolor": "#FFFFFF",
         **where,
     }
@@ -449,7 +449,7 @@ def field_figure(
             cliponaxis=True,
         )
     _legend_below(fig, -0.06)
-    fig.layout["legend"].update(font=dict(size=11), x=0, xanchor="left")
+    fig.layout["legend"].update(font=dict(size=12), x=0, xanchor="left")
     fig.axis("xaxis", range=x_range, constrain="domain", showgrid=False)
     fig.axis("yaxis", range=y_range, scaleanchor="x", constrain="domain", showgrid=False)
     return fig.figure()

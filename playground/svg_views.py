@@ -27,6 +27,9 @@ SPARK_WIDTH, SPARK_HEIGHT = 390, 150
 SPARK_TEXT = 12  # the sparkline is drawn ~1:1 in its 1280x720 column: 12 px names and numbers
 CELL_LEVELS = 12  # grey levels of the x and z cells (one path per level keeps the markup small)
 VALUE_ROWS = 40  # rows drawn with their numbers written next to the bars up to this many
+# the batch column draws its 360 units in ~349 px at 1280x720: 13 units keep every number and
+# label >= 12 px on a projector
+BATCH_TEXT = 13
 TEXT = "#111111"
 
 
@@ -133,7 +136,7 @@ def batch_svg(
                 continue
             name = text("fig.fake_half" if label == 0 else "fig.real_half", language)
             middle = (row_y[first] + row_y[last] + row_h) / 2
-            parts.append(_boxed_text(x0 + 4, middle, name, 11 * scale, x1 - x0 - 8))
+            parts.append(_boxed_text(x0 + 4, middle, name, BATCH_TEXT * scale, x1 - x0 - 8))
     lo, hi = (0.0, 1.0) if probability else (float(scores.min()), float(scores.max()) + 1e-6)
     bar_specs = (
         ("d", scores, 3, (lo, hi)),
@@ -143,7 +146,7 @@ def batch_svg(
         if level < min_level:
             continue
         parts.append(_bars(name, values, y_lab, cols[name], (a, c), row_y, row_h, scale))
-        parts.append(_ticks(cols[name], (a, c), header_y + 13 * scale, 10 * scale))
+        parts.append(_ticks(cols[name], (a, c), header_y + 14 * scale, BATCH_TEXT * scale))
         if probability and name == "d":
             mid = cols["d"][0] + 0.5 * (cols["d"][1] - cols["d"][0])
             parts.append(
@@ -348,7 +351,7 @@ def _y_column(
     for label, first, last in ((0, 0, fake - 1), (1, fake, n - 1)):
         spots = [row_y[i] + row_h / 2 for i in range(first, last + 1)] if few else []
         spots = spots or [(row_y[first] + row_y[last] + row_h) / 2]
-        size = (13 if few else 16) * scale
+        size = (BATCH_TEXT if few else 16) * scale
         for y in spots:
             out.append(
                 _text((a + c) / 2, y + size * 0.35, str(label), size, "middle", 700, "#FFFFFF")
@@ -360,8 +363,8 @@ def _classes(labels: np.ndarray, span: tuple[float, float], row_y: np.ndarray, r
     """The class of each row: written when the rows are tall enough to read it, else as grey
     cells (the row's hover text says the class)."""
     a, c = span
-    if row_h >= 9:
-        size = min(13.0, row_h * 0.9)
+    if row_h * 0.9 >= BATCH_TEXT:
+        size = BATCH_TEXT
         return "".join(
             _text((a + c) / 2, y + row_h / 2 + size * 0.35, str(int(k)), size, "middle")
             for k, y in zip(labels, row_y, strict=True)
@@ -404,7 +407,7 @@ def _bars(
         half = "fake" if label == 0 else "real"
         out.append(f'<path class="bars-{name} bars-{half}" d="{d}" fill="{colour}"/>')
     if len(values) <= VALUE_ROWS:
-        size = 12 * scale  # ≥ 11 px on screen down to a 385 px wide column
+        size = BATCH_TEXT * scale
         for v, end, y in zip(values, ends, row_y, strict=True):
             out.append(_text(end + 3, y + row_h / 2 + size * 0.35, f"{v:.2f}", size, css="value"))
     return f'<g class="bars" data-column="{name}">{"".join(out)}</g>'

@@ -27,10 +27,12 @@ ACTIONS = int(os.environ.get("PLAYGROUND_SEQUENCE_ACTIONS", "75"))
 TABS = ("g", "scores", "loss", "latent", "metrics", "compare", "table")
 SIZES = ((1280, 720), (390, 844))
 CJK = re.compile(r"[\u4e00-\u9fff]")
+PLAYBACK = re.compile("^(autoplay and timeline|自动播放与时间轴)$")
+DRAWING = re.compile("(draw your own data|画出你自己的数据)$")
 IGNORED = ("/playground/frame/", "heartbeat")  # long-lived or continuous requests
 
 # what the page shows, read in one call after every action
-READ_PAGE = """() => {
+READ_PAGE = r"""() => {
     const box = (el) => el ? el.getBoundingClientRect() : null;
     const status = document.querySelector('#status .status-line');
     const numbers = status && status.querySelector('p');
@@ -53,6 +55,16 @@ READ_PAGE = """() => {
         ? [...spark.querySelectorAll('text')].map((t) => t.textContent) : [];
     const badges = [...document.querySelectorAll('[data-testid=status-tracker] .error')]
         .filter((el) => el.getBoundingClientRect().width > 0).length;
+    // the smallest number drawn in the main views, as seen on screen (font size x zoom)
+    const drawnNumbers = [...document.querySelectorAll(
+        '#model-graph text, #view-sparkline text, #view-batch text, #view-data text')]
+        .filter((t) => /\d/.test(t.textContent) && t.getBoundingClientRect().width > 0)
+        .map((t) => {
+            const m = t.getScreenCTM();
+            return [parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b),
+                    t.textContent.slice(0, 24)];
+        })
+        .sort((a, b) => a[0] - b[0]);
     const words = [
         ...document.querySelectorAll('#toolbar button, #status, #lecture-caption, ' +
             '#model-graph text, #secondary [role=tab], #view-data .gtitle')
@@ -68,7 +80,7 @@ READ_PAGE = """() => {
         touring: !!document.querySelector('#btn-tour-next'),
         caption: box(caption),
         captionEnd: captionParts.length ? box(captionParts[captionParts.length - 1]) : null,
-        nodes, sparkTicks, badges, words,
+        nodes, sparkTicks, badges, words, smallest: drawnNumbers[0] || null,
         language: document.querySelector('#language input:checked') &&
             document.querySelector('#language input:checked').value,
     };
@@ -235,6 +247,48 @@ class Sequence:
         boxes.nth(index).click()
         return f"data layer {index} on/off"
 
+    def open_accordion(self, selector: str, inside: str, label: re.Pattern[str]) -> bool:
+        """Open accordion `selector` unless `inside` is already showing; False if the
+        accordion is not on the page here (images have no drawing; presenter view)."""
+        accordion = self.page.locator(selector)
+        if not accordion.is_visible():
+            return False
+        if not self.page.locator(inside).is_visible():
+            accordion.get_by_text(label).first.click()
+            self.page.locator(inside).wait_for(state="visible")
+        return True
+
+    def rewind(self) -> str:
+        """Back to a random earlier iteration with the drawer's timeline."""
+        self.open_drawer()
+        number = self.page.locator("#timeline input[type='number']")
+        self.open_accordion("#playback", "#timeline input[type='number']", PLAYBACK)
+        target = self.rng.randint(0, int(float(number.get_attribute("max") or 0)))
+        number.fill(str(target))
+        number.press("Enter")
+        return f"rewind to {target}"
+
+    def draw(self) -> str:
+        """Paint a blob on the data view and train on the drawing (2-D data only)."""
+        self.close_drawer()
+        if not self.open_accordion("#drawing", "#draw-on input", DRAWING):
+            return "draw (hidden here: nothing drawn)"
+        self.page.locator("#draw-on input").check()
+        plot = self.page.locator("#view-data .nsewdrag").first
+        plot.scroll_into_view_if_needed()
+        box = plot.bounding_box()
+        for _ in range(2):
+            x = box["x"] + box["width"] * self.rng.uniform(0.25, 0.75)
+            y = box["y"] + box["height"] * self.rng.uniform(0.25, 0.75)
+            self.page.mouse.move(x, y)
+            self.page.mouse.down()
+            for i in range(12):
+                self.page.mouse.move(x + 2 * i, y + i)
+            self.page.mouse.up()
+        self.page.locator("#draw-on input").uncheck()
+        self.click("#btn-draw-train")
+        return "draw two strokes, Train on my drawing"
+
     def choose(self) -> Callable[[], str]:
         press = self.button
         weighted = [
@@ -244,7 +298,7 @@ class Sequence:
             (press("#btn-explain", "Explain next iteration"), 2),
             (press("#btn-next", "Next ▶"), 3), (press("#btn-back", "◀ Back"), 1),
             (self.tab, 2), (self.language_switch, 1), (self.presenter, 1), (self.resize, 1),
-            (self.layer, 1),
+            (self.layer, 1), (self.rewind, 1), (self.draw, 1),
         ]  # fmt: skip
         actions, weights = zip(*weighted, strict=True)
         return self.rng.choices(actions, weights)[0]
@@ -301,10 +355,16 @@ class Sequence:
             for x, w in node["texts"]:
                 if x < left - 2 or x + w > left + width + 2:
                     problems.append(f"graph label of {node['node']} overflows its box")
+        smallest = seen["smallest"]
+        if self.page.viewport_size["width"] == 1280 and smallest and smallest[0] < 11.95:
+            problems.append(f"{smallest[1]!r} drawn {smallest[0]:.1f} px high (< 12 px)")
         if seen["badges"]:
             problems.append("an error badge is on the page")
         if self.language == "en" and CJK.search(seen["words"]):
             problems.append(f"Chinese on an English page: {CJK.search(seen['words'])[0]}")
+        switch = {"English": "en", "简体中文": "zh-CN"}.get(seen["language"])
+        if switch != self.language:
+            problems.append(f"the language switch shows {seen['language']!r}")
         if self.language == "zh-CN" and "Iteration" in seen["status"]:
             problems.append("English status line on a Chinese page")
         return problems

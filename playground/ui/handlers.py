@@ -849,13 +849,11 @@ def first_paint(ctx: Context, state: Session | None, request: gr.Request) -> Upd
     session.owner = owner
     name = next(k for k, v in LANGUAGE_NAMES.items() if v == session.language)
     page_token = ctx.steps.open(owner) if ctx.steps is not None and owner else ""
-    return {
-        "state": session,
-        "language": name,
-        "page_token": page_token,
-        **render.merged(
-            render.everything(session, ctx.presets),
-            language_views(ctx, session),
-            {button: gr.update(interactive=True) for button in TOOLBAR_BUTTONS},
-        ),
-    }
+    updates = render.merged(
+        render.everything(session, ctx.presets),
+        language_views(ctx, session),
+        {button: gr.update(interactive=True) for button in TOOLBAR_BUTTONS},
+    )
+    # the switch shows the page's language (its relabelling alone left it on English)
+    updates["language"] = {**updates.get("language", gr.update()), "value": name}
+    return {"state": session, "page_token": page_token, **updates}

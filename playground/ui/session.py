@@ -717,10 +717,11 @@ class Session:
             g=s["g_steps"],
             device=self.device_words(),
         )
+        # a no-break space keeps each loss with its value when the line wraps
         if s["loss_d"] is not None:
-            line += f" · loss_D {s['loss_d']:.4f}"
+            line += f" · loss_D\u00a0{s['loss_d']:.4f}"
         if s["loss_g"] is not None:
-            line += f" · loss_G {s['loss_g']:.4f}"
+            line += f" · loss_G\u00a0{s['loss_g']:.4f}"
         return f"{line}\n\n{self.message}" if self.message else line
 
     def status_html(self) -> str:
