@@ -13,6 +13,11 @@ Run: python bench/load.py [--players 15] [--clicks 40] [--users 16] [--soak-seco
                           [--tabs 150] [--busy] [--mix] [--skip-fairness]
 --mix: each soak user on its own preset (all shipped presets in turn, images included), with
 random Step / Step D / Step G / Run N / Evaluate
+
+Capacity: python bench/load.py --capacity [--replicas 3] [--busy]
+  how many users clicking Step without pause the app holds with a click p95 <= 0.5 s: 1, 2, 4,
+  8 ... users for 20 s each, through deploy/serve.py's HAProxy when --replicas > 1 (each user a
+  gradio_client, which keeps the proxy's affinity cookie). The floor is one user alone.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -169,6 +176,66 @@ def tabs(url: str, n: int) -> None:
         browser.close()
 
 
+def stepping_user(url: str, end: float, times: list[float], errors: list[str]) -> None:
+    """Step clicks back to back until `end`; each click's latency into `times`."""
+    try:
+        client = Client(url, verbose=False)
+        client.predict(api_name="/step")
+        while time.monotonic() < end:
+            start = time.perf_counter()
+            client.predict(api_name="/step")
+            times.append(time.perf_counter() - start)
+    except Exception as exc:
+        errors.append(f"stepping user: {exc}")
+
+
+def capacity(url: str, seconds: float, target: float = 0.5) -> None:
+    """Users stepping at once, doubling while their click p95 stays within `target`."""
+    held, users = 0, 1
+    while users <= 64:
+        times: list[float] = []
+        errors: list[str] = []
+        end = time.monotonic() + seconds
+        threads = [
+            threading.Thread(target=stepping_user, args=(url, end, times, errors))
+            for _ in range(users)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        p50, p95 = statistics.median(times), percentile(times, 0.95)
+        print(
+            f"capacity: {users:2d} users stepping: {len(times) / seconds:5.1f} clicks/s, click "
+            f"p50 {p50 * 1e3:4.0f} ms, p95 {p95 * 1e3:5.0f} ms, errors {len(errors)}",
+            flush=True,
+        )
+        if p95 > target or errors:
+            break
+        held, users = users, users * 2
+    print(f"capacity: held {held} stepping users at click p95 <= {target * 1e3:.0f} ms")
+
+
+def start_server(port: int, replicas: int) -> tuple[subprocess.Popen, int]:
+    """app.py, or deploy/serve.py with `replicas` behind HAProxy; (process, pid to watch)."""
+    if replicas == 1:
+        app = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(port)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        return app, app.pid
+    serve = subprocess.Popen(
+        [sys.executable, "deploy/serve.py", "--replicas", str(replicas), "--port", str(port),
+         "--first-port", str(port + 1)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    for line in serve.stdout:
+        if line.startswith("serving"):
+            break
+    return serve, serve.pid
+
+
 def busy(stop: multiprocessing.Event) -> None:
     while not stop.is_set():
         sum(i * i for i in range(10_000))
@@ -187,17 +254,16 @@ def main() -> None:
         "--mix", action="store_true", help="soak users on every preset (images too), mixed actions"
     )
     parser.add_argument("--skip-fairness", action="store_true", help="start with the soak")
+    parser.add_argument("--capacity", action="store_true", help="only the capacity ramp")
+    parser.add_argument("--replicas", type=int, default=1, help="behind HAProxy when > 1")
     args = parser.parse_args()
+    if args.replicas > 1 and not args.capacity:
+        parser.error("--replicas: the RSS figures read one process; use it with --capacity")
     stop_busy = multiprocessing.Event()
     if args.busy:
         multiprocessing.Process(target=busy, args=(stop_busy,), daemon=True).start()
     url = f"http://127.0.0.1:{args.port}/"
-    app = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(args.port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    app, pid = start_server(args.port, args.replicas)
     try:
         for _ in range(240):
             try:
@@ -205,6 +271,10 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.5)
+        if args.capacity:
+            print(f"capacity: {args.replicas} replica(s), busy core: {args.busy}")
+            capacity(url, 20.0)
+            return
         if args.skip_fairness:
             args.players = 0
         floor = clicks(url, args.clicks)
@@ -244,14 +314,16 @@ def main() -> None:
             else threading.Thread(target=soak_user, args=(url, args.soak_seconds, report, errors))
             for i in range(args.users)
         ]
-        samples = [(0.0, rss_mib(app.pid))]
+        samples = [(0.0, rss_mib(pid))]
         start = time.monotonic()
         for thread in users:
             thread.start()
         while any(thread.is_alive() for thread in users):
             time.sleep(5)
-            samples.append((time.monotonic() - start, rss_mib(app.pid)))
-        minute = [rss for t, rss in samples if t >= 60]
+            samples.append((time.monotonic() - start, rss_mib(pid)))
+        # growth while the class works: from minute one to the last sample before the users
+        # stop (a sample after they stopped reads memory already handed back)
+        minute = [rss for t, rss in samples if 60 <= t <= args.soak_seconds]
         growth = (minute[-1] / minute[0] - 1) * 100 if len(minute) > 1 else float("nan")
         print(
             f"soak: {args.users} users x {args.soak_seconds:.0f} s, {sum(report)} iterations, "
@@ -264,20 +336,23 @@ def main() -> None:
             return
         tabs(url, 10)  # warm-up: first-use caches of the page's code paths are not per tab
         time.sleep(10)
-        before = rss_mib(app.pid)
+        before = rss_mib(pid)
         tabs(url, args.tabs)
-        after = rss_mib(app.pid)
+        after = rss_mib(pid)
         time.sleep(60)
-        settled = rss_mib(app.pid)
+        settled = rss_mib(pid)
         print(
             f"tabs: {args.tabs} tabs loaded, stepped and closed; RSS {before:.0f} -> {after:.0f}"
             f" -> {settled:.0f} MiB 60 s later ({(settled / before - 1) * 100:+.1f} %, target "
-            f"within 10 %); play workers {workers_rss_mib(app.pid):.0f} MiB; health now "
+            f"within 10 %); play workers {workers_rss_mib(pid):.0f} MiB; health now "
             f"{health(url)}"
         )
     finally:
-        app.terminate()
-        app.wait(timeout=20)
+        if args.replicas > 1:
+            os.killpg(app.pid, signal.SIGTERM)
+        else:
+            app.terminate()
+        app.wait(timeout=30)
         stop_busy.set()
 
 

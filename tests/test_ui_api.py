@@ -188,14 +188,15 @@ def test_train_on_a_drawing_over_the_api(client: Client) -> None:
     assert client.predict(api_name="/step")[SUMMARY]["dataset"] == "drawn"  # session intact
 
 
-def test_the_api_listing_is_what_the_readme_names(client: Client) -> None:
-    """Every endpoint a script sees has a name the README lists, and every parameter and
+def test_the_api_listing_is_what_the_docs_name(client: Client) -> None:
+    """Every endpoint a script sees has a name docs/api.md lists, and every parameter and
     return a label: no `/wrapper_3`, no `value_85` (internal events are private)."""
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    paragraph = readme[readme.index("- Named API endpoints") :].split("```")[0]
+    api_doc = Path(__file__).resolve().parents[1] / "docs" / "api.md"
+    text = api_doc.read_text(encoding="utf-8")
+    paragraph = text[text.index("Named API endpoints") :].split("```")[0]
     documented = set(re.findall(r"`(/[a-z_]+)`", paragraph))
     api = client.view_api(return_format="dict", print_info=False)
     assert not api["unnamed_endpoints"]
@@ -207,3 +208,37 @@ def test_the_api_listing_is_what_the_readme_names(client: Client) -> None:
         if re.fullmatch(r"value_\d+", str(item["label"]))
     ]
     assert not unlabelled
+
+
+def test_a_page_from_a_restarted_server_is_told_to_reload(app_url: str) -> None:
+    """The page (and gradio_client's /config) carries the server process's identity as a
+    cookie; an event from a page another process served (a restart, a dead replica behind
+    the proxy) is answered 410 "reload", not with a silent fresh run at iteration 0."""
+    import httpx
+
+    from playground.ui.server_identity import cookie_name
+
+    port = app_url.rstrip("/").rsplit(":", 1)[1]
+    name = cookie_name({"host": f"127.0.0.1:{port}"})
+    page = httpx.get(app_url)
+    assert page.cookies.get(name)  # the page sets it
+    fresh = Client(app_url, verbose=False)  # keeps the cookie from /config
+    assert fresh.cookies.get(name) == page.cookies.get(name)
+    assert fresh.predict(api_name="/step")[SUMMARY]["iteration"] == 1
+    stale = Client(app_url, verbose=False, httpx_kwargs={"cookies": {name: "0123456789abcdef"}})
+    with pytest.raises(Exception, match="410 Gone"):  # gradio_client shows the status only
+        stale.predict(api_name="/step")
+    told = httpx.post(
+        app_url + "gradio_api/call/step",
+        json={"data": [], "session_hash": "abc"},
+        cookies={name: "0123456789abcdef"},
+    )
+    assert told.status_code == 410
+    assert "the server restarted, so this tab's run is gone" in told.json()["detail"]
+    answer = httpx.post(
+        app_url + "playground/step/some-token/step",
+        cookies={name: "0123456789abcdef"},
+        headers={"accept-language": "zh-CN,zh;q=0.9"},
+    )
+    assert answer.status_code == 410 and "服务器已重启" in answer.json()["detail"]
+    assert httpx.post(app_url + "playground/step/some-token/step").status_code == 404  # no cookie

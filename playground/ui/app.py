@@ -19,6 +19,7 @@ from typing import Any
 
 import gradio as gr
 import torch
+from starlette.middleware import Middleware
 
 from playground import palette, play_worker
 from playground.compare import comparison_names, load_comparison
@@ -31,6 +32,7 @@ from playground.ui.i18n import I18N, labelled_blocks
 from playground.ui.layout import CONTROLS, SECONDARY_TABS, SLIDERS, TOOLBAR_BUTTONS, build_layout
 from playground.ui.quick_skips import skip_untouched_outputs
 from playground.ui.render import API_VIEWS
+from playground.ui.server_identity import ServerIdentity
 from playground.ui.session import BACKGROUND_CORES, DEFAULT_PRESET, Session
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -565,6 +567,8 @@ def launch(
         # storage: ~20 ms of main-thread work per step here, and a playground has no use for it
         run_history=False,
         max_file_size=MAX_UPLOAD,
+        # a page loaded from another process (a restart, a dead replica) is told to reload
+        app_kwargs={"middleware": [Middleware(ServerIdentity)]},
         **kwargs,
     )
     demo.frame_feed.mount(demo.app)
