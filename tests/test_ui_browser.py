@@ -418,7 +418,7 @@ def test_slow_motion_walks_one_iteration_in_both_languages(
     next_label: str,
     iteration_one: str,
 ) -> None:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale)
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, locale=locale)
     page = context.new_page()
     page.goto(app_url)
     expect(page.locator("#view-data .js-plotly-plot")).to_be_attached(timeout=60_000)
@@ -445,6 +445,13 @@ def test_slow_motion_walks_one_iteration_in_both_languages(
     assert len(set(titles)) == 10
     page.click("#btn-back")
     expect(caption).to_contain_text("9 / 10", timeout=30_000)
+    # a Step in the middle of slow motion ends it: no sub-step caption left over the new
+    # iteration's numbers (it stayed at "Sub-step 7/10 … ‖Δθ_D‖ = 0.02817")
+    page.click("#btn-step")
+    expect(page.locator("#status")).to_contain_text(iteration_one.replace("1", "2"), timeout=30_000)
+    expect(caption).not_to_contain_text("/ 10", timeout=30_000)
+    _assert_on_one_screen(page, "slow motion, then Step")
+    page.screenshot(path=str(SHOTS / f"seam-slow-motion-step-{locale}.png"))
     context.close()
 
 
@@ -470,7 +477,15 @@ def test_two_tabs_have_their_own_runs(browser, app_url: str) -> None:
     second.context.close()
 
 
-def test_a_tour_runs_end_to_end_and_opens_a_comparison(page: Page) -> None:
+def test_a_tour_runs_end_to_end_and_opens_a_comparison(browser, app_url: str) -> None:
+    """The mode-collapse tour at 1280×720, every step, its claims measured; at step 5, the
+    longest caption of all tours (7 lines), the question is whole (it was cut off)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(app_url)
+    expect(page.locator("#view-data .js-plotly-plot")).to_be_attached(timeout=60_000)
+    expect(page.locator("#status")).to_contain_text("Iteration 0 ", timeout=30_000)
+    status_height = page.locator("#status").bounding_box()["height"]
     caption = _start_tour(page, "Mode collapse")
     expect(caption).to_contain_text("Mode collapse · 1 / 7")
     expect(caption).to_contain_text("Question: ")
@@ -504,7 +519,11 @@ def test_a_tour_runs_end_to_end_and_opens_a_comparison(page: Page) -> None:
     expect(stretch).to_be_checked()  # the step turned the stretched heat-map on
     page.wait_for_timeout(1500)  # the views' fade-in after the event
     page.evaluate("() => window.scrollTo(0, 0)")
-    page.screenshot(path=str(SHOTS / "07b-tour-d-marks-g.png"))
+    shown = page.evaluate(QUESTION_SHOWN)
+    assert shown["question"] and shown["lastBottom"] <= shown["bottom"] + 1, shown
+    assert page.locator("#status").bounding_box()["height"] == status_height
+    _assert_on_one_screen(page, "tour step 5")
+    page.screenshot(path=str(SHOTS / "seam-tour-question-1280.png"))
     page.click("#btn-tour-next")  # trains until G sits on another mode
     expect(caption).to_contain_text("Mode collapse · 6 / 7", timeout=180_000)
     expect(caption).to_contain_text(re.compile(r"G sits on mode [1-8] instead"))
@@ -524,6 +543,7 @@ def test_a_tour_runs_end_to_end_and_opens_a_comparison(page: Page) -> None:
     expect(board).to_contain_text("B · iteration 3001")
     page.click("#btn-tour-next")
     expect(caption).to_contain_text("End of the tour", timeout=30_000)
+    context.close()
 
 
 def test_a_link_opens_a_comparison(browser, app_url: str) -> None:
@@ -689,6 +709,10 @@ ALLOWED_LATIN = {
     "lerp",
     "slerp",
     "EMA",
+    "PacGAN",  # names of methods, in the grid25 preset's description
+    "VEEGAN",
+    "R",  # R1
+    "m",  # m=2
     "English",
     "language",
     "API",
@@ -704,8 +728,24 @@ def test_chinese_mode_shows_no_english(browser, app_url: str) -> None:
     page = context.new_page()
     page.goto(app_url)
     expect(page.locator("#status")).to_contain_text("第 0 轮迭代", timeout=60_000)
+    # the language switch says what the page speaks (it showed English on a Chinese page)
+    expect(page.locator("#language input[value='简体中文']")).to_be_checked()
+    caption = _start_tour(page, "cGAN：指定类别")  # a tour's first step and its question
+    shown = page.evaluate(QUESTION_SHOWN)
+    assert shown["question"] and shown["lastBottom"] <= shown["bottom"] + 1, shown
+    page.screenshot(path=str(SHOTS / "seam-tour-question-zh-CN.png"))
+    page.locator("#ctl-preset input").click()  # the drawer is open: a preset, then Run N
+    page.get_by_role("option", name=re.compile("25")).click()
+    expect(page.locator("#status")).to_contain_text("预设", timeout=30_000)
+    expect(caption).not_to_contain_text("cGAN：指定类别 ·")  # a preset ends the tour
+    page.click("#drawer .toggle-button")
     page.click("#btn-run")
     expect(page.locator("#status")).to_contain_text("第 100 轮迭代", timeout=60_000)
+    page.wait_for_timeout(500)
+    fit = page.evaluate(DATA_VIEW_FIT)
+    assert fit["drawn"] <= fit["box"] + 2, f"data view drawn wider than its box: {fit}"
+    _assert_on_one_screen(page, "drawer, preset, Run N")
+    page.screenshot(path=str(SHOTS / "seam-preset-run-zh-CN.png"))
     page.click("#btn-step")
     expect(page.locator("#status")).to_contain_text("第 101 轮迭代", timeout=60_000)
     for tab in ("#tab-g-button", "#tab-latent-button", "#tab-scores-button"):
@@ -903,11 +943,11 @@ DATA_VIEW_FIT = """() => {
 }"""
 
 
-def test_seams_drawer_preset_then_run_a_tour_question_and_a_steady_status(browser, app_url) -> None:
-    """Sequences a lecturer runs at 1280×720: a preset from the drawer, then Run N (the data
-    view was drawn at twice its box's width, grid25 cut to 1.5 columns); a tour step with
-    the longest caption (its question was cut off); and the status line, whose height
-    changed between clicks and moved the picture."""
+def test_seams_drawer_preset_then_run_and_a_steady_status(browser, app_url) -> None:
+    """A sequence a lecturer runs at 1280×720: a preset from the drawer, then Run N (the data
+    view was drawn at twice its box's width, grid25 cut to 1.5 columns), with the status line
+    keeping its height (it changed between clicks and moved the picture). The tour question's
+    seam is checked in test_a_tour_runs_end_to_end_and_opens_a_comparison."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     page.goto(app_url)
@@ -928,18 +968,34 @@ def test_seams_drawer_preset_then_run_a_tour_question_and_a_steady_status(browse
     assert page.locator("#status").bounding_box()["height"] == status_height
     _assert_on_one_screen(page, "drawer, preset, Run N")
     page.screenshot(path=str(SHOTS / "seam-preset-run-1280.png"))
+    context.close()
 
-    caption = _start_tour(page, "Mode collapse")
-    expect(caption).to_contain_text("Mode collapse · 1 / 7")
-    page.click("#drawer .toggle-button")
-    for step in range(2, 6):  # step 5 has the longest caption of all tours (7 lines)
-        page.click("#btn-tour-next")
-        expect(caption).to_contain_text(f"Mode collapse · {step} / 7", timeout=180_000)
-    page.wait_for_timeout(500)
-    shown = page.evaluate(QUESTION_SHOWN)
-    page.screenshot(path=str(SHOTS / "seam-tour-question-1280.png"))
-    assert shown["question"] and shown["lastBottom"] <= shown["bottom"] + 1, shown
-    assert page.locator("#status").bounding_box()["height"] == status_height
-    _assert_on_one_screen(page, "tour step 5")
-    page.screenshot(path=str(SHOTS / "seam-tour-question-1280.png"))
+
+def test_a_page_that_outlived_its_server_says_reload(browser, app_url: str) -> None:
+    """A tab whose server process restarted (or whose replica died behind the proxy) is told
+    to reload on its next click, instead of silently training a fresh run from iteration 0.
+    The restart is played by giving the tab another process's identity cookie."""
+    from playground.ui.server_identity import cookie_name
+
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(app_url)
+    expect(page.locator("#status")).to_contain_text("Iteration 0 ", timeout=60_000)
+    page.click("#btn-step")
+    expect(page.locator("#status")).to_contain_text("Iteration 1 ", timeout=30_000)
+    port = app_url.rstrip("/").rsplit(":", 1)[1]
+    name = cookie_name({"host": f"127.0.0.1:{port}"})
+    assert any(c["name"] == name for c in context.cookies())
+    context.add_cookies([{"name": name, "value": "0123456789abcdef", "url": app_url}])
+    page.click("#btn-step")
+    expect(page.get_by_text("the server restarted, so this tab's run is gone")).to_be_visible(
+        timeout=30_000
+    )
+    expect(page.locator("#status")).to_contain_text("Iteration 1 ")  # nothing ran
+    page.wait_for_timeout(600)  # the message slides in
+    page.screenshot(path=str(SHOTS / "server-restarted.png"))
+    page.reload()  # a reload gets this process's identity and a fresh run
+    expect(page.locator("#status")).to_contain_text("Iteration 0 ", timeout=60_000)
+    page.click("#btn-step")
+    expect(page.locator("#status")).to_contain_text("Iteration 1 ", timeout=30_000)
     context.close()
