@@ -14,10 +14,13 @@ Run: python bench/load.py [--players 15] [--clicks 40] [--users 16] [--soak-seco
 --mix: each soak user on its own preset (all shipped presets in turn, images included), with
 random Step / Step D / Step G / Run N / Evaluate
 
-Capacity: python bench/load.py --capacity [--replicas 3] [--busy]
-  how many users clicking Step without pause the app holds with a click p95 <= 0.5 s: 1, 2, 4,
-  8 ... users for 20 s each, through deploy/serve.py's HAProxy when --replicas > 1 (each user a
-  gradio_client, which keeps the proxy's affinity cookie). The floor is one user alone.
+Capacity: python bench/load.py --capacity [--replicas 3] [--think 1.0] [--busy]
+  how many users clicking Step (--think seconds between an answer and the next click) the app
+  holds with a click p95 <= 0.5 s: 1, 2, 4, 8, 12, 16, 24 ... users for 20 s each, through
+  deploy/serve.py's HAProxy when --replicas > 1. Each user is what a page sends (PageUser: the
+  page load with its cookies, first paint, then per click the fast Step route and the
+  after-step event); the latency is the fast route's answer, what the page draws. One user
+  alone is the floor.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import sys
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from gradio_client import Client
@@ -176,43 +180,118 @@ def tabs(url: str, n: int) -> None:
         browser.close()
 
 
-def stepping_user(url: str, end: float, times: list[float], errors: list[str]) -> None:
-    """Step clicks back to back until `end`; each click's latency into `times`."""
+class PageUser:
+    """What a browser tab sends, without a browser: it loads the page (cookies kept, so the
+    proxy's affinity holds), runs first paint through Gradio's queue to get the tab's step
+    token, then clicks Step as the page does: the fast route, then the hidden after-step
+    event through the queue."""
+
+    def __init__(self, url: str) -> None:
+        import uuid
+
+        import httpx
+
+        self.http = httpx.Client(base_url=url, timeout=120)
+        self.http.get("/").raise_for_status()
+        self.hash = uuid.uuid4().hex[:11]
+        config = self.http.get("/config").json()
+        ids = {c["id"]: c.get("props", {}).get("elem_id") for c in config["components"]}
+        events = {
+            (event, ids.get(block)): dependency["id"]
+            for dependency in config["dependencies"]
+            for block, event in dependency["targets"]
+        }
+        self.after_step = events[("click", "btn-after-step")]
+        self.token = self.event(events[("load", None)])[-1]  # first paint's last output
+
+    def event(self, fn_index: int) -> list:
+        """One Gradio event (inputs: the tab's state only), as the page sends it."""
+        body = {"data": [None], "fn_index": fn_index, "session_hash": self.hash}
+        joined = self.http.post("/gradio_api/queue/join", json=body)
+        joined.raise_for_status()
+        event_id = joined.json()["event_id"]
+        url = f"/gradio_api/queue/data?session_hash={self.hash}"
+        with self.http.stream("GET", url) as stream:
+            for line in stream.iter_lines():
+                if not line.startswith("data: "):
+                    continue
+                message = json.loads(line[6:])
+                if (
+                    message.get("msg") == "process_completed"
+                    and message.get("event_id") == event_id
+                ):
+                    if not message.get("success", True):
+                        raise RuntimeError(str(message.get("output"))[:200])
+                    return message["output"]["data"]
+        raise RuntimeError("the event's stream ended without an answer")
+
+    def step(self) -> float:
+        """One Step click: the seconds until the page could draw it."""
+        start = time.perf_counter()
+        self.http.post(f"/playground/step/{self.token}/step").raise_for_status()
+        seen = time.perf_counter() - start
+        self.event(self.after_step)
+        return seen
+
+
+def stepping_user(
+    user: PageUser, end: float, think: float, times: list[float], errors: list[str]
+) -> None:
+    """A student clicking Step in a browser tab, `think` seconds between the answer and the
+    next click, until `end`; each click's latency into `times`."""
     try:
-        client = Client(url, verbose=False)
-        client.predict(api_name="/step")
         while time.monotonic() < end:
-            start = time.perf_counter()
-            client.predict(api_name="/step")
-            times.append(time.perf_counter() - start)
+            times.append(user.step())
+            time.sleep(think)
     except Exception as exc:
-        errors.append(f"stepping user: {exc}")
+        errors.append(f"stepping user: {exc!r}")
 
 
-def capacity(url: str, seconds: float, target: float = 0.5) -> None:
-    """Users stepping at once, doubling while their click p95 stays within `target`."""
-    held, users = 0, 1
-    while users <= 64:
+def open_tab(url: str, errors: list[str]) -> PageUser | None:
+    """A page user that has made its first click, or None (an error) if it could not."""
+    try:
+        tab = PageUser(url)
+        tab.step()
+        return tab
+    except Exception as exc:  # a bench reports failures, it does not stop on them
+        errors.append(f"opening a tab: {exc!r}")
+        return None
+
+
+CAPACITY_LEVELS = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64)
+
+
+def capacity(url: str, seconds: float, think: float, target: float = 0.5) -> None:
+    """Users stepping at once, more at each level while their click p95 stays within
+    `target`."""
+    held = 0
+    for users in CAPACITY_LEVELS:
         times: list[float] = []
         errors: list[str] = []
+        with ThreadPoolExecutor(8) as pool:  # the tabs open before the clock starts
+            opened = list(pool.map(open_tab, [url] * users, [errors] * users))
+        tabs = [tab for tab in opened if tab is not None]
         end = time.monotonic() + seconds
         threads = [
-            threading.Thread(target=stepping_user, args=(url, end, times, errors))
-            for _ in range(users)
+            threading.Thread(target=stepping_user, args=(tab, end, think, times, errors))
+            for tab in tabs
         ]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        if not times:
+            print(f"capacity: {users} users: no click answered; errors {errors[:2]}")
+            break
         p50, p95 = statistics.median(times), percentile(times, 0.95)
         print(
             f"capacity: {users:2d} users stepping: {len(times) / seconds:5.1f} clicks/s, click "
-            f"p50 {p50 * 1e3:4.0f} ms, p95 {p95 * 1e3:5.0f} ms, errors {len(errors)}",
+            f"p50 {p50 * 1e3:4.0f} ms, p95 {p95 * 1e3:5.0f} ms, errors {len(errors)} {errors[:2]}",
             flush=True,
         )
         if p95 > target or errors:
             break
-        held, users = users, users * 2
+        held = users
     print(f"capacity: held {held} stepping users at click p95 <= {target * 1e3:.0f} ms")
 
 
@@ -256,6 +335,7 @@ def main() -> None:
     parser.add_argument("--skip-fairness", action="store_true", help="start with the soak")
     parser.add_argument("--capacity", action="store_true", help="only the capacity ramp")
     parser.add_argument("--replicas", type=int, default=1, help="behind HAProxy when > 1")
+    parser.add_argument("--think", type=float, default=1.0, help="capacity: s between clicks")
     args = parser.parse_args()
     if args.replicas > 1 and not args.capacity:
         parser.error("--replicas: the RSS figures read one process; use it with --capacity")
@@ -272,8 +352,11 @@ def main() -> None:
             except OSError:
                 time.sleep(0.5)
         if args.capacity:
-            print(f"capacity: {args.replicas} replica(s), busy core: {args.busy}")
-            capacity(url, 20.0)
+            print(
+                f"capacity: {args.replicas} replica(s), {args.think:g} s between a user's "
+                f"clicks, busy core: {args.busy}"
+            )
+            capacity(url, 20.0, args.think)
             return
         if args.skip_fairness:
             args.players = 0

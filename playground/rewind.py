@@ -1,11 +1,13 @@
 """The rewind buffer: up to `capacity` snapshots of a run's tensors, oldest first.
 
 Snapshots taken once both optimisers hold state (every one after the first steps) share one
-float32 block of `capacity` rows, allocated in full when the first of them is taken. So a
-session's memory reaches its bound at once instead of creeping up over the first
-capacity × snapshot_every iterations (and one allocation replaces dozens of small ones per
-snapshot). A snapshot with another layout (iteration 0, before any optimiser step; a layout
-change while the block is in use) keeps private copies of its tensors.
+float32 block of `capacity` rows, allocated in full by `reserve` after the run's first
+iteration (or by the first such snapshot). So a session's memory reaches its bound at once,
+instead of creeping up over the first capacity × snapshot_every iterations or growing when a
+slow run (an image preset in a busy class) reaches its first snapshot minutes in (and one
+allocation replaces dozens of small ones per snapshot). A snapshot with another layout
+(iteration 0, before any optimiser step; a layout change while the block is in use) keeps
+private copies of its tensors.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class RewindBuffer:
         self._entries: list[_Entry] = []
         self._block: torch.Tensor | None = None
         self._layout: Layout = ()
+        self.reserved = False  # reserve() was called (it allocates at most once)
 
     @property
     def iterations(self) -> list[int]:
@@ -63,6 +66,13 @@ class RewindBuffer:
         else:
             entry.copies = {name: t.detach().clone() for name, t in tensors.items()}
         self._entries.append(entry)
+
+    def reserve(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Allocate the shared block for the layout of `tensors` now (once), before the
+        first snapshot that will use it."""
+        self.reserved = True
+        if self._block is None and all(t.dtype == torch.float32 for t in tensors.values()):
+            self._ready_for(tuple((name, tuple(t.shape)) for name, t in tensors.items()), tensors)
 
     def get(self, iteration: int) -> tuple[dict[str, torch.Tensor], dict[str, Any]] | None:
         """The tensors (views into the block: copy them before the next put) and the metadata

@@ -366,7 +366,9 @@ def _classes(labels: np.ndarray, span: tuple[float, float], row_y: np.ndarray, r
     if row_h * 0.9 >= BATCH_TEXT:
         size = BATCH_TEXT
         return "".join(
-            _text((a + c) / 2, y + row_h / 2 + size * 0.35, str(int(k)), size, "middle")
+            _text(
+                (a + c) / 2, y + row_h / 2 + size * 0.35, str(int(k)), size, "middle", css="class"
+            )
             for k, y in zip(labels, row_y, strict=True)
         )
     top = max(int(labels.max()), 1)

@@ -364,6 +364,8 @@ class Trainer:
         if self.config.lr_decay_iters:
             self._apply_lr_schedule()
         every = self.config.snapshot_every
+        if every and not self._rewind.reserved and self.opt_g.state and self.opt_d.state:
+            self._rewind.reserve(self.capture()[0])  # the rewind memory, now rather than later
         if every and self.iteration % every == 0:
             self.snapshot()
         return IterationRecord(self.iteration, d, g)

@@ -160,10 +160,12 @@ def test_rewind_memory_is_taken_at_once_and_a_layout_change_still_rewinds(
     from playground.budget import estimate
 
     trainer = Trainer(small_config.replace(snapshot_every=5, snapshot_capacity=4))
-    trainer.run(5)  # the first snapshot after optimiser steps allocates the whole block
+    trainer.run(1)  # the first iteration reserves the whole block, before a snapshot uses it
     block = trainer._rewind.block_bytes
     per_snapshot = estimate(trainer.config, trainer.dataset.shape, 0).snapshot_bytes
     assert block == pytest.approx(4 * per_snapshot, rel=0.05)
+    trainer.run(4)
+    assert trainer._rewind.block_bytes == block and trainer.snapshots[-1] == 5
     trainer.run(30)
     assert trainer._rewind.block_bytes == block and trainer.snapshots == [20, 25, 30, 35]
     trainer.update(ema_decay=0.9)  # G_ema joins the state: snapshots change layout
