@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from browsing import SHOTS
@@ -26,6 +27,16 @@ def page(browser, app_url: str) -> Iterator[Page]:
     expect(page.locator("#view-data .js-plotly-plot")).to_be_attached(timeout=60_000)
     yield page
     context.close()
+
+
+def _projector_page(browser, app_url: str) -> tuple[Any, Page]:
+    """A new tab at 1280×720 (a projector), once its first paint is done."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(app_url)
+    expect(page.locator("#view-data .js-plotly-plot")).to_be_attached(timeout=60_000)
+    expect(page.locator("#status")).to_contain_text("Iteration 0 ", timeout=30_000)
+    return context, page
 
 
 def _iteration(page: Page) -> int:
@@ -110,11 +121,7 @@ def _assert_colour_bar_clear(page: Page) -> None:
 
 
 def test_one_screen_at_1280x720_with_the_graph_lit_by_the_last_step(browser, app_url) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.goto(app_url)
-    expect(page.locator("#view-data .js-plotly-plot")).to_be_attached(timeout=60_000)
-    expect(page.locator("#status")).to_contain_text("Iteration 0 ", timeout=30_000)
+    context, page = _projector_page(browser, app_url)
     _assert_on_one_screen(page, "after load")
     graph = page.locator("#model-graph svg.model-graph")
     expect(graph).to_have_attribute("data-last", "none")
@@ -480,11 +487,7 @@ def test_two_tabs_have_their_own_runs(browser, app_url: str) -> None:
 def test_a_tour_runs_end_to_end_and_opens_a_comparison(browser, app_url: str) -> None:
     """The mode-collapse tour at 1280×720, every step, its claims measured; at step 5, the
     longest caption of all tours (7 lines), the question is whole (it was cut off)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.goto(app_url)
-    expect(page.locator("#view-data .js-plotly-plot")).to_be_attached(timeout=60_000)
-    expect(page.locator("#status")).to_contain_text("Iteration 0 ", timeout=30_000)
+    context, page = _projector_page(browser, app_url)
     status_height = page.locator("#status").bounding_box()["height"]
     caption = _start_tour(page, "Mode collapse")
     expect(caption).to_contain_text("Mode collapse · 1 / 7")
@@ -594,11 +597,7 @@ def test_a_link_restores_the_setup(browser, app_url: str) -> None:
 def test_presenter_view_enlarges_the_text_and_the_plots_fill_the_width(
     browser, app_url: str
 ) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.goto(app_url)
-    expect(page.locator("#view-data .js-plotly-plot")).to_be_attached(timeout=60_000)
-    expect(page.locator("#status")).to_contain_text("Iteration 0 ", timeout=30_000)
+    context, page = _projector_page(browser, app_url)
     page.click("#btn-explain")
     caption = page.locator("#lecture-caption")
     expect(caption).to_contain_text("Sub-step 1 / 10", timeout=30_000)
@@ -948,11 +947,7 @@ def test_seams_drawer_preset_then_run_and_a_steady_status(browser, app_url) -> N
     view was drawn at twice its box's width, grid25 cut to 1.5 columns), with the status line
     keeping its height (it changed between clicks and moved the picture). The tour question's
     seam is checked in test_a_tour_runs_end_to_end_and_opens_a_comparison."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.goto(app_url)
-    expect(page.locator("#view-data .js-plotly-plot")).to_be_attached(timeout=60_000)
-    expect(page.locator("#status")).to_contain_text("Iteration 0 ", timeout=30_000)
+    context, page = _projector_page(browser, app_url)
     status_height = page.locator("#status").bounding_box()["height"]
     _open_drawer(page)
     page.locator("#ctl-preset input").click()
@@ -977,10 +972,7 @@ def test_a_page_that_outlived_its_server_says_reload(browser, app_url: str) -> N
     The restart is played by giving the tab another process's identity cookie."""
     from playground.ui.server_identity import cookie_name
 
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.goto(app_url)
-    expect(page.locator("#status")).to_contain_text("Iteration 0 ", timeout=60_000)
+    context, page = _projector_page(browser, app_url)
     page.click("#btn-step")
     expect(page.locator("#status")).to_contain_text("Iteration 1 ", timeout=30_000)
     port = app_url.rstrip("/").rsplit(":", 1)[1]
