@@ -57,9 +57,7 @@ class RewindBuffer:
         while len(self._entries) >= self.capacity:
             self._entries.pop(0)
         entry = _Entry(iteration, meta)
-        layout = tuple((name, tuple(t.shape)) for name, t in tensors.items())
-        float32 = all(t.dtype == torch.float32 for t in tensors.values())
-        if shared and float32 and self._ready_for(layout, tensors):
+        if shared and self._ready_for(tensors):
             entry.slot = self._free_slot()
             row = self._block[entry.slot]
             torch.cat([t.detach().reshape(-1) for t in tensors.values()], out=row)
@@ -71,8 +69,8 @@ class RewindBuffer:
         """Allocate the shared block for the layout of `tensors` now (once), before the
         first snapshot that will use it."""
         self.reserved = True
-        if self._block is None and all(t.dtype == torch.float32 for t in tensors.values()):
-            self._ready_for(tuple((name, tuple(t.shape)) for name, t in tensors.items()), tensors)
+        if self._block is None:
+            self._ready_for(tensors)
 
     def get(self, iteration: int) -> tuple[dict[str, torch.Tensor], dict[str, Any]] | None:
         """The tensors (views into the block: copy them before the next put) and the metadata
@@ -109,8 +107,12 @@ class RewindBuffer:
     def clear(self) -> None:
         self._entries.clear()
 
-    def _ready_for(self, layout: Layout, tensors: dict[str, torch.Tensor]) -> bool:
-        """True when the block holds this layout, allocating it if none is in use."""
+    def _ready_for(self, tensors: dict[str, torch.Tensor]) -> bool:
+        """True when the block holds the layout of `tensors` (float32 only), allocating it if
+        none is in use."""
+        if not all(t.dtype == torch.float32 for t in tensors.values()):
+            return False
+        layout = tuple((name, tuple(t.shape)) for name, t in tensors.items())
         if self._block is not None and layout == self._layout:
             return True
         if any(e.slot is not None for e in self._entries):

@@ -364,7 +364,7 @@ class Trainer:
         if self.config.lr_decay_iters:
             self._apply_lr_schedule()
         every = self.config.snapshot_every
-        if every and not self._rewind.reserved and self.opt_g.state and self.opt_d.state:
+        if every and not self._rewind.reserved and self._stepped:
             self._rewind.reserve(self.capture()[0])  # the rewind memory, now rather than later
         if every and self.iteration % every == 0:
             self.snapshot()
@@ -516,11 +516,15 @@ class Trainer:
         }
         return tensors, meta
 
+    @property
+    def _stepped(self) -> bool:
+        """Both optimisers hold state: the run's tensors have their steady layout."""
+        return bool(self.opt_g.state) and bool(self.opt_d.state)
+
     def snapshot(self) -> int:
         """Store the whole training state in the rewind buffer; returns its iteration."""
         tensors, meta = self.capture()
-        stepped = bool(self.opt_g.state) and bool(self.opt_d.state)
-        self._rewind.put(self.iteration, tensors, meta, shared=stepped)
+        self._rewind.put(self.iteration, tensors, meta, shared=self._stepped)
         return self.iteration
 
     def reset_rewind(self) -> None:
