@@ -678,9 +678,12 @@ def test_the_language_switch_overrides_the_browser_language(page: Page) -> None:
     expect(page.locator("#lecture-caption")).to_contain_text("讲解下一轮迭代")
     expect(page.locator("#status")).to_contain_text("第 0 轮迭代")
     expect(page.locator("#model-graph")).to_contain_text("噪声")
+    expect(page.locator("#drawing")).to_contain_text("画出你自己的数据")  # panels too
+    expect(page.locator("#playback")).to_contain_text("自动播放与时间轴")
     page.locator("#language").get_by_text("English").click()
     expect(page.locator("#btn-step")).to_have_text("Step (1 iteration)", timeout=30_000)
     expect(page.locator("#status")).to_contain_text("Iteration 0 ")
+    expect(page.locator("#drawing")).to_contain_text("draw your own data")
 
 
 # words a Chinese page may show in Latin letters: identifiers, units, the language switch

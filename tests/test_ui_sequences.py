@@ -67,7 +67,7 @@ READ_PAGE = r"""() => {
         .sort((a, b) => a[0] - b[0]);
     const words = [
         ...document.querySelectorAll('#toolbar button, #status, #lecture-caption, ' +
-            '#model-graph text, #secondary [role=tab], #view-data .gtitle')
+            '#model-graph text, #secondary [role=tab], #view-data .gtitle, #drawing .label-wrap')
     ].map((el) => el.textContent).join(' ');
     return {
         status: status ? status.textContent : '',

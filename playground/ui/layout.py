@@ -260,14 +260,14 @@ def _drawer(
         elem_id="ctl-preset",
     )
     ui["preset_md"] = gr.Markdown(presets[default.preset].description, elem_id="preset-md")
-    with gr.Accordion(t("setup"), open=False, elem_id="setup-panel"):
+    with gr.Accordion(t("setup"), open=False, elem_id="setup-panel") as ui["setup_panel"]:
         for (name, kind, extra), key in zip(CONTROL_FIELDS, CONTROLS, strict=True):
             ui[key] = _control(name, kind, extra, getattr(config, name))
         ui["upload"] = gr.File(
             label=t("upload"), file_types=list(UPLOAD_KINDS), elem_id="upload-data"
         )
         ui["apply_btn"] = gr.Button(t("apply"), elem_id="btn-apply")
-    with gr.Accordion(t("lecture"), open=True, elem_id="lecture"):
+    with gr.Accordion(t("lecture"), open=True, elem_id="lecture") as ui["lecture_panel"]:
         ui["auto_advance"] = gr.Slider(
             0, 10, value=0, step=0.5, label=t("auto_advance"), elem_id="auto-advance"
         )
@@ -287,7 +287,7 @@ def _drawer(
         ui["share_link"] = gr.Textbox(
             label=t("share_link"), elem_id="share-link", interactive=False
         )
-    with gr.Accordion(t("playback"), open=False, elem_id="playback"):
+    with gr.Accordion(t("playback"), open=False, elem_id="playback") as ui["playback_panel"]:
         ui["per_tick"] = gr.Slider(
             1, 200, value=32, step=1, label=t("per_tick"), info=t("per_tick.info")
         )
@@ -297,7 +297,7 @@ def _drawer(
         ui["timeline"] = gr.Slider(
             0, 1, value=0, step=1, label=t("timeline"), info=t("timeline.info"), elem_id="timeline"
         )
-    with gr.Accordion(t("save_load"), open=False, elem_id="save-load"):
+    with gr.Accordion(t("save_load"), open=False, elem_id="save-load") as ui["save_load_panel"]:
         ui["save_btn"] = gr.Button(t("save"), elem_id="btn-save")
         ui["samples_btn"] = gr.Button(t("samples"), elem_id="btn-samples")
         ui["export_btn"] = gr.Button(t("export"), elem_id="btn-export")
@@ -318,7 +318,7 @@ def _drawer(
 
 def _drawing(ui: dict[str, Any]) -> None:
     """Painting a distribution on the data view (assets/js/drawing.js holds the points)."""
-    with gr.Accordion(t("draw"), open=False, elem_id="drawing"):
+    with gr.Accordion(t("draw"), open=False, elem_id="drawing") as ui["drawing_panel"]:
         with gr.Row():
             ui["draw_on"] = gr.Checkbox(False, label=t("draw_on"), elem_id="draw-on")
             ui["draw_erase"] = gr.Checkbox(False, label=t("draw_erase"), elem_id="draw-erase")
