@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument(
+        "--trained",
+        action="store_true",
+        help="start from the preset's shipped trained weights (then --steps more iterations)",
+    )
+    train.add_argument(
         "--threads",
         type=int,
         help="CPU threads for torch (default: 1 for mlp models, where more threads are slower; "
@@ -153,6 +158,23 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=int, default=0, help="seed of both runs (default 0)")
     compare.add_argument("--json", action="store_true", help="print JSON lines instead")
 
+    judge = commands.add_parser(
+        "train-classifier",
+        help="rebuild the shipped classifier that image metrics use",
+        description="Train the judge of a packaged image set on its training split (seeded) and "
+        "write assets/classifiers/NAME.safetensors; prints its held-out accuracy.",
+    )
+    judge.add_argument("name", choices=("digits", "mnist"), help="the image set")
+
+    start = commands.add_parser(
+        "train-start",
+        help="rebuild a preset's shipped trained start",
+        description="Train PRESET for its steps on seed 0 (CPU, one thread) and write "
+        "assets/trained/PRESET.safetensors: G, D and EMA weights in float16, with the metrics "
+        "of those weights recorded in the file.",
+    )
+    start.add_argument("preset", help="a shipped preset (see `presets`)")
+
     commands.add_parser(
         "presets",
         help="list the shipped presets",
@@ -173,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
             return _export(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "train-classifier":
+            return _train_classifier(args.name)
+        if args.command == "train-start":
+            return _train_start(args.preset)
         return _presets()
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -224,8 +250,13 @@ def _train(args: argparse.Namespace) -> int:
 
     from playground.device import cpu_threads_for
 
+    if args.trained and not args.preset:
+        raise UsageError("--trained: needs --preset (a trained start belongs to a preset)")
     torch.set_num_threads(args.threads or cpu_threads_for(config.model))
-    return _run_training(config, steps, eval_every, args.eval_samples, out, sampler, args.quiet)
+    start = args.preset if args.trained else None
+    return _run_training(
+        config, steps, eval_every, args.eval_samples, out, sampler, args.quiet, start
+    )
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -241,17 +272,23 @@ def _run_training(
     out: Path,
     sampler: str,
     quiet: bool,
+    trained_start: str | None = None,
 ) -> int:
+    """Train `steps` iterations (after the preset's trained start, if one is named)."""
     from tqdm import tqdm
 
+    from playground import trained_starts
     from playground.checkpoint import save_checkpoint
     from playground.metrics import evaluate
     from playground.trainer import DivergenceError, Trainer
 
     try:
         trainer = Trainer(config)
+        if trained_start:
+            trained_starts.load_into(trainer, trained_start)
     except ValueError as exc:  # bad data files, missing device, unlabeled cGAN data …
         raise UsageError(str(exc)) from exc
+    until = trainer.iteration + steps
     use_ema = sampler == "ema"
     bar = tqdm(
         total=steps,
@@ -264,8 +301,8 @@ def _run_training(
     train_cpu_seconds = 0.0  # this process's CPU time: steadier than wall time on a busy box
     status = 0
     try:
-        while trainer.iteration < steps:
-            chunk = min(eval_every - trainer.iteration % eval_every, steps - trainer.iteration)
+        while trainer.iteration < until:
+            chunk = min(eval_every - trainer.iteration % eval_every, until - trainer.iteration)
             t0, c0 = time.perf_counter(), time.process_time()
             trainer.run(chunk)
             train_seconds += time.perf_counter() - t0
@@ -304,9 +341,12 @@ def _short(metrics: dict[str, Any]) -> dict[str, Any]:
         "hq_percent",
         "reverse_kl",
         "js",
+        "fd",
+        "fd_floor",
+        "diversity",
         "classes_covered",
         "label_agreement",
-        "confidence",
+        "near_copies",
     )
     return {
         k: round(metrics[k], 3) if isinstance(metrics[k], float) else metrics[k]
@@ -502,6 +542,32 @@ def _cell(value: Any) -> str:
     if value is None:
         return "-"
     return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _train_classifier(name: str) -> int:
+    from playground.classifier import save_judge
+
+    path, accuracy = save_judge(name)
+    print(f"wrote {path} (held-out accuracy {100 * accuracy:.1f} %)")
+    return 0
+
+
+def _train_start(preset: str) -> int:
+    import torch
+
+    from playground import trained_starts
+    from playground.presets import preset_names
+
+    if preset not in preset_names():
+        raise UsageError(f"unknown preset '{preset}'; see `{PROG} presets`")
+    torch.set_num_threads(1)  # this process only: the same float sums on every run
+    path = trained_starts.write(preset)
+    meta = trained_starts.read_metadata(preset)
+    print(
+        f"wrote {path} ({meta['iteration']} iterations, {meta['train_cpu_seconds']} s CPU): "
+        f"{json.dumps(_short(meta['metrics']))}"
+    )
+    return 0
 
 
 def _presets() -> int:

@@ -589,7 +589,8 @@ class Discriminator(nn.Module):
         if embed:
             code += "        self.embed = nn.Embedding(NUM_CLASSES, EMBED_DIM)\n"
         spectral = ", spectral=True" if sn else ""
-        code += f"""        self.net = mlp([{d_in}] + [D_HIDDEN] * D_LAYERS + [1]{spectral})
+        code += f"""        sizes = [{d_in}] + [D_HIDDEN] * D_LAYERS + [1]
+        self.net = mlp(sizes{spectral})
 
     def forward(self, x: torch.Tensor{self._label_param()}) -> torch.Tensor:
         x = x.flatten(1)

@@ -24,7 +24,7 @@ POINT_DATASETS = (
     "points-file",
     "drawn",
 )
-IMAGE_DATASETS = ("digits", "idx", "npz", "png-folder")
+IMAGE_DATASETS = ("digits", "mnist", "idx", "npz", "png-folder")
 FILE_DATASETS = ("points-file", "idx", "npz", "png-folder")
 DATASETS = POINT_DATASETS + IMAGE_DATASETS
 MODELS = ("mlp", "dcgan")

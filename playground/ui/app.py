@@ -53,7 +53,7 @@ STEP_TEXTS += ["caption"]  # a step ends slow motion: its sub-step caption must 
 LATENT = ["class_pick", *SLIDERS]
 LECTURE = ["caption", "tour_next", "lecture_timer", "tabs"]
 SETUP = ["preset", "preset_md", *CONTROLS]
-EVERYTHING = [*SETUP, *LECTURE, *VIEWS, *LATENT, "layers"]
+EVERYTHING = [*SETUP, *LECTURE, *VIEWS, *LATENT, "layers", "trained"]
 
 
 def everything_after(*first: str) -> list[str]:
@@ -260,9 +260,15 @@ def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> No
     wire(
         ui["preset"].input,
         handler(h.choose_preset, ctx),
-        ["state", "preset"],
+        ["state", "preset", "trained"],
         ["state", *everything_after("preset_md", *CONTROLS, *VIEWS)],
         api_name="preset",
+    )
+    wire(  # ticking "start from a trained model" reloads the preset on screen that way
+        ui["trained"].input,
+        handler(h.choose_preset, ctx),
+        ["state", "preset", "trained"],
+        ["state", *everything_after("preset_md", *CONTROLS, *VIEWS)],
     )
     wire(
         ui["upload"].upload,

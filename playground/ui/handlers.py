@@ -22,7 +22,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from playground import budget, lecture, play_worker
+from playground import budget, lecture, play_worker, trained_starts
 from playground.checkpoint import CheckpointError, unzip_checkpoint, zip_checkpoint
 from playground.code_export import export_run
 from playground.compare import ComparisonSpec
@@ -313,12 +313,22 @@ def apply(ctx: Context, state: Session | None, *values: Any) -> Updates:
     return {"state": session, **render.views(session), **render.latent_views(session)}
 
 
-def choose_preset(ctx: Context, state: Session | None, name: str) -> Updates:
+def choose_preset(ctx: Context, state: Session | None, name: str, trained: bool = False) -> Updates:
+    """A fresh run of preset `name`; `trained`: from its shipped trained weights, where it
+    has them (the status line says when it has none)."""
     if name not in ctx.presets:
         raise ValueError(f"preset: unknown preset '{name}'")
     old = ctx.session(state)
-    session = old.successor(Session.from_preset(name, device=old.trainer.config.device))
-    session.say("loaded_preset", name=name)
+    fresh = Session.from_preset(name, device=old.trainer.config.device)
+    if trained and trained_starts.available(name):
+        fresh.start_trained()
+    session = old.successor(fresh)
+    if fresh.trained:
+        session.say("loaded_trained", name=name, iteration=fresh.trainer.iteration)
+    elif trained:
+        session.say("no_trained_start", name=name)
+    else:
+        session.say("loaded_preset", name=name)
     return {"state": session, **render.everything(session, ctx.presets)}
 
 
@@ -764,6 +774,7 @@ def link(ctx: Context, state: Session | None, request: gr.Request) -> Updates:
         setup.get("tour"),
         setup.get("tour_step", 0),
         session.comparison.name if session.comparison is not None else None,
+        session.trained,
     )
     origin = (
         request.headers.get("origin") or f"http://{request.headers.get('host', '127.0.0.1:7860')}"
@@ -816,6 +827,8 @@ def from_link(ctx: Context, request: gr.Request, language: str) -> Session | Non
     sampler = ctx.presets[setup.preset].sampler if setup.config.ema_decay > 0 else "G"
     session = Session(budgeted_trainer(setup.config), preset=setup.preset, sampler=sampler)
     session.language = language
+    if setup.trained:
+        session.start_trained()
     if setup.tour:
         if setup.tour not in ctx.tours:
             raise ValueError(f"link: unknown tour '{setup.tour}'")

@@ -259,6 +259,7 @@ def _drawer(
         info=t("preset.info"),
         elem_id="ctl-preset",
     )
+    ui["trained"] = gr.Checkbox(label=t("trained"), info=t("trained.info"), elem_id="trained-start")
     ui["preset_md"] = gr.Markdown(presets[default.preset].description, elem_id="preset-md")
     with gr.Accordion(t("setup"), open=False, elem_id="setup-panel") as ui["setup_panel"]:
         for (name, kind, extra), key in zip(CONTROL_FIELDS, CONTROLS, strict=True):

@@ -215,6 +215,7 @@ def setup_views(session: Session, presets: dict[str, Preset]) -> dict[str, Any]:
         for key, name in zip(CONTROLS, CONTROL_NAMES, strict=True)
     }
     out["ctl.data_path"] = Path(session.trainer.config.data_path).name  # a name, not a path
+    out["trained"] = session.trained
     if session.preset in presets:
         out["preset"] = gr.update(
             choices=preset_choices(presets, session.language), value=session.preset

@@ -22,7 +22,16 @@ import plotly.graph_objects as go
 import torch
 from markdown_it import MarkdownIt
 
-from playground import budget, drs, figures, model_graph, play_worker, probes, svg_views
+from playground import (
+    budget,
+    drs,
+    figures,
+    model_graph,
+    play_worker,
+    probes,
+    svg_views,
+    trained_starts,
+)
 from playground.claims import RECENT, measure_runs, recent_mean, run_until
 from playground.compare import ComparisonSpec, differences, load_comparison
 from playground.config import LIVE_FIELDS, GANConfig
@@ -114,6 +123,7 @@ class Session:
     autoplay_rate: float = 320.0  # iterations per second while playing
     language: str = "en"  # "en" or "zh-CN": captions and lecture text
     owner: str | None = None  # the browser session that built it (page loads check it)
+    trained: bool = False  # the run started from its preset's shipped trained weights
     tour: Tour | None = None  # the scenario tour being walked, if any
     tour_step: int = 0
     tour_values: dict[str, Any] = field(default_factory=dict)  # what the tour step measured
@@ -161,10 +171,23 @@ class Session:
 
     # ------------------------------------------------------------ construction
     @classmethod
-    def from_preset(cls, name: str = DEFAULT_PRESET, **overrides: Any) -> Session:
+    def from_preset(
+        cls, name: str = DEFAULT_PRESET, trained: bool = False, **overrides: Any
+    ) -> Session:
+        """A fresh run of a preset; `trained`: from its shipped trained weights instead of
+        from scratch (playground.trained_starts)."""
         preset = load_preset(name)
         config = preset.config.replace(**overrides) if overrides else preset.config
-        return cls(budgeted_trainer(config), preset=name, sampler=preset.sampler)
+        session = cls(budgeted_trainer(config), preset=name, sampler=preset.sampler)
+        if trained:
+            session.start_trained()
+        return session
+
+    def start_trained(self) -> None:
+        """Load the preset's trained start into this fresh run (ValueError if it has none,
+        or if this run's networks differ from the preset's)."""
+        trained_starts.load_into(self.trainer, self.preset)
+        self.trained = True
 
     def reconfigure(self, config: GANConfig) -> Session:
         """Apply new settings: live ones in place; anything else rebuilds a fresh run. The
@@ -817,18 +840,23 @@ class Session:
             "drs_modes_covered",
             "drs_hq_percent",
             "drs_spread",
+            "fd",
+            "diversity",
             "classes_covered",
-            "confidence",
+            "smallest_class_share",
             "label_agreement",
+            "near_copies",
         )
         rows = [
-            f"| {text(f'metrics.{key}', lang)} | {_metric(key, m[key])} |"
+            f"| {text(f'metrics.{key}', lang)} | {_metric(key, m[key], m.get(key + '_floor'))} |"
             for key in keys
             if key in m
         ]
         head = text("metrics.head", lang, iteration=m.get("iteration"), n=m.get("n"))
         if m.get("modes_fitted"):
             head += "\n\n" + text("metrics.fitted", lang, k=m["modes_fitted"])
+        if "fd_floor" in m:
+            head += "\n\n" + text("metrics.real_beside", lang)
         return f"{head}\n\n{text('metrics.columns', lang)}\n|---|---|\n" + "\n".join(rows)
 
     # ------------------------------------------------------------ figures
@@ -861,6 +889,10 @@ class Session:
                     "d.loss": f"loss_D = {d.loss_d:.4f}",
                 }
             )
+        if t.config.model == "dcgan" and d is not None:  # the conv path's image sides
+            side = t.dataset.shape[-1]
+            up = "→".join(f"{s}²" for s in (side // 4, side // 2, side))
+            values["d.G"] = text("graph.v.no_grad_conv", lang, path=up)
         if g is not None:
             values.update(
                 {
@@ -876,6 +908,10 @@ class Session:
                     ),
                 }
             )
+            if t.config.model == "dcgan":
+                side = t.dataset.shape[-1]
+                down = "→".join(f"{s}²" for s in (side, side // 2, side // 4))
+                values["g.D"] = f"{down}→1 · ‖Δθ_D‖ = {g.delta_d:g}"
         stage = self.narrated_stage()
         if stage is not None:
             state = model_graph.state_for_sub_step(stage, values, lang)
@@ -1202,11 +1238,20 @@ def slider_values(z: torch.Tensor) -> list[float]:
     return values + [0.0] * (SLIDER_DIMS - len(values))
 
 
-def _metric(key: str, value: Any) -> str:
-    """A metric as the metrics tab prints it: shares in % to one decimal, counts whole."""
+def _metric(key: str, value: Any, floor: float | None = None) -> str:
+    """A metric as the metrics tab prints it: shares in % to one decimal, counts whole, and
+    beside it what real images score (the real-vs-real floor), where there is one."""
     if not isinstance(value, float):
         return f"{value}"
-    return f"{value:.1f}" if "percent" in key else f"{value:.3f}"
+    if key in PERCENT_METRICS:
+        shown = f"{100 * value:.1f} %"
+        return shown if floor is None else f"{shown} ({100 * floor:.1f} %)"
+    shown = f"{value:.1f}" if "percent" in key else f"{value:.3f}"
+    return shown if floor is None else f"{shown} ({floor:.3f})"
+
+
+# image metrics that are shares in [0, 1], printed as percentages
+PERCENT_METRICS = ("smallest_class_share", "label_agreement", "near_copies")
 
 
 def _last(series: list[float]) -> float | None:

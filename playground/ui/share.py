@@ -1,5 +1,6 @@
 """The whole setup in a page URL: `?preset=ring8&seed=3&lr_d=0.0004&tour=mode-collapse&step=2`,
-or an A/B comparison: `?compare=minimax-vs-nonsat`. Only fields that differ from the preset are
+an A/B comparison: `?compare=minimax-vs-nonsat`, or a trained start:
+`?preset=mnist-cgan&trained=1`. Only fields that differ from the preset are
 written, so links stay short and readable."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from playground.config import _TYPES, GANConfig
 from playground.drawing import MAX_TEXT
 from playground.presets import load_preset, preset_names
 
-SETUP_KEYS = ("preset", "tour", "step", "compare")
+SETUP_KEYS = ("preset", "tour", "step", "compare", "trained")
 PRIVATE_KEYS = ("data_path", "labels_path", "device")  # never in a link: server-side things
 
 
@@ -23,6 +24,7 @@ class Setup:
     tour: str | None = None
     step: int = 0
     compare: str | None = None  # a shipped comparison to open (its runs start afresh)
+    trained: bool = False  # start from the preset's shipped trained weights
 
 
 def to_query(
@@ -31,12 +33,15 @@ def to_query(
     tour: str | None = None,
     step: int = 0,
     compare: str | None = None,
+    trained: bool = False,
 ) -> str:
     base = load_preset(preset).config.to_dict() if preset else GANConfig().to_dict()
     params: dict[str, str] = {"preset": preset} if preset else {}
     for key, value in config.to_dict().items():
         if value != base[key] and key not in PRIVATE_KEYS:
             params[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    if trained:
+        params["trained"] = "1"
     if tour:
         params["tour"] = tour
         params["step"] = str(step)
@@ -67,7 +72,17 @@ def from_query(params: Mapping[str, str], default_preset: str) -> Setup | None:
     if not step.isdigit() or len(step) > 4:
         raise ValueError("link: step must be a small whole number")
     compare = params.get("compare") or None
-    return Setup(preset, GANConfig.from_dict(data), params.get("tour") or None, int(step), compare)
+    trained = params.get("trained", "0")
+    if trained not in ("0", "1", "true", "false"):
+        raise ValueError("link: trained must be 1 or 0")
+    return Setup(
+        preset,
+        GANConfig.from_dict(data),
+        params.get("tour") or None,
+        int(step),
+        compare,
+        trained in ("1", "true"),
+    )
 
 
 def _parse(key: str, raw: str) -> object:
