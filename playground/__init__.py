@@ -7,7 +7,16 @@ playground.torch_warmup first (see its docstring; tests/test_cli.py checks both)
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING, Any
+
+# MKL (torch's BLAS here) splits a matrix-vector product over its threads and adds the parts
+# in an order that changed with what other threads were doing: a spectral-norm run (its power
+# iteration is such a product) trained beside others differed from the same run alone in the
+# last bit. One MKL thread makes every run bit-identical; torch's own intra-op threads and
+# oneDNN's convolutions are unaffected. Set before torch loads MKL (any playground import
+# comes first), at import time, never from a request; an operator's own setting wins.
+os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 if TYPE_CHECKING:
     from playground.config import GANConfig

@@ -40,6 +40,7 @@ from typing import Any, BinaryIO
 import torch
 
 import playground.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
+from playground.config import GANConfig
 from playground.rewind import RewindBuffer
 from playground.trainer import HISTORY_KEYS, DivergenceError, Trainer
 
@@ -254,7 +255,7 @@ def _handle(
     kind, run_id, *args = message
     if kind == "start":
         blob, rate, history_offset, metrics_len = args
-        runs[run_id] = _Run(pickle.loads(blob), rate, history_offset, metrics_len)
+        runs[run_id] = _Run(_rebuilt(blob), rate, history_offset, metrics_len)
         turns.append(run_id)
     elif kind in ("sync", "finish"):
         run = runs.get(run_id)
@@ -277,14 +278,22 @@ def _drop(run_id: int, runs: dict[int, _Run], turns: deque[int]) -> None:
 
 # ---------------------------------------------------------------- the web server's side
 def portable(trainer: Trainer) -> bytes:
-    """The run as a worker needs it: everything but its history and snapshots, which stay
-    in the web server (the worker reports the new ones)."""
-    clone = Trainer.__new__(Trainer)
-    clone.__dict__.update(trainer.__dict__)
-    clone.history = {key: [] for key in HISTORY_KEYS}
-    clone.metrics_history = []
-    clone._rewind = RewindBuffer(trainer.config.snapshot_capacity)
-    return _dumps(clone)
+    """The run as a worker needs it: its data and its captured state (weights, optimiser
+    moments, RNG, counters), not its history and snapshots, which stay in the web server
+    (the worker reports the new ones). Tensors and JSON-like values only: a network with
+    spectral norm cannot be pickled as a module (torch refuses parametrized modules)."""
+    tensors, meta = trainer.capture()
+    return _dumps((trainer.dataset, tensors, meta))
+
+
+def _rebuilt(blob: bytes) -> Trainer:
+    """The worker's copy of a shipped run: the same networks built afresh, then given the
+    run's state, with an empty history and rewind buffer."""
+    dataset, tensors, meta = pickle.loads(blob)
+    trainer = Trainer(GANConfig.from_dict(meta["config"]), dataset=dataset)
+    trainer.load_captured(tensors, meta)
+    trainer._rewind = RewindBuffer(trainer.config.snapshot_capacity)
+    return trainer
 
 
 def apply_progress(trainer: Trainer, progress: Progress) -> None:

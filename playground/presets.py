@@ -30,6 +30,12 @@ class Preset:
         return next((d for lang, _, d in self.translations if lang == language), self.description)
 
 
+def sampler_for(wanted: str, config: GANConfig) -> str:
+    """The generator a run samples from: `wanted` ("G" or "ema") where the config keeps an
+    EMA copy of G (ema_decay > 0), else G itself."""
+    return wanted if config.ema_decay > 0 else "G"
+
+
 def preset_names(directory: Path = PRESET_DIR) -> list[str]:
     return names_in(directory)
 

@@ -27,7 +27,7 @@ from playground.trainer import Trainer, strip_prefix
 
 TRAINED_DIR = Path(__file__).resolve().parent.parent / "assets" / "trained"
 START_SEED = 0
-EVAL_SAMPLES = 1000  # the recorded metrics: this many samples, sampling seed 0
+EVAL_SAMPLES = 3000  # the recorded metrics: this many samples, sampling seed 0
 
 
 def path_of(preset: str, directory: Path = TRAINED_DIR) -> Path:

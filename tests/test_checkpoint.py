@@ -112,3 +112,24 @@ def test_a_checkpoint_saved_on_any_device_loads_on_the_cpu(tmp_path: Path, devic
     assert loaded.device.type == "cpu" and loaded.iteration == 3
     for name, value in trainer.G.state_dict().items():
         assert torch.equal(value.cpu(), loaded.G.state_dict()[name]), name
+
+
+def test_an_mnist_cgan_run_from_its_trained_start_saves_and_resumes(tmp_path: Path) -> None:
+    """A conditional DCGAN on MNIST, started from the shipped weights: the checkpoint holds
+    the run (not the packaged data, which every install has) and resumes it exactly."""
+    from playground import trained_starts
+    from playground.presets import load_preset
+
+    original = Trainer(load_preset("mnist-cgan").config.replace(device="cpu"))
+    start = trained_starts.load_into(original, "mnist-cgan")
+    original.run(3)
+    zip_checkpoint(original, tmp_path / "run.zip", sampler="ema", preset="mnist-cgan")
+    assert zipfile.ZipFile(tmp_path / "run.zip").getinfo("model.safetensors").file_size < 8e6
+    loaded, _ = unzip_checkpoint(tmp_path / "run.zip", device="cpu")
+    assert loaded.iteration == start + 3 and loaded.dataset.pool is original.dataset.pool
+    original.run(2)
+    loaded.run(2)
+    assert loaded.history == original.history
+    labels = torch.arange(4)
+    z = torch.randn(4, original.config.z_dim)
+    assert torch.equal(loaded.generate(z, labels, ema=True), original.generate(z, labels, ema=True))

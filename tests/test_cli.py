@@ -237,3 +237,18 @@ def test_every_module_that_imports_torch_warms_it_up_first() -> None:
         and "import playground.torch_warmup" not in path.read_text()
     ]
     assert not missing
+
+
+def test_train_goes_on_from_a_trained_start(tmp_path: Path) -> None:
+    done = cli(
+        "train", "--preset", "digits-cgan", "--trained", "--steps", "3", "--eval-samples", "300",
+        "--out", str(tmp_path / "run"), "--quiet",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert summary["steps"] == 25_003  # the start's 25 000 iterations, then 3 more
+    assert summary["history"][-1]["label_agreement"] > 0.9  # a trained G, not a fresh one
+    bad = cli("train", "--dataset", "ring8", "--trained", "--steps", "3")
+    assert bad.returncode == 2 and "--trained: needs --preset" in bad.stderr
+    unknown = cli("train-start", "nope")
+    assert unknown.returncode == 2 and "unknown preset 'nope'" in unknown.stderr

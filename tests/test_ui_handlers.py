@@ -696,3 +696,16 @@ def test_an_unexpected_error_in_any_handler_names_the_action(ctx: handlers.Conte
     wrapped = handlers.friendly(functools.partial(export_samples, ctx))
     with pytest.raises(gr.Error, match=r"export samples failed: KeyError: 'G_ema'\. This tab"):
         wrapped(None)
+
+
+def test_a_preset_starts_trained_when_asked_and_says_so(ctx: handlers.Context) -> None:
+    out = handlers.choose_preset(ctx, None, "digits-cgan", True)
+    session = out["state"]
+    assert session.trained and out["trained"] is True
+    assert session.trainer.iteration == ctx.presets["digits-cgan"].steps
+    assert "trained start" in session.message and "Reset" in session.message
+    # Reset trains from scratch; a preset without a trained start says it has none
+    assert not handlers.choose_preset(ctx, session, "digits-cgan")["state"].trained
+    plain = handlers.choose_preset(ctx, session, "grid25", True)
+    assert plain["state"].trainer.iteration == 0 and plain["trained"] is False
+    assert "ships no trained start" in plain["state"].message

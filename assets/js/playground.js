@@ -2,8 +2,9 @@
 // batch-row hover that marks its point in the data view, Enter in slider number boxes, and
 // the presenter view's resize. Loaded once into the page's <head>.
 (() => {
-    const FRAMES_PER_SECOND = 10;
     const pg = (window.playground = window.playground || {});
+    // set by the server in the same <head> script (playground/ui/live_feed.py's constant)
+    const FRAMES_PER_SECOND = pg.framesPerSecond;
 
     // Draw {elem_id: figure} into the plots on screen, and {elem_id: html} (key __html__) into
     // HTML views. window.Plotly is the copy Gradio's Plot component loaded. Each plot is drawn

@@ -556,8 +556,11 @@ def launch(
     calm_queue_polling(demo)
     css = (ASSETS / "styles" / "playground.css").read_text(encoding="utf-8")
     script = "\n".join(
-        (ASSETS / "js" / name).read_text(encoding="utf-8")
-        for name in ("playground.js", "dots.js", "drawing.js")
+        [f"window.playground = {{framesPerSecond: {live_feed.FRAMES_PER_SECOND}}};"]
+        + [
+            (ASSETS / "js" / name).read_text(encoding="utf-8")
+            for name in ("playground.js", "dots.js", "drawing.js")
+        ]
     )
     demo.launch(
         prevent_thread_lock=True,  # to add the autoplay frame route before serving for good

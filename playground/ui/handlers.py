@@ -29,7 +29,7 @@ from playground.compare import ComparisonSpec
 from playground.config import BOUNDS, GANConfig
 from playground.drawing import MAX_TEXT
 from playground.loaders import DataFormatError
-from playground.presets import Preset
+from playground.presets import Preset, sampler_for
 from playground.served_files import resolve_data_name
 from playground.text import normalise_language, text
 from playground.tours import Tour
@@ -46,6 +46,7 @@ from playground.ui.layout import (
 )
 from playground.ui.session import (
     AUTOPLAY_THREAD,
+    INTERP_FRAMES,
     Session,
     budgeted_trainer,
     markdown_safe,
@@ -495,7 +496,7 @@ def _sliders_anew(session: Session) -> Updates:
 
 def interpolate(ctx: Context, state: Session | None, n: Any, how: str, label: Any) -> Updates:
     session = ctx.session(state)
-    frames = whole(n, "frames", 2, 32)
+    frames = whole(n, "frames", *INTERP_FRAMES)
     if how not in ("lerp", "slerp"):
         raise ValueError("path: choose lerp or slerp")
     with session.lock:
@@ -824,7 +825,7 @@ def from_link(ctx: Context, request: gr.Request, language: str) -> Session | Non
     setup = share.from_query(dict(request.query_params), ctx.default_preset)
     if setup is None:
         return None
-    sampler = ctx.presets[setup.preset].sampler if setup.config.ema_decay > 0 else "G"
+    sampler = sampler_for(ctx.presets[setup.preset].sampler, setup.config)
     session = Session(budgeted_trainer(setup.config), preset=setup.preset, sampler=sampler)
     session.language = language
     if setup.trained:
@@ -837,7 +838,10 @@ def from_link(ctx: Context, request: gr.Request, language: str) -> Session | Non
         if setup.compare not in ctx.comparisons:
             raise ValueError("link: unknown comparison")
         session = session.open_comparison(ctx.comparisons[setup.compare])
-    session.say("restored")
+    if session.trained and session.tour is None:
+        session.say("loaded_trained", name=setup.preset, iteration=session.trainer.iteration)
+    else:
+        session.say("restored")
     return session
 
 

@@ -19,7 +19,7 @@ from playground.figures import DATA_LAYERS
 from playground.presets import Preset
 from playground.tours import Tour
 from playground.ui.i18n import t
-from playground.ui.session import SLIDER_DIMS, Session, slider_values
+from playground.ui.session import INTERP_FRAMES, SLIDER_DIMS, Session, slider_values
 
 LANGUAGE_NAMES = {"English": "en", "简体中文": "zh-CN"}
 SECONDARY_TABS = ("g", "scores", "loss", "latent", "metrics", "table", "compare")
@@ -384,7 +384,7 @@ def _secondary_tabs(ui: dict[str, Any], default: Session) -> None:
                         ui["rand_a"] = gr.Button(t("rand_a"), elem_id="btn-rand-a")
                         ui["rand_b"] = gr.Button(t("rand_b"), elem_id="btn-rand-b")
                         ui["method"] = gr.Radio(["lerp", "slerp"], value="slerp", label=t("path"))
-                        ui["frames"] = gr.Slider(2, 16, value=8, step=1, label=t("frames"))
+                        ui["frames"] = gr.Slider(*INTERP_FRAMES, value=8, step=1, label=t("frames"))
                         ui["interp_btn"] = gr.Button(t("interpolate"), elem_id="btn-interp")
                     ui["interp_plot"] = gr.Plot(elem_id="view-interp", show_label=False)
         with gr.Tab(t("tab.metrics"), id="metrics", elem_id="tab-metrics") as tab:

@@ -39,7 +39,7 @@ from playground.data import Dataset, build_dataset
 from playground.lecture import SUB_STEPS, Narration
 from playground.losses import PROBABILITY_LOSSES
 from playground.metrics import evaluate, mixture_metrics
-from playground.presets import load_preset
+from playground.presets import load_preset, sampler_for
 from playground.text import text
 from playground.tours import Tour
 from playground.trainer import DivergenceError, Trainer
@@ -89,6 +89,7 @@ MODE_NUMBERS = 12  # the data view numbers a mixture's modes up to this many
 PRESENTER_SCALE = 1.5
 MANIFOLD_GRID = 15  # the manifold layer: a 15 × 15 grid in z mapped through G
 SLIDER_DIMS = 16
+INTERP_FRAMES = (2, 16)  # the latent interpolation's fewest and most frames
 LATENT_AXES = ("z", "pca")
 PCA_SAMPLES = 2048  # samples of G(z) behind the principal directions
 PROGRESS_EVERY = 25  # Run N tells the page its progress every this many iterations
@@ -213,7 +214,7 @@ class Session:
     def fresh_run(self, config: GANConfig, preset: str | None = None) -> Session:
         """This tab's next run: a new Trainer for `config`, keeping the tab's settings and the
         preset's sampler choice where the config still has an EMA generator."""
-        sampler = self.sampler if config.ema_decay > 0 else "G"
+        sampler = sampler_for(self.sampler, config)
         old = self.trainer.config
         run = Session(
             budgeted_trainer(config, self.trainer.dataset if config.same_data(old) else None),
@@ -316,7 +317,7 @@ class Session:
         run_a = Session.from_preset(spec.preset, device=device)
         config_b = run_a.trainer.config.replace(**spec.b)
         budget.check(config_b, run_a.trainer.dataset.shape, run_a.trainer.dataset.num_classes)
-        sampler = run_a.sampler if config_b.ema_decay > 0 else "G"
+        sampler = sampler_for(run_a.sampler, config_b)
         data = run_a.trainer.dataset if config_b.same_data(run_a.trainer.config) else None
         run_b = Session(budgeted_trainer(config_b, data), preset=spec.preset, sampler=sampler)
         session = self.successor(run_a, keep_tour=keep_tour)
@@ -889,10 +890,9 @@ class Session:
                     "d.loss": f"loss_D = {d.loss_d:.4f}",
                 }
             )
-        if t.config.model == "dcgan" and d is not None:  # the conv path's image sides
-            side = t.dataset.shape[-1]
-            up = "→".join(f"{s}²" for s in (side // 4, side // 2, side))
-            values["d.G"] = text("graph.v.no_grad_conv", lang, path=up)
+        sides = self._conv_sides()  # a DCGAN's layers: the image sides they work at
+        if sides and d is not None:
+            values["d.G"] = text("graph.v.no_grad_conv", lang, path="→".join(sides))
         if g is not None:
             values.update(
                 {
@@ -908,16 +908,21 @@ class Session:
                     ),
                 }
             )
-            if t.config.model == "dcgan":
-                side = t.dataset.shape[-1]
-                down = "→".join(f"{s}²" for s in (side, side // 2, side // 4))
-                values["g.D"] = f"{down}→1 · ‖Δθ_D‖ = {g.delta_d:g}"
         stage = self.narrated_stage()
         if stage is not None:
             state = model_graph.state_for_sub_step(stage, values, lang)
         else:
             state = model_graph.state_after_step(t.last_step or "none", values, lang)
         return model_graph.render_svg(state, presenter=self.presenter)
+
+    def _conv_sides(self) -> list[str]:
+        """A DCGAN's image sides from G's first layer to its output ("7²", "14²", "28²"),
+        for the graph's G node (D walks them back). Empty for an MLP."""
+        t = self.trainer
+        if t.config.model != "dcgan":
+            return []
+        side = t.dataset.shape[-1]
+        return [f"{s}²" for s in (side // 4, side // 2, side)]
 
     @property
     def font_scale(self) -> float:
