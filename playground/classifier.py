@@ -127,7 +127,6 @@ def save_judge(name: str, directory: Path = CLASSIFIER_DIR) -> tuple[Path, float
 @functools.lru_cache(maxsize=len(PACKAGED_IMAGES))
 def load_judge(name: str, directory: Path = CLASSIFIER_DIR) -> Judge:
     """The shipped judge of a packaged image set (safetensors: loading runs no code)."""
-    from safetensors import safe_open
     from safetensors.torch import load_file
 
     path = directory / f"{name}.safetensors"
@@ -136,10 +135,11 @@ def load_judge(name: str, directory: Path = CLASSIFIER_DIR) -> Judge:
             f"{path.name}: the {name} classifier is missing; "
             f"`python -m playground train-classifier {name}` rebuilds it"
         )
-    with safe_open(str(path), "pt") as handle:
-        meta = handle.metadata() or {}
-    net = DigitJudge(packaged_images(name).shape[-1])
-    net.load_state_dict(load_file(str(path)))
+    meta = judge_metadata(name, directory)
+    # built on the meta device, then given the weights: no draw from torch's global RNG in
+    # the request thread that first evaluates
+    net = DigitJudge(packaged_images(name).shape[-1], device="meta")
+    net.load_state_dict(load_file(str(path)), assign=True)
     return Judge(net, float(meta.get("held_out_accuracy", "nan")))
 
 
