@@ -320,9 +320,8 @@ def choose_preset(ctx: Context, state: Session | None, name: str, trained: bool 
     if name not in ctx.presets:
         raise ValueError(f"preset: unknown preset '{name}'")
     old = ctx.session(state)
-    fresh = Session.from_preset(name, device=old.trainer.config.device)
-    if trained and trained_starts.available(name):
-        fresh.start_trained()
+    ships_start = trained and trained_starts.available(name)
+    fresh = Session.from_preset(name, trained=ships_start, device=old.trainer.config.device)
     session = old.successor(fresh)
     if fresh.trained:
         session.say("loaded_trained", name=name, iteration=fresh.trainer.iteration)
