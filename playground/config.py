@@ -309,14 +309,6 @@ class GANConfig:
             raise ValueError(f"{unknown[0]}: unknown config field")
         return cls(**data)
 
-    @classmethod
-    def from_json(cls, text: str) -> GANConfig:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"config: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
-        return cls.from_dict(data)
-
     def same_data(self, other: GANConfig) -> bool:
         """Whether a run with `other` trains on exactly this config's data (so it can reuse
         the data already read or fitted)."""

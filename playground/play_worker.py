@@ -405,10 +405,6 @@ class PlayPool:
         self._ids = iter(range(1, 2**62))
         self.workers = [Worker() for _ in range(self.size)]
 
-    def wait_ready(self, timeout: float = BOOT_SECONDS) -> bool:
-        deadline = time.monotonic() + timeout
-        return all(w.ready.wait(max(0.0, deadline - time.monotonic())) for w in self.workers)
-
     def start(self, trainer: Trainer, rate: float) -> RemoteRun | None:
         """Ship `trainer` to a worker and start training it there; None when no worker is
         ready (the caller then trains in its own process). A worker that died is replaced,

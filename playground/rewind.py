@@ -43,11 +43,6 @@ class RewindBuffer:
     def iterations(self) -> list[int]:
         return [e.iteration for e in self._entries]
 
-    @property
-    def block_bytes(self) -> int:
-        """Bytes of the shared block (0 before it is allocated)."""
-        return 0 if self._block is None else self._block.numel() * 4
-
     def put(
         self, iteration: int, tensors: dict[str, torch.Tensor], meta: dict[str, Any], shared: bool
     ) -> None:

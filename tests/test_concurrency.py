@@ -26,12 +26,13 @@ ITERATIONS = 8  # with the sequence below: 10 iterations, R1's lazy step (every 
 def train(name: str) -> dict[str, Any]:
     """One user's run of a preset: Step D, Step G, Run N, Step; what it ended with."""
     session = Session.from_preset(name)
-    outcomes = [session.step_d(), session.step_g(), session.run(ITERATIONS), session.step()]
+    actions = [session.step_d, session.step_g, lambda: session.run(ITERATIONS), session.step]
+    messages = [(action(), session.message)[1] for action in actions]
     t = session.trainer
     return {
         "history": {k: list(v) for k, v in t.history.items()},
         "weights": {k: v.clone() for k, v in t.weights().items()},
-        "messages": [o.text for o in outcomes],
+        "messages": messages,
         "iteration": t.iteration,
     }
 

@@ -9,7 +9,7 @@ def test_json_round_trip_keeps_every_field() -> None:
     config = GANConfig(
         dataset="digits", conditional=True, loss="hinge", lr_g=3e-4, pack=2, batch_size=64
     )
-    again = GANConfig.from_json(config.to_json())
+    again = GANConfig.from_dict(json.loads(config.to_json()))
     assert again == config
     assert json.loads(config.to_json())["loss"] == "hinge"
 
@@ -36,11 +36,6 @@ def test_bad_values_name_their_field(changes: dict, field: str) -> None:
 def test_unknown_field_is_an_error_not_ignored() -> None:
     with pytest.raises(ValueError, match="^lr: unknown config field"):
         GANConfig.from_dict({"lr": 0.1})
-
-
-def test_invalid_json_says_so() -> None:
-    with pytest.raises(ValueError, match="not valid JSON"):
-        GANConfig.from_json("{oops")
 
 
 def test_int_is_accepted_for_float_fields() -> None:

@@ -22,11 +22,17 @@ from playground.ui import handlers
 from playground.ui.session import Session
 
 
+def _ready(workers: play_worker.PlayPool, timeout: float = play_worker.BOOT_SECONDS) -> bool:
+    """Every worker of the pool has started (within `timeout` seconds in all)."""
+    deadline = time.monotonic() + timeout
+    return all(w.ready.wait(max(0.0, deadline - time.monotonic())) for w in workers.workers)
+
+
 @pytest.fixture(scope="module")
 def pool() -> Iterator[play_worker.PlayPool]:
     torch.set_num_threads(1)
     workers = play_worker.start_pool(1)
-    assert workers.wait_ready(), "the play worker did not start"
+    assert _ready(workers), "the play worker did not start"
     yield workers
     play_worker.stop_pool()
 
@@ -39,7 +45,7 @@ def _playing(preset: str, rate: float = 300) -> Session:
     """A tab of `preset` that plays, its run trained in the pool's worker."""
     session = Session.from_preset(preset)
     session.start_autoplay(rate, frame=functools.partial(handlers.build_frame, session))
-    assert session.plays_remotely
+    assert session.player.plays_in_worker
     return session
 
 
@@ -59,7 +65,7 @@ def test_without_a_pool_a_tab_plays_in_this_process() -> None:
     assert play_worker.pool() is None  # the pool below has not started yet
     session = Session.from_preset("classroom")
     session.start_autoplay(300)
-    assert session.playing and not session.plays_remotely
+    assert session.playing and not session.player.plays_in_worker
     _wait_for(lambda: session.trainer.iteration > 10)
     session.stop_autoplay()
 
@@ -102,7 +108,7 @@ def test_a_playing_tab_builds_frames_from_the_worker_and_a_click_counts(
     frames = []
     deadline = time.monotonic() + 10
     while len(frames) < 3 and time.monotonic() < deadline:
-        frame = session.take_frame()
+        frame = session.player.take_frame()
         if frame:
             frames.append(json.loads(frame))
         time.sleep(0.05)
@@ -115,7 +121,7 @@ def test_a_playing_tab_builds_frames_from_the_worker_and_a_click_counts(
         clicked_at = session.trainer.iteration
     _wait_for(lambda: session.trainer.iteration > clicked_at + 50)
     session.stop_autoplay()
-    assert not session.plays_remotely and not session.playing
+    assert not session.player.plays_in_worker and not session.playing
     t = session.trainer
 
     here = Trainer(t.config)
@@ -132,7 +138,7 @@ def test_a_run_that_diverges_in_a_worker_stops_with_the_guard_message(
     session = _playing("lr-too-high", 400)
     _wait_for(lambda: not session.playing, 30)
     assert session.diverged and "diverged at iteration" in session.message
-    assert not session.plays_remotely
+    assert not session.player.plays_in_worker
     session.stop_autoplay()
     with session.lock:
         session.step()  # the rolled-back run is still usable
@@ -144,7 +150,7 @@ def test_a_worker_that_dies_stops_playing_and_leaves_the_mirrored_run(
 ) -> None:
     session = _playing("classroom")
     _wait_for(lambda: session.trainer.iteration > 50)
-    worker = session._remote.worker
+    worker = session.player._remote.worker
     os.kill(worker.process.pid, signal.SIGKILL)
     _wait_for(lambda: not session.playing)
     assert "training process stopped" in session.message
@@ -156,8 +162,8 @@ def test_a_worker_that_dies_stops_playing_and_leaves_the_mirrored_run(
     assert session.trainer.iteration == reached + 1
     # the next Play gets a fresh worker once it is up
     assert pool.start(session.trainer, 100.0) is None  # the replacement is still starting
-    assert pool.wait_ready()
+    assert _ready(pool)
     session.start_autoplay(300, frame=functools.partial(handlers.build_frame, session))
-    assert session.plays_remotely
+    assert session.player.plays_in_worker
     _wait_for(lambda: session.trainer.iteration > reached + 20)
     session.stop_autoplay()

@@ -161,13 +161,13 @@ def test_rewind_memory_is_taken_at_once_and_a_layout_change_still_rewinds(
 
     trainer = Trainer(small_config.replace(snapshot_every=5, snapshot_capacity=4))
     trainer.run(1)  # the first iteration reserves the whole block, before a snapshot uses it
-    block = trainer._rewind.block_bytes
+    block = trainer._rewind._block.numel() * 4
     per_snapshot = estimate(trainer.config, trainer.dataset.shape, 0).snapshot_bytes
     assert block == pytest.approx(4 * per_snapshot, rel=0.05)
     trainer.run(4)
-    assert trainer._rewind.block_bytes == block and trainer.snapshots[-1] == 5
+    assert trainer._rewind._block.numel() * 4 == block and trainer.snapshots[-1] == 5
     trainer.run(30)
-    assert trainer._rewind.block_bytes == block and trainer.snapshots == [20, 25, 30, 35]
+    assert trainer._rewind._block.numel() * 4 == block and trainer.snapshots == [20, 25, 30, 35]
     trainer.update(ema_decay=0.9)  # G_ema joins the state: snapshots change layout
     trainer.run(10)
     original = {k: v[40:] for k, v in trainer.history.items()}

@@ -83,11 +83,12 @@ def test_rewind_to_a_snapshot_and_continue(client: Client) -> None:
 
 def _default_controls() -> list:
     from playground.presets import load_preset
-    from playground.ui.layout import CONTROL_NAMES, controls_from_config
+    from playground.ui.layout import CONTROL_NAMES
     from playground.ui.session import DEFAULT_PRESET
 
     assert CONTROL_NAMES[3] == "g_hidden" and CONTROL_NAMES[11] == "lr_d"
-    return controls_from_config(load_preset(DEFAULT_PRESET).config)
+    config = load_preset(DEFAULT_PRESET).config
+    return [getattr(config, name) for name in CONTROL_NAMES]
 
 
 def test_image_preset_checkpoint_round_trip(client: Client) -> None:

@@ -19,7 +19,8 @@ from playground.tours import load_tour, tour_names
 from playground.trainer import Trainer
 from playground.ui import handlers, render, share
 from playground.ui.layout import CONTROL_NAMES
-from playground.ui.session import AUTOPLAY_THREAD, Session, markdown_safe
+from playground.ui.player import AUTOPLAY_THREAD
+from playground.ui.session import Session, markdown_safe
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +124,7 @@ def test_slow_motion_builds_the_picture_sub_step_by_sub_step(ctx: handlers.Conte
 
 def _next_frame(session: Session) -> str:
     for _ in range(200):
-        frame = session.take_frame()
+        frame = session.player.take_frame()
         if frame is not None:
             return frame
         time.sleep(0.01)
@@ -139,8 +140,8 @@ def test_autoplay_frames_come_from_the_player_thread_once_each(ctx: handlers.Con
         return build()
 
     handlers.play(ctx, session, 20, 1)  # 200 iterations/s
-    build = session._frame_builder
-    session._frame_builder = spy
+    build = session.player._frame_builder
+    session.player._frame_builder = spy
     frame = json.loads(_next_frame(session))
     assert frame["playing"] and "view-data" in frame["figures"]
     assert {"model-graph", "view-batch", "view-sparkline"} <= set(frame["figures"]["__html__"])

@@ -30,10 +30,11 @@ from playground.ui import live_feed
 from playground.ui.handlers import Context, friendly
 from playground.ui.i18n import I18N, labelled_blocks
 from playground.ui.layout import CONTROLS, SECONDARY_TABS, SLIDERS, TOOLBAR_BUTTONS, build_layout
+from playground.ui.player import BACKGROUND_CORES
 from playground.ui.quick_skips import skip_untouched_outputs
 from playground.ui.render import API_VIEWS
 from playground.ui.server_identity import ServerIdentity
-from playground.ui.session import BACKGROUND_CORES, DEFAULT_PRESET, Session
+from playground.ui.session import DEFAULT_PRESET, Session
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 SESSION_TTL_SECONDS = 2 * 3600

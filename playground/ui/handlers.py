@@ -35,6 +35,7 @@ from playground.text import normalise_language, text
 from playground.tours import Tour
 from playground.ui import live_feed, render, share
 from playground.ui.i18n import label_text, relabel
+from playground.ui.latent_space import INTERP_FRAMES
 from playground.ui.layout import (
     CONTROL_FIELDS,
     CONTROL_NAMES,
@@ -44,13 +45,8 @@ from playground.ui.layout import (
     comparison_choices,
     tour_choices,
 )
-from playground.ui.session import (
-    AUTOPLAY_THREAD,
-    INTERP_FRAMES,
-    Session,
-    budgeted_trainer,
-    markdown_safe,
-)
+from playground.ui.player import AUTOPLAY_THREAD
+from playground.ui.session import Session, budgeted_trainer, markdown_safe
 
 Updates = dict[str, Any]
 LOG = logging.getLogger(__name__)
@@ -384,19 +380,20 @@ def build_frame(session: Session) -> str | None:
     """One autoplay frame of the visible figures, every redraw_every-th time it is due (the
     player thread calls this between training chunks, or after it took on the play worker's
     state, holding the session's lock)."""
-    session.frames += 1
-    if session.frames % session.redraw_every:
+    player = session.player
+    player.frames += 1
+    if player.frames % player.redraw_every:
         return None
     # the main screen every frame; a secondary tab (below the fold at 1280×720) every
     # SECONDARY_EVERY-th, so the plots in view keep their frame rate
-    secondary = session.frames % (SECONDARY_EVERY * session.redraw_every) == 0
+    secondary = player.frames % (SECONDARY_EVERY * player.redraw_every) == 0
     figures = render.figures(session, secondary)
     return live_feed.encode({"playing": True, "status": session.status_html(), "figures": figures})
 
 
 def live_frame(session: Session) -> str | None:
-    """The page's frame request: the newest frame the player built (see Session.take_frame)."""
-    return session.take_frame()
+    """The page's frame request: the newest frame the player built (see Player.take_frame)."""
+    return session.player.take_frame()
 
 
 def stop(ctx: Context, session: Session, paused: bool) -> Updates:
@@ -421,7 +418,7 @@ def play(ctx: Context, state: Session | None, n: Any, every: Any) -> Updates:
     if session.playing:
         return {"state": session, **stop(ctx, session, paused=True)}
     session.narration = None
-    session.redraw_every = whole(every or 1, "redraw every", 1, 20)
+    session.player.redraw_every = whole(every or 1, "redraw every", 1, 20)
     per_tick = whole(n or 1, "iterations per tick", 1, 200)
     session.start_autoplay(
         per_tick * live_feed.FRAMES_PER_SECOND,
@@ -449,8 +446,8 @@ def tick(ctx: Context, state: Session | None, n: Any, every: Any) -> Updates:
     if not session.playing:
         return {"state": session, **stop(ctx, session, paused=False)}
     try:
-        session.autoplay_rate = whole(n, "", 1, 200) * live_feed.FRAMES_PER_SECOND
-        session.redraw_every = whole(every, "", 1, 20)
+        session.player.rate = whole(n, "", 1, 200) * live_feed.FRAMES_PER_SECOND
+        session.player.redraw_every = whole(every, "", 1, 20)
     except ValueError:
         pass  # a half-typed value: keep playing at the last good one
     with session.lock:

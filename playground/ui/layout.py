@@ -14,12 +14,13 @@ import gradio as gr
 import torch
 
 from playground.compare import ComparisonSpec
-from playground.config import ACTIVATIONS, DATASETS, LOSSES, MODELS, OPTIMIZERS, GANConfig
+from playground.config import ACTIVATIONS, DATASETS, LOSSES, MODELS, OPTIMIZERS
 from playground.figures import DATA_LAYERS
 from playground.presets import Preset
 from playground.tours import Tour
 from playground.ui.i18n import t
-from playground.ui.session import INTERP_FRAMES, SLIDER_DIMS, Session, slider_values
+from playground.ui.latent_space import INTERP_FRAMES, SLIDER_DIMS, slider_values
+from playground.ui.session import Session
 
 LANGUAGE_NAMES = {"English": "en", "简体中文": "zh-CN"}
 SECONDARY_TABS = ("g", "scores", "loss", "latent", "metrics", "table", "compare")
@@ -77,11 +78,6 @@ def checked(box: gr.Number, name: str) -> gr.Number:
 
     box.preprocess = named  # type: ignore[method-assign]
     return box
-
-
-def controls_from_config(config: GANConfig) -> list[Any]:
-    """The setup controls' values for a config, in CONTROL_FIELDS order."""
-    return [getattr(config, name) for name in CONTROL_NAMES]
 
 
 def device_choices() -> list[str]:
