@@ -22,7 +22,7 @@ def main() -> None:
     if args.data_dir is not None and not args.data_dir.is_dir():
         parser.error(f"--data-dir: {args.data_dir} is not a folder")
 
-    from playground.presets import preset_names
+    from playground.io.presets import preset_names
     from playground.ui.app import launch
     from playground.ui.session import DEFAULT_PRESET
 

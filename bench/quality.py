@@ -8,7 +8,7 @@ distance of HQ samples from their mode in σ; exact samples score 0.97, a G that
 mode's centre scores 0, which the protocol above would call perfect.
 
 Images (digits, digits-cgan, mnist, mnist-cgan): 3 000 samples of the preset's sampler, judged
-by playground.image_metrics: Fréchet distance in the shipped judge's features beside its
+by playground.evaluation.image_metrics: Fréchet distance in the shipped judge's features beside its
 real-vs-real floor (held-out images at the same sample size), within-class diversity, class
 coverage and the smallest class's share, label agreement (cGAN), near-copies of training
 images.
@@ -42,9 +42,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from playground import GANConfig, build_dataset  # noqa: E402
-from playground.checkpoint import load_checkpoint  # noqa: E402
-from playground.image_metrics import TARGETS, missed_targets  # noqa: E402
-from playground.metrics import mixture_metrics  # noqa: E402
+from playground.evaluation.image_metrics import TARGETS, missed_targets  # noqa: E402
+from playground.evaluation.metrics import mixture_metrics  # noqa: E402
+from playground.io.checkpoint import load_checkpoint  # noqa: E402
 
 ANCHOR = {
     "ring8": "7.9 / 8, 97.7 % HQ, rev. KL 0.07",

@@ -2,7 +2,7 @@
 
 The names below load on first use, so `python -m playground --help` and a bad option answer
 without importing torch (0.2 s instead of ~2 s). Every module that computes with torch imports
-playground.torch_warmup first (see its docstring; tests/test_cli.py checks both)."""
+playground.engine.torch_warmup first (see its docstring; tests/test_cli.py checks both)."""
 
 from __future__ import annotations
 
@@ -19,22 +19,22 @@ from typing import TYPE_CHECKING, Any
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 if TYPE_CHECKING:
-    from playground.config import GANConfig
-    from playground.data import Dataset, build_dataset
-    from playground.loaders import DataFormatError
-    from playground.records import DStepRecord, GStepRecord, IterationRecord
-    from playground.trainer import DivergenceError, Trainer
+    from playground.engine.config import GANConfig
+    from playground.engine.data import Dataset, build_dataset
+    from playground.engine.loaders import DataFormatError
+    from playground.engine.records import DStepRecord, GStepRecord, IterationRecord
+    from playground.engine.trainer import DivergenceError, Trainer
 
 _HOMES = {
-    "DStepRecord": "playground.records",
-    "DataFormatError": "playground.loaders",
-    "Dataset": "playground.data",
-    "DivergenceError": "playground.trainer",
-    "GANConfig": "playground.config",
-    "GStepRecord": "playground.records",
-    "IterationRecord": "playground.records",
-    "Trainer": "playground.trainer",
-    "build_dataset": "playground.data",
+    "DStepRecord": "playground.engine.records",
+    "DataFormatError": "playground.engine.loaders",
+    "Dataset": "playground.engine.data",
+    "DivergenceError": "playground.engine.trainer",
+    "GANConfig": "playground.engine.config",
+    "GStepRecord": "playground.engine.records",
+    "IterationRecord": "playground.engine.records",
+    "Trainer": "playground.engine.trainer",
+    "build_dataset": "playground.engine.data",
 }
 __all__ = [
     "DStepRecord",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from playground.config import _TYPES, GANConfig
+from playground.engine.config import _TYPES, GANConfig
 
 PROG = "python -m playground"
 
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from playground.presets import load_preset
+    from playground.io.presets import load_preset
 
     overrides = {
         f.name: getattr(args, f.name)
@@ -248,7 +248,7 @@ def _train(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / f"{name}-seed{config.seed}"
     import torch
 
-    from playground.device import cpu_threads_for
+    from playground.engine.device import cpu_threads_for
 
     if args.trained and not args.preset:
         raise UsageError("--trained: needs --preset (a trained start belongs to a preset)")
@@ -277,10 +277,10 @@ def _run_training(
     """Train `steps` iterations (after the preset's trained start, if one is named)."""
     from tqdm import tqdm
 
-    from playground import trained_starts
-    from playground.checkpoint import save_checkpoint
-    from playground.metrics import evaluate
-    from playground.trainer import DivergenceError, Trainer
+    from playground.engine.trainer import DivergenceError, Trainer
+    from playground.evaluation.metrics import evaluate
+    from playground.io import trained_starts
+    from playground.io.checkpoint import save_checkpoint
 
     try:
         trainer = Trainer(config)
@@ -358,7 +358,7 @@ def _short(metrics: dict[str, Any]) -> dict[str, Any]:
 def _sample(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from playground.checkpoint import load_checkpoint
+    from playground.io.checkpoint import load_checkpoint
 
     if args.n < 1:
         raise UsageError("--n: must be at least 1")
@@ -384,7 +384,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from playground.code_export import export_run
+    from playground.io.code_export import export_run
 
     if args.out.suffix != ".py":
         raise UsageError(f"--out: must end in .py (got {args.out.name})")
@@ -435,9 +435,9 @@ class _ExportSource:
 def _export_source(source: str) -> _ExportSource:
     """What `export` reads: a run folder or checkpoint zip (with weights), a config JSON file,
     or a preset name."""
-    from playground.checkpoint import load_checkpoint, unzip_checkpoint
-    from playground.data import build_dataset
-    from playground.presets import load_preset, preset_names
+    from playground.engine.data import build_dataset
+    from playground.io.presets import load_preset, preset_names
+    from playground.io.checkpoint import load_checkpoint, unzip_checkpoint
 
     path = Path(source)
     if path.is_dir() or (path.is_file() and path.suffix == ".zip"):
@@ -485,9 +485,9 @@ COMPARED = ("modes_covered", "hq_percent", "reverse_kl", "d_real", "d_fake", "gr
 def _compare(args: argparse.Namespace) -> int:
     import torch
 
-    from playground.claims import measure
-    from playground.compare import Comparison, comparison_names, load_comparison
-    from playground.presets import load_preset, preset_names
+    from playground.io.presets import load_preset, preset_names
+    from playground.teaching.claims import measure
+    from playground.teaching.compare import Comparison, comparison_names, load_comparison
 
     try:
         if args.comparison:
@@ -545,7 +545,7 @@ def _cell(value: Any) -> str:
 
 
 def _train_classifier(name: str) -> int:
-    from playground.classifier import save_judge
+    from playground.evaluation.classifier import save_judge
 
     path, accuracy = save_judge(name)
     print(f"wrote {path} (held-out accuracy {100 * accuracy:.1f} %)")
@@ -555,8 +555,8 @@ def _train_classifier(name: str) -> int:
 def _train_start(preset: str) -> int:
     import torch
 
-    from playground import trained_starts
-    from playground.presets import preset_names
+    from playground.io.presets import preset_names
+    from playground.io import trained_starts
 
     if preset not in preset_names():
         raise UsageError(f"unknown preset '{preset}'; see `{PROG} presets`")
@@ -571,7 +571,7 @@ def _train_start(preset: str) -> int:
 
 
 def _presets() -> int:
-    from playground.presets import all_presets
+    from playground.io.presets import all_presets
 
     for preset in all_presets():
         tag = "  [fails on purpose]" if preset.fails_on_purpose else ""

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-TEXT_DIR = Path(__file__).resolve().parent.parent / "assets" / "text"
+from playground.paths import ASSETS
+
+TEXT_DIR = ASSETS / "text"
 LANGUAGES = ("en", "zh-CN")
 
 
@@ -24,7 +25,7 @@ def normalise_language(code: str | None) -> str:
 def table(language: str) -> dict[str, str]:
     """{key: template} for one language, read once. English setup-field labels and help are
     come from GANConfig's own field help, so they cannot drift from the config."""
-    from playground.config import LIVE_FIELDS, GANConfig
+    from playground.engine.config import LIVE_FIELDS, GANConfig
 
     language = normalise_language(language)
     entries = json.loads((TEXT_DIR / f"{language}.json").read_text(encoding="utf-8"))

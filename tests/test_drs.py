@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from playground import GANConfig, Trainer
-from playground.drs import acceptance, filter_samples
-from playground.metrics import mixture_metrics
+from playground.evaluation.drs import acceptance, filter_samples
+from playground.evaluation.metrics import mixture_metrics
 
 
 def test_acceptance_keeps_the_most_real_looking_sample_and_scales_the_rest() -> None:
@@ -43,7 +43,7 @@ def test_the_filter_needs_a_probability_d() -> None:
 
 
 def test_gradient_arrows_start_at_their_own_fakes_when_d_filters_most_of_them() -> None:
-    from playground.figures import field_figure
+    from playground.views.figures import field_figure
 
     rng = np.random.default_rng(0)
     fake = rng.normal(size=(300, 2)).astype(np.float32)

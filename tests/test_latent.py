@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from playground.probes import pca_directions
+from playground.evaluation.probes import pca_directions
 from playground.ui.session import SLIDER_DIMS, Session
 
 

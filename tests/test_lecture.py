@@ -8,7 +8,7 @@ import string
 import pytest
 
 from playground import GANConfig, Trainer
-from playground.lecture import SUB_STEPS, narrate_iteration
+from playground.teaching.lecture import SUB_STEPS, narrate_iteration
 from playground.text import LANGUAGES, normalise_language, table
 
 
@@ -75,7 +75,7 @@ def test_browser_language_codes_are_normalised() -> None:
 
 
 def test_every_shipped_tour_loads_in_both_languages() -> None:
-    from playground.tours import load_tour, tour_names
+    from playground.teaching.tours import load_tour, tour_names
 
     names = tour_names()
     assert {"mode-collapse", "saturating-loss", "d-too-strong", "lr-too-high"} <= set(names)
@@ -89,7 +89,7 @@ def test_every_shipped_tour_loads_in_both_languages() -> None:
 def test_a_broken_tour_is_reported_by_step(tmp_path) -> None:
     import json
 
-    from playground.tours import load_tour
+    from playground.teaching.tours import load_tour
 
     steps = [{"preset": "ring8", "view": 9, "caption": {"en": "a", "zh-CN": "甲"}}]
     (tmp_path / "bad.json").write_text(
@@ -109,7 +109,7 @@ def test_a_broken_tour_is_reported_by_step(tmp_path) -> None:
 def test_a_tour_step_with_an_unknown_layer_is_reported(tmp_path) -> None:
     import json
 
-    from playground.tours import load_tour
+    from playground.teaching.tours import load_tour
 
     caption = {"en": "a", "zh-CN": "甲"}
     steps = [{"preset": "ring8", "layers": ["real", "glow"], "caption": caption}]

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from playground import GANConfig, Trainer, build_dataset
-from playground.classifier import judge_metadata, load_judge, train_judge
-from playground.data import packaged_images
-from playground.image_metrics import image_metrics
-from playground.metrics import evaluate, histogram_divergences, mixture_metrics
+from playground.engine.data import packaged_images
+from playground.evaluation.classifier import judge_metadata, load_judge, train_judge
+from playground.evaluation.image_metrics import image_metrics
+from playground.evaluation.metrics import evaluate, histogram_divergences, mixture_metrics
 
 
 def _ring8_samples(n: int, modes: list[int]) -> np.ndarray:

@@ -10,10 +10,10 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from playground.budget import LayerFlops
-from playground.data import build_dataset
-from playground.models import build_models, build_seeded
-from playground.presets import load_preset, preset_names
+from playground.engine.budget import LayerFlops
+from playground.engine.data import build_dataset
+from playground.engine.models import build_models, build_seeded
+from playground.io.presets import load_preset, preset_names
 
 VARIANTS = list(itertools.product([False, True], [False, True], [1, 2]))  # sn, cGAN, pack
 

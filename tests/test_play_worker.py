@@ -1,6 +1,6 @@
-"""Autoplay in worker processes (playground.play_worker): a run trained in a worker is the run
-trained here, bit for bit; clicks while it plays count; a diverging run and a worker that dies
-stop playing with a message and leave a usable run."""
+"""Autoplay in worker processes (playground.serving.play_worker): a run trained in a worker is
+the run trained here, bit for bit; clicks while it plays count; a diverging run and a worker
+that dies stop playing with a message and leave a usable run."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from collections.abc import Iterator
 import pytest
 import torch
 
-from playground import play_worker
-from playground.presets import load_preset
-from playground.trainer import Trainer
+from playground.io.presets import load_preset
+from playground.engine.trainer import Trainer
+from playground.serving import play_worker
 from playground.ui import handlers
 from playground.ui.session import Session
 

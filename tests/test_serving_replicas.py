@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from playground.presets import preset_names
+from playground.io.presets import preset_names
 
 ROOT = Path(__file__).resolve().parents[1]
 SESSIONS = 30

@@ -1,4 +1,4 @@
-"""The main screen's SVG views (playground/svg_views.py) on real trainers' records: the
+"""The main screen's SVG views (playground/views/svg_views.py) on real trainers' records: the
 stacked batch shows every row in [fake; real] order with its y, D(x) and loss term, and the
 sparkline follows the history."""
 
@@ -15,9 +15,9 @@ import pytest
 from PIL import Image
 
 from playground import GANConfig
-from playground.figures import log_spaced
-from playground.svg_views import BATCH_STAGES, batch_rows, batch_svg, sparkline_svg
-from playground.trainer import Trainer
+from playground.engine.trainer import Trainer
+from playground.views.figures import log_spaced
+from playground.views.svg_views import BATCH_STAGES, batch_rows, batch_svg, sparkline_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from conftest import SEEDS, TOUR_WALKS
 
-from playground.claims import Claim, caption_values
-from playground.tour_check import StepResult, claiming_tours, walk_named
-from playground.tours import load_tour
+from playground.teaching.claims import Claim, caption_values
+from playground.teaching.tour_check import StepResult, claiming_tours, walk_named
+from playground.teaching.tours import load_tour
 
 CLAIMING = claiming_tours()
 
@@ -119,8 +119,8 @@ def test_caption_values_round_for_reading() -> None:
 
 
 def _small_run():
-    from playground.config import GANConfig
-    from playground.trainer import Trainer
+    from playground.engine.config import GANConfig
+    from playground.engine.trainer import Trainer
 
     return Trainer(GANConfig(g_hidden=16, d_hidden=16, batch_size=32, device="cpu"))
 
@@ -130,7 +130,7 @@ def test_grad_g_peak_is_the_largest_recent_mean_of_the_run() -> None:
     mean of ‖∇G‖, never below the current one."""
     import numpy as np
 
-    from playground.claims import RECENT, measure
+    from playground.teaching.claims import RECENT, measure
 
     run = _small_run()
     run.run(60)
@@ -143,7 +143,7 @@ def test_grad_g_peak_is_the_largest_recent_mean_of_the_run() -> None:
 
 
 def test_run_until_stops_at_the_first_check_where_its_claims_hold() -> None:
-    from playground.claims import measure, run_until
+    from playground.teaching.claims import measure, run_until
 
     run = _small_run()
     until = [Claim.parse("iteration", ">=120", "test")]
@@ -158,7 +158,7 @@ def test_run_until_stops_at_the_first_check_where_its_claims_hold() -> None:
 def test_run_until_stops_when_the_run_diverges() -> None:
     """As the playground runs a tour step: the guard stops lr-too-high at iteration 1, and
     the step does not go on calling a diverged run for the rest of its budget."""
-    from playground.claims import run_until
+    from playground.teaching.claims import run_until
     from playground.ui.session import Session
 
     session = Session.from_preset("lr-too-high", device="cpu")
@@ -170,7 +170,7 @@ def test_run_until_stops_when_the_run_diverges() -> None:
 def test_until_needs_a_run_of_its_own(tmp_path) -> None:
     import json
 
-    from playground.tours import load_tour
+    from playground.teaching.tours import load_tour
 
     caption = {"en": "a", "zh-CN": "甲"}
     steps = [{"preset": "ring8", "until": {"hq_percent": ">=90"}, "caption": caption}]
@@ -192,9 +192,9 @@ def test_d_marks_g_names_the_mode_d_scores_lowest() -> None:
     D's mean score on the empty modes minus its mean on G's."""
     import numpy as np
 
-    from playground.claims import measure
-    from playground.presets import load_preset
-    from playground.trainer import Trainer
+    from playground.io.presets import load_preset
+    from playground.engine.trainer import Trainer
+    from playground.teaching.claims import measure
 
     run = Trainer(load_preset("mode-hopping").config.replace(seed=1, device="cpu"))
     run.run(300)

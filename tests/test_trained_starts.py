@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from playground import Trainer, trained_starts
-from playground.image_metrics import missed_targets
-from playground.metrics import evaluate
-from playground.presets import load_preset, preset_names
+from playground import Trainer
+from playground.io.presets import load_preset, preset_names
+from playground.evaluation.image_metrics import missed_targets
+from playground.evaluation.metrics import evaluate
+from playground.io import trained_starts
 from playground.ui import share
 from playground.ui.session import Session
 

@@ -8,9 +8,10 @@ import math
 import pytest
 import torch
 
-from playground import DivergenceError, GANConfig, Trainer, losses
-from playground.config import LOSSES
-from playground.device import packed_copy
+from playground import DivergenceError, GANConfig, Trainer
+from playground.engine import losses
+from playground.engine.config import LOSSES
+from playground.engine.device import packed_copy
 
 
 def _state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -157,7 +158,7 @@ def test_snapshot_ring_buffer_is_bounded(small_config: GANConfig) -> None:
 def test_rewind_memory_is_taken_at_once_and_a_layout_change_still_rewinds(
     small_config: GANConfig,
 ) -> None:
-    from playground.budget import estimate
+    from playground.engine.budget import estimate
 
     trainer = Trainer(small_config.replace(snapshot_every=5, snapshot_capacity=4))
     trainer.run(1)  # the first iteration reserves the whole block, before a snapshot uses it

@@ -82,7 +82,7 @@ def test_rewind_to_a_snapshot_and_continue(client: Client) -> None:
 
 
 def _default_controls() -> list:
-    from playground.presets import load_preset
+    from playground.io.presets import load_preset
     from playground.ui.layout import CONTROL_NAMES
     from playground.ui.session import DEFAULT_PRESET
 
@@ -175,7 +175,7 @@ def test_a_comparison_over_the_api_steps_both_runs(client: Client) -> None:
 
 
 def test_train_on_a_drawing_over_the_api(client: Client) -> None:
-    from playground.drawing import encode
+    from playground.engine.drawing import encode
 
     rng = np.random.default_rng(0)
     points = np.array([[-1, -1], [1, 1]])[rng.integers(0, 2, 200)] + rng.normal(0, 0.1, (200, 2))

@@ -17,7 +17,7 @@ import pytest
 from browsing import SHOTS
 from playwright.sync_api import Locator, Page, expect
 
-from playground import trained_starts
+from playground.io import trained_starts
 
 
 @pytest.fixture
@@ -841,9 +841,9 @@ def test_a_slider_number_box_applies_on_enter(page: Page) -> None:
 def test_the_share_link_after_a_tour_and_a_checkpoint_load_restores_the_checkpoint(
     page: Page, tmp_path: Path
 ) -> None:
-    from playground.checkpoint import zip_checkpoint
-    from playground.presets import load_preset
-    from playground.trainer import Trainer
+    from playground.io.presets import load_preset
+    from playground.engine.trainer import Trainer
+    from playground.io.checkpoint import zip_checkpoint
 
     trainer = Trainer(load_preset("ring8").config.replace(seed=11, lr_d=0.0005, device="cpu"))
     trainer.run(3)

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from playground.checkpoint import zip_checkpoint
-from playground.compare import comparison_names, load_comparison
-from playground.presets import all_presets, load_preset
-from playground.tours import load_tour, tour_names
-from playground.trainer import Trainer
+from playground.io.presets import all_presets, load_preset
+from playground.engine.trainer import Trainer
+from playground.io.checkpoint import zip_checkpoint
+from playground.teaching.compare import comparison_names, load_comparison
+from playground.teaching.tours import load_tour, tour_names
 from playground.ui import handlers, render, share
 from playground.ui.layout import CONTROL_NAMES
 from playground.ui.player import AUTOPLAY_THREAD
@@ -470,7 +470,7 @@ def test_stretched_heat_map_spans_ds_own_range(ctx: handlers.Context) -> None:
     """A slow D scores 0.49-0.52 everywhere: on 0-1 colours an even grey; the "stretch D's
     colours" layer maps D's own lowest score to white and its highest to the darkest grey,
     and says so on the colour bar."""
-    from playground.probes import decision_field
+    from playground.evaluation.probes import decision_field
 
     session = handlers.step(ctx, "run", False, None, 20)["state"]
     handlers.set_layers(ctx, session, ["real", "fake", "heatmap"])
@@ -492,7 +492,7 @@ def test_a_tour_step_sets_the_data_view_layers(
 ) -> None:
     """The mode-hopping stop where D has begun to mark G's mode turns the stretched heat-map
     on, and the layer toggles show it; a step without `layers` keeps what the user chose."""
-    from playground.tours import load_tour
+    from playground.teaching.tours import load_tour
 
     tour = load_tour("mode-collapse")
     marks = next(i for i, s in enumerate(tour.steps) if s.layers)
@@ -545,7 +545,7 @@ def test_an_unexpected_error_mid_run_is_said_and_the_run_kept(
     """A Run N whose 4th R1 penalty raises (as the threaded FLOP counter once made it):
     the user reads what failed and where, the summary counts the iterations that ran, the
     weights are the last finished step's, and the next click trains on."""
-    from playground import losses
+    from playground.engine import losses
 
     session = handlers.choose_preset(ctx, None, "ring8")["state"]
     calls, real_r1 = [0], losses.r1_penalty

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from gradio_client import Client, handle_file
 
-from playground.presets import load_preset
+from playground.io.presets import load_preset
 from playground.ui.handlers import free, session_folder
 from playground.ui.layout import CONTROL_NAMES, controls_from_config
 from playground.ui.session import Session
@@ -154,7 +154,7 @@ def test_a_zip_bomb_checkpoint_is_refused_before_unpacking(client: Client, tmp_p
 
 
 def test_the_rewind_buffer_is_counted_in_bytes() -> None:
-    from playground import budget
+    from playground.engine import budget
 
     config = load_preset("classroom").config.replace(
         g_hidden=1024, d_hidden=1024, snapshot_every=1, snapshot_capacity=500
@@ -166,7 +166,7 @@ def test_the_rewind_buffer_is_counted_in_bytes() -> None:
 
 
 def test_the_mmd_term_is_bounded_for_a_browser_session() -> None:
-    from playground import budget
+    from playground.engine import budget
 
     config = load_preset("ring8").config.replace(batch_size=1024, mmd_samples=256)
     budget.check(config, (2,), 8)

@@ -21,10 +21,11 @@ import gradio as gr
 import torch
 from starlette.middleware import Middleware
 
-from playground import palette, play_worker
-from playground.compare import comparison_names, load_comparison
-from playground.presets import all_presets
-from playground.tours import load_tour, tour_names
+from playground.io.presets import all_presets
+from playground.paths import ASSETS
+from playground.serving import play_worker
+from playground.teaching.compare import comparison_names, load_comparison
+from playground.teaching.tours import load_tour, tour_names
 from playground.ui import handlers as h
 from playground.ui import live_feed
 from playground.ui.handlers import Context, friendly
@@ -35,8 +36,9 @@ from playground.ui.quick_skips import skip_untouched_outputs
 from playground.ui.render import API_VIEWS
 from playground.ui.server_identity import ServerIdentity
 from playground.ui.session import DEFAULT_PRESET, Session
+from playground.views import palette
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
+ASSETS = ASSETS
 SESSION_TTL_SECONDS = 2 * 3600
 QUEUE_POLL_SECONDS = 0.005  # see calm_queue_polling
 PROGRESS_POLL_SECONDS = 0.05
@@ -547,7 +549,7 @@ def launch(
     # and the web server then share the cores instead of fighting over them
     torch.set_num_threads(1)
     _limit_malloc_arenas()
-    # playing tabs train in worker processes (playground.play_worker), as many as the cores
+    # playing tabs train in worker processes (playground.serving.play_worker), as many as the cores
     # TRAINING_SLOTS counts; they start now, ready by the first Play
     play_worker.start_pool(BACKGROUND_CORES)
     atexit.register(play_worker.stop_pool)

@@ -22,17 +22,20 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from playground import budget, lecture, play_worker, trained_starts
-from playground.checkpoint import CheckpointError, unzip_checkpoint, zip_checkpoint
-from playground.code_export import export_run
-from playground.compare import ComparisonSpec
-from playground.config import BOUNDS, GANConfig
-from playground.drawing import MAX_TEXT
-from playground.loaders import DataFormatError
-from playground.presets import Preset, sampler_for
-from playground.served_files import resolve_data_name
+from playground.engine import budget
+from playground.engine.config import BOUNDS, GANConfig
+from playground.engine.drawing import MAX_TEXT
+from playground.engine.loaders import DataFormatError
+from playground.io.presets import Preset, sampler_for
+from playground.io import trained_starts
+from playground.io.checkpoint import CheckpointError, unzip_checkpoint, zip_checkpoint
+from playground.io.code_export import export_run
+from playground.serving import play_worker
+from playground.serving.served_files import resolve_data_name
+from playground.teaching import lecture
+from playground.teaching.compare import ComparisonSpec
+from playground.teaching.tours import Tour
 from playground.text import normalise_language, text
-from playground.tours import Tour
 from playground.ui import live_feed, render, share
 from playground.ui.i18n import label_text, relabel
 from playground.ui.latent_space import INTERP_FRAMES

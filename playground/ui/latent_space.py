@@ -6,8 +6,9 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import torch
 
-from playground import figures, probes
+from playground.evaluation import probes
 from playground.text import text
+from playground.views import figures
 
 SLIDER_DIMS = 16
 INTERP_FRAMES = (2, 16)  # the latent interpolation's fewest and most frames

@@ -13,14 +13,14 @@ from typing import Any
 import gradio as gr
 import torch
 
-from playground.compare import ComparisonSpec
-from playground.config import ACTIVATIONS, DATASETS, LOSSES, MODELS, OPTIMIZERS
-from playground.figures import DATA_LAYERS
-from playground.presets import Preset
-from playground.tours import Tour
+from playground.engine.config import ACTIVATIONS, DATASETS, LOSSES, MODELS, OPTIMIZERS
+from playground.io.presets import Preset
+from playground.teaching.compare import ComparisonSpec
+from playground.teaching.tours import Tour
 from playground.ui.i18n import t
 from playground.ui.latent_space import INTERP_FRAMES, SLIDER_DIMS, slider_values
 from playground.ui.session import Session
+from playground.views.figures import DATA_LAYERS
 
 LANGUAGE_NAMES = {"English": "en", "简体中文": "zh-CN"}
 SECONDARY_TABS = ("g", "scores", "loss", "latent", "metrics", "table", "compare")

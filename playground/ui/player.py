@@ -15,8 +15,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from playground import play_worker
-from playground.trainer import Trainer
+from playground.engine.trainer import Trainer
+from playground.serving import play_worker
 
 AUTOPLAY_THREAD = "playground-autoplay"
 FETCH_TIMEOUT = 10.0  # autoplay stops this long after the page's last frame request

@@ -1,7 +1,7 @@
 """What a session looks like on screen, as updates keyed by component name (see layout.py).
 Only what can be seen is built: the main screen always, a secondary tab's plots only while it
 is open (each Plotly repaint costs the browser tens of milliseconds). The stacked batch and
-the sparkline are SVG markup (playground.svg_views), the other plots Plotly figures."""
+the sparkline are SVG markup (playground.views.svg_views), the other plots Plotly figures."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from typing import Any
 import gradio as gr
 import plotly.graph_objects as go
 
-from playground import lecture
-from playground.figures import DATA_LAYERS
-from playground.presets import Preset
+from playground.io.presets import Preset
+from playground.teaching import lecture
 from playground.text import text
 from playground.ui import live_feed
 from playground.ui.i18n import label_text
 from playground.ui.layout import CONTROL_NAMES, CONTROLS, SLIDERS, preset_choices
 from playground.ui.session import Session
+from playground.views.figures import DATA_LAYERS
 
 Build = Callable[[Session], go.Figure | str]
 MAIN_PLOTS: dict[str, Build] = {

@@ -16,28 +16,26 @@ from typing import Any
 
 import torch
 
-from playground import (
-    budget,
-    drs,
-    figures,
-    play_worker,
-    trained_starts,
-)
-from playground.claims import measure_runs, run_until
-from playground.compare import ComparisonSpec, load_comparison
-from playground.config import LIVE_FIELDS, GANConfig
-from playground.data import Dataset, build_dataset
-from playground.lecture import Narration
-from playground.losses import PROBABILITY_LOSSES
-from playground.metrics import evaluate, mixture_metrics
-from playground.presets import load_preset, sampler_for
+from playground.engine import budget
+from playground.engine.config import LIVE_FIELDS, GANConfig
+from playground.engine.data import Dataset, build_dataset
+from playground.engine.losses import PROBABILITY_LOSSES
+from playground.io.presets import load_preset, sampler_for
+from playground.engine.trainer import DivergenceError, Trainer
+from playground.evaluation import drs
+from playground.evaluation.metrics import evaluate, mixture_metrics
+from playground.io import trained_starts
+from playground.serving import play_worker
+from playground.teaching.claims import measure_runs, run_until
+from playground.teaching.compare import ComparisonSpec, load_comparison
+from playground.teaching.lecture import Narration
+from playground.teaching.tours import Tour
 from playground.text import text
-from playground.tours import Tour
-from playground.trainer import DivergenceError, Trainer
 from playground.ui.latent_space import LatentSpace
 from playground.ui.player import Player
 from playground.ui.session_figures import VIEW_POINTS, SessionFigures
 from playground.ui.session_words import SessionWords
+from playground.views import figures
 
 DEFAULT_PRESET = "classroom"
 LOG = logging.getLogger(__name__)
@@ -119,7 +117,7 @@ class Session(SessionWords, SessionFigures, LatentSpace):
         cls, name: str = DEFAULT_PRESET, trained: bool = False, **overrides: Any
     ) -> Session:
         """A fresh run of a preset; `trained`: from its shipped trained weights instead of
-        from scratch (playground.trained_starts)."""
+        from scratch (playground.io.trained_starts)."""
         preset = load_preset(name)
         config = preset.config.replace(**overrides) if overrides else preset.config
         session = cls(budgeted_trainer(config), preset=name, sampler=preset.sampler)
@@ -385,7 +383,7 @@ class Session(SessionWords, SessionFigures, LatentSpace):
         return self.say("rewound", iteration=target)
 
     def run_limit(self) -> int:
-        """The most iterations one Run N may train in this tab (playground.budget)."""
+        """The most iterations one Run N may train in this tab (playground.engine.budget)."""
         t = self.trainer
         if self._cost is None or self._cost[0] != t.config:
             self._cost = (
@@ -434,7 +432,7 @@ def markdown_safe(value: str) -> str:
 
 def budgeted_trainer(config: GANConfig, dataset: Dataset | None = None) -> Trainer:
     """A Trainer for `config`, once its data is read (bounded; `dataset` reuses data already
-    read) and its cost is known to fit a browser session's budget (playground.budget);
+    read) and its cost is known to fit a browser session's budget (playground.engine.budget);
     ValueError names what to change."""
     dataset = dataset or build_dataset(config)
     budget.check(config, dataset.shape, dataset.num_classes)

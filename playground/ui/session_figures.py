@@ -10,9 +10,10 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from playground import drs, figures, model_graph, probes, svg_views
-from playground.lecture import SUB_STEPS
+from playground.evaluation import drs, probes
+from playground.teaching.lecture import SUB_STEPS
 from playground.text import text
+from playground.views import figures, model_graph, svg_views
 
 if TYPE_CHECKING:
     pass

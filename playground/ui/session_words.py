@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from markdown_it import MarkdownIt
 
-from playground.claims import RECENT, recent_mean
-from playground.compare import differences
+from playground.teaching.claims import RECENT, recent_mean
+from playground.teaching.compare import differences
 from playground.text import text
 
 if TYPE_CHECKING:

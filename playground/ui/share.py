@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from playground.config import _TYPES, GANConfig
-from playground.drawing import MAX_TEXT
-from playground.presets import load_preset, preset_names
+from playground.engine.config import _TYPES, GANConfig
+from playground.engine.drawing import MAX_TEXT
+from playground.io.presets import load_preset, preset_names
 
 SETUP_KEYS = ("preset", "tour", "step", "compare", "trained")
 PRIVATE_KEYS = ("data_path", "labels_path", "device")  # never in a link: server-side things

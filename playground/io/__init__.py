@@ -1,0 +1,1 @@
+"""Files in and out: checkpoints, code export, trained starts, the shipped JSON reader."""

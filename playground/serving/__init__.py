@@ -1,0 +1,1 @@
+"""Serving many tabs: the play worker processes and the guarded file server."""

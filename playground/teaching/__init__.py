@@ -1,0 +1,1 @@
+"""Teaching: tours and their claims, A/B comparisons, slow-motion narration."""
