@@ -152,8 +152,8 @@ def trainer_rate(preset: str, seconds: float) -> float:
     """Iterations/s of Trainer.run alone, one torch thread (what the app uses)."""
     import torch
 
-    from playground.io.presets import load_preset
     from playground.engine.trainer import Trainer
+    from playground.io.presets import load_preset
 
     torch.set_num_threads(1)
     trainer = Trainer(load_preset(preset).config.replace(device="cpu"))

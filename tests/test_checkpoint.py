@@ -117,8 +117,8 @@ def test_a_checkpoint_saved_on_any_device_loads_on_the_cpu(tmp_path: Path, devic
 def test_an_mnist_cgan_run_from_its_trained_start_saves_and_resumes(tmp_path: Path) -> None:
     """A conditional DCGAN on MNIST, started from the shipped weights: the checkpoint holds
     the run (not the packaged data, which every install has) and resumes it exactly."""
-    from playground.io.presets import load_preset
     from playground.io import trained_starts
+    from playground.io.presets import load_preset
 
     original = Trainer(load_preset("mnist-cgan").config.replace(device="cpu"))
     start = trained_starts.load_into(original, "mnist-cgan")

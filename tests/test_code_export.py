@@ -19,9 +19,9 @@ import torch
 
 from playground.engine.config import GANConfig
 from playground.engine.data import build_dataset
-from playground.io.presets import load_preset, preset_names
 from playground.engine.trainer import DivergenceError, Trainer
 from playground.io.code_export import export_run
+from playground.io.presets import load_preset, preset_names
 
 ROOT = Path(__file__).resolve().parents[1]
 ITERATIONS = 100  # the hinge case's lr decay ends at 80, inside the run

@@ -15,9 +15,9 @@ from typing import Any
 import torch
 
 from playground.engine import budget
-from playground.io.presets import load_preset, preset_names
 from playground.io.checkpoint import save_checkpoint
 from playground.io.code_export import export_run
+from playground.io.presets import load_preset, preset_names
 from playground.ui.session import Session
 
 ITERATIONS = 8  # with the sequence below: 10 iterations, R1's lazy step (every 4th) included

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 import pytest
 import torch
 
-from playground.io.presets import load_preset
 from playground.engine.trainer import Trainer
+from playground.io.presets import load_preset
 from playground.serving import play_worker
-from playground.ui import handlers
+from playground.ui import handlers_live
 from playground.ui.session import Session
 
 
@@ -44,7 +44,7 @@ def _config(preset: str = "classroom"):
 def _playing(preset: str, rate: float = 300) -> Session:
     """A tab of `preset` that plays, its run trained in the pool's worker."""
     session = Session.from_preset(preset)
-    session.start_autoplay(rate, frame=functools.partial(handlers.build_frame, session))
+    session.start_autoplay(rate, frame=functools.partial(handlers_live.build_frame, session))
     assert session.player.plays_in_worker
     return session
 
@@ -163,7 +163,7 @@ def test_a_worker_that_dies_stops_playing_and_leaves_the_mirrored_run(
     # the next Play gets a fresh worker once it is up
     assert pool.start(session.trainer, 100.0) is None  # the replacement is still starting
     assert _ready(pool)
-    session.start_autoplay(300, frame=functools.partial(handlers.build_frame, session))
+    session.start_autoplay(300, frame=functools.partial(handlers_live.build_frame, session))
     assert session.player.plays_in_worker
     _wait_for(lambda: session.trainer.iteration > reached + 20)
     session.stop_autoplay()

@@ -192,8 +192,8 @@ def test_d_marks_g_names_the_mode_d_scores_lowest() -> None:
     D's mean score on the empty modes minus its mean on G's."""
     import numpy as np
 
-    from playground.io.presets import load_preset
     from playground.engine.trainer import Trainer
+    from playground.io.presets import load_preset
     from playground.teaching.claims import measure
 
     run = Trainer(load_preset("mode-hopping").config.replace(seed=1, device="cpu"))

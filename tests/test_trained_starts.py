@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from playground import Trainer
-from playground.io.presets import load_preset, preset_names
 from playground.evaluation.image_metrics import missed_targets
 from playground.evaluation.metrics import evaluate
 from playground.io import trained_starts
+from playground.io.presets import load_preset, preset_names
 from playground.ui import share
 from playground.ui.session import Session
 

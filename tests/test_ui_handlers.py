@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from playground.io.presets import all_presets, load_preset
 from playground.engine.trainer import Trainer
 from playground.io.checkpoint import zip_checkpoint
+from playground.io.presets import all_presets, load_preset
 from playground.teaching.compare import comparison_names, load_comparison
 from playground.teaching.tours import load_tour, tour_names
-from playground.ui import handlers, render, share
+from playground.ui import handlers, handlers_files, handlers_lecture, handlers_live, render, share
 from playground.ui.layout import CONTROL_NAMES
 from playground.ui.player import AUTOPLAY_THREAD
 from playground.ui.session import Session, markdown_safe
@@ -70,7 +70,7 @@ def test_presenter_view_draws_the_graph_lane_of_the_step_alone(ctx: handlers.Con
     session = handlers.step(ctx, "step_d", True, None)["state"]
     both = _lanes(session.graph_html())
     assert both[:2] == ("d g", {"d", "g"})
-    handlers.set_presenter(ctx, session, True)
+    handlers_lecture.set_presenter(ctx, session, True)
     lanes, nodes, width = _lanes(session.graph_html())
     assert (lanes, nodes) == ("d", {"d"}) and width <= both[2] / 1.8
     assert 'data-gradient="d"' in session.graph_html()
@@ -78,7 +78,7 @@ def test_presenter_view_draws_the_graph_lane_of_the_step_alone(ctx: handlers.Con
     assert _lanes(graph)[:2] == ("g", {"g"})
     assert re.search(r'data-node="g\.D" data-lit="true" data-locked="true"', graph)
     assert "‖Δθ_D‖ = 0<" in graph and 'data-gradient="g"' in graph
-    handlers.explain(ctx, session, 0)  # slow motion: sub-step 1 is the D step's noise
+    handlers_lecture.explain(ctx, session, 0)  # slow motion: sub-step 1 is the D step's noise
     assert _lanes(session.graph_html())[:2] == ("d", {"d"})
     fresh = Session.from_preset("classroom")
     fresh.presenter = True
@@ -88,7 +88,7 @@ def test_presenter_view_draws_the_graph_lane_of_the_step_alone(ctx: handlers.Con
     hidden = {"view-sparkline", "view-loss"}
     live = json.loads(handlers.step(ctx, "step", True, session)["live"])
     assert not hidden & (set(live) | set(live["__html__"]))
-    back = handlers.set_presenter(ctx, session, False)
+    back = handlers_lecture.set_presenter(ctx, session, False)
     assert {"sparkline", "loss_plot"} <= set(back)
     live = json.loads(handlers.step(ctx, "step", True, session)["live"])
     assert hidden <= set(live) | set(live["__html__"])
@@ -96,12 +96,12 @@ def test_presenter_view_draws_the_graph_lane_of_the_step_alone(ctx: handlers.Con
 
 
 def test_slow_motion_builds_the_picture_sub_step_by_sub_step(ctx: handlers.Context) -> None:
-    out = handlers.explain(ctx, None, 0)
+    out = handlers_lecture.explain(ctx, None, 0)
     session = out["state"]
     stages = []
     for index in range(10):
         if index:
-            out = handlers.move(ctx, 1, session, 0)
+            out = handlers_lecture.move(ctx, 1, session, 0)
         stages.append((session.narrated_stage(), session.batch_svg(), _graph(out)))
     noise, generate, concat, score, loss = stages[:5]
     # the batch view: z only, then G(z), then the stacked batch with y, then scores, then loss
@@ -139,7 +139,7 @@ def test_autoplay_frames_come_from_the_player_thread_once_each(ctx: handlers.Con
         builders.append(threading.current_thread().name)
         return build()
 
-    handlers.play(ctx, session, 20, 1)  # 200 iterations/s
+    handlers_live.play(ctx, session, 20, 1)  # 200 iterations/s
     build = session.player._frame_builder
     session.player._frame_builder = spy
     frame = json.loads(_next_frame(session))
@@ -153,15 +153,15 @@ def test_autoplay_frames_come_from_the_player_thread_once_each(ctx: handlers.Con
     shown = [int(re.search(r"Iteration (\d+)", f["status"]).group(1)) for f in (frame, later_frame)]
     assert 1 < shown[0] < shown[1]
     assert set(builders) == {AUTOPLAY_THREAD}  # built between training chunks, not here
-    handlers.play(ctx, session, 20, 1)  # Pause
-    assert json.loads(handlers.live_frame(session)) == {"playing": False}
+    handlers_live.play(ctx, session, 20, 1)  # Pause
+    assert json.loads(handlers_live.live_frame(session)) == {"playing": False}
 
 
 def test_auto_advance_changes_take_effect_mid_walk(ctx: handlers.Context) -> None:
-    session = handlers.explain(ctx, None, 0)["state"]
-    timer = handlers.auto_advance(ctx, session, 1.5)["lecture_timer"]
+    session = handlers_lecture.explain(ctx, None, 0)["state"]
+    timer = handlers_lecture.auto_advance(ctx, session, 1.5)["lecture_timer"]
     assert timer.active and timer.value == 1.5
-    assert not handlers.auto_advance(ctx, session, 0)["lecture_timer"].active
+    assert not handlers_lecture.auto_advance(ctx, session, 0)["lecture_timer"].active
 
 
 def test_every_view_is_current_after_run_and_after_a_preset_change(ctx: handlers.Context) -> None:
@@ -213,7 +213,7 @@ def test_data_view_layers_and_the_manifold(ctx: handlers.Context) -> None:
 def test_language_switch_relabels_and_keeps_values(ctx: handlers.Context) -> None:
     session = Session.from_preset("ring8")
     ctx.labelled = [("ctl.seed", {"label": "field.seed", "info": "field.seed.info"})]
-    out = handlers.set_language(ctx, session, "简体中文")
+    out = handlers_lecture.set_language(ctx, session, "简体中文")
     seed = out["ctl.seed"]
     assert seed["label"] == "随机种子" and seed["value"] == session.trainer.config.seed
     assert "第 0 轮迭代" in out["status"]
@@ -228,17 +228,17 @@ def test_share_link_and_export_after_a_tour_and_a_checkpoint_load(
     trainer = Trainer(config)
     trainer.run(5)
     path = zip_checkpoint(trainer, tmp_path / "run.zip", preset="ring8")
-    session = handlers.start_tour(ctx, None, "lr-too-high")["state"]
+    session = handlers_lecture.start_tour(ctx, None, "lr-too-high")["state"]
     assert session.tour is not None
-    loaded = handlers.load(ctx, session, str(path))["state"]
+    loaded = handlers_files.load(ctx, session, str(path))["state"]
     assert loaded.tour is None and loaded.preset == "ring8"  # the tour ended with the load
-    setup = handlers.setup_of(ctx, loaded)
+    setup = handlers_files.setup_of(ctx, loaded)
     assert setup["preset"] == "ring8" and "tour" not in setup
     query = share.to_query(setup["preset"], loaded.trainer.config)
     params = dict(pair.split("=") for pair in query.split("&"))
     restored = share.from_query(params, "classroom")
     assert restored.config == loaded.trainer.config
-    exported = json.loads(open(handlers.export(ctx, loaded)["download"]).read())
+    exported = json.loads(open(handlers_files.export(ctx, loaded)["download"]).read())
     assert exported["preset"] == "ring8" and "tour" not in exported
 
 
@@ -257,7 +257,7 @@ def test_bad_values_name_their_field(ctx: handlers.Context) -> None:
     with pytest.raises(ValueError, match="preset: unknown preset"):
         handlers.choose_preset(ctx, session, "<b>nope</b>")
     with pytest.raises(ValueError, match="tour: unknown tour"):
-        handlers.start_tour(ctx, session, "../../etc/passwd")
+        handlers_lecture.start_tour(ctx, session, "../../etc/passwd")
 
 
 def test_render_merges_a_relabel_with_a_new_value() -> None:
@@ -268,7 +268,7 @@ def test_render_merges_a_relabel_with_a_new_value() -> None:
 
 
 def test_a_comparison_steps_both_runs_and_shows_them_side_by_side(ctx: handlers.Context) -> None:
-    out = handlers.start_comparison(ctx, None, "minimax-vs-nonsat")
+    out = handlers_lecture.start_comparison(ctx, None, "minimax-vs-nonsat")
     session = out["state"]
     assert session.tab == "compare" and session.partner is not None
     a, b = session.trainer, session.partner.trainer
@@ -296,9 +296,9 @@ def test_a_comparison_steps_both_runs_and_shows_them_side_by_side(ctx: handlers.
 
 
 def test_a_tour_step_opens_a_comparison_and_quotes_both_runs(ctx: handlers.Context) -> None:
-    out = handlers.start_tour(ctx, None, "lr-too-high")
-    out = handlers.next_tour_step(ctx, out["state"])
-    out = handlers.next_tour_step(ctx, out["state"])
+    out = handlers_lecture.start_tour(ctx, None, "lr-too-high")
+    out = handlers_lecture.next_tour_step(ctx, out["state"])
+    out = handlers_lecture.next_tour_step(ctx, out["state"])
     session = out["state"]
     assert session.partner is not None and session.comparison.name == "lr-too-high-vs-sane"
     assert session.diverged and not session.partner.diverged
@@ -508,12 +508,12 @@ def test_a_tour_step_sets_the_data_view_layers(
         json.dumps({"title": caption, "steps": steps}, ensure_ascii=False)
     )
     monkeypatch.setitem(ctx.tours, "layered", load_tour("layered", tmp_path))  # this test's
-    out = handlers.start_tour(ctx, None, "layered")
+    out = handlers_lecture.start_tour(ctx, None, "layered")
     assert out["layers"]["value"] == ["real", "fake", "heatmap", "gradient"]
-    out = handlers.next_tour_step(ctx, out["state"])
+    out = handlers_lecture.next_tour_step(ctx, out["state"])
     assert out["state"].layers == ("real", "heatmap", "stretch")
     assert out["layers"]["value"] == ["real", "heatmap", "stretch"]
-    out = handlers.next_tour_step(ctx, out["state"])
+    out = handlers_lecture.next_tour_step(ctx, out["state"])
     assert out["layers"]["value"] == ["real", "heatmap", "stretch"]
     # a preset chosen after the tour ends it, and its layers: the user's come back
     out = handlers.choose_preset(ctx, out["state"], "grid25")
@@ -577,11 +577,11 @@ def test_slow_motion_then_a_step_leaves_no_stale_caption_or_number(
     """The graph quotes an update's ‖Δθ‖ only from the sub-step that makes it, and a Step
     in the middle of slow motion ends it: the caption no longer quotes the narrated
     iteration's numbers beside a graph that shows the new step's."""
-    out = handlers.explain(ctx, None, 0)
+    out = handlers_lecture.explain(ctx, None, 0)
     session = out["state"]
     graphs = [_graph(out)]
     for _ in range(9):
-        graphs.append(_graph(handlers.move(ctx, 1, session, 0)))
+        graphs.append(_graph(handlers_lecture.move(ctx, 1, session, 0)))
     delta_d = re.compile(r'data-node="d\.D"[^>]*>.*?‖Δθ_D‖ = ', re.S)
     first_d = next(i for i, graph in enumerate(graphs) if "‖Δθ_D‖ = 0.0" in graph)
     assert first_d == 6, "D's ‖Δθ_D‖ before sub-step 7 (D updates)"
@@ -605,9 +605,9 @@ def test_texts_beside_the_views_speak_the_tabs_language_and_plain_numbers(
     out = handlers.step(ctx, "run", False, None, 30)
     session = out["state"]
     assert session.message == "ran 30 iterations"
-    out = handlers.set_language(ctx, session, "简体中文")
+    out = handlers_lecture.set_language(ctx, session, "简体中文")
     assert "30" in session.message and "ran" not in session.message
-    handlers.set_language(ctx, session, "English")
+    handlers_lecture.set_language(ctx, session, "English")
     # the empty A/B view is a picture, not Markdown: no raw *emphasis*
     note = session.partner_figure(Session.data_figure).layout.annotations[0].text
     assert "*" not in note and "A/B comparison" in note
@@ -621,7 +621,7 @@ def test_texts_beside_the_views_speak_the_tabs_language_and_plain_numbers(
 
 
 def _shafts(figure: object) -> np.ndarray:
-    """The lengths of G's gradient arrows in a data view (figures.arrow_paths: 7 points each)."""
+    """The lengths of G's gradient arrows in a data view (data_view.arrow_paths: 7 points each)."""
     trace = next(t for t in figure.data if t.name == "G's gradient")
     points = np.stack([np.asarray(trace.x, float), np.asarray(trace.y, float)], 1)
     arrows = points.reshape(-1, 7, 2)
@@ -635,8 +635,8 @@ def test_a_comparisons_caption_and_its_tab_quote_one_measure_at_one_scale(
     the A/B tab prints (both means of the last iterations: the tab printed the last value,
     6.11 beside the caption's 3.51), and the two data views draw G's gradient at one scale
     (each drew its own, so the run whose gradient vanishes drew the longest arrows)."""
-    out = handlers.start_tour(ctx, None, "saturating-loss")
-    out = handlers.next_tour_step(ctx, out["state"])
+    out = handlers_lecture.start_tour(ctx, None, "saturating-loss")
+    out = handlers_lecture.next_tour_step(ctx, out["state"])
     session, caption = out["state"], out["caption"]
     tab = session.compare_markdown()
     number = r"([0-9]+\.[0-9]+)"

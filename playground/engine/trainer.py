@@ -22,8 +22,7 @@ from playground.engine.device import describe_device, resolve_device, to_device,
 from playground.engine.models import build_seeded
 from playground.engine.records import DStepRecord, GStepRecord, IterationRecord
 from playground.engine.rewind import RewindBuffer
-
-HISTORY_KEYS = ("iteration", "loss_d", "loss_g", "d_real", "d_fake", "grad_d", "grad_g")
+from playground.engine.run_state import HISTORY_KEYS, RunState
 
 
 class DivergenceError(RuntimeError):
@@ -43,7 +42,7 @@ def _flat(params: list[torch.Tensor]) -> torch.Tensor:
     return torch.cat([p.detach().reshape(-1) for p in params])
 
 
-class Trainer:
+class Trainer(RunState):
     """Owns G, D, their optimisers, the seeded RNG, history and the rewind buffer."""
 
     def __init__(self, config: GANConfig, dataset: Dataset | None = None) -> None:
@@ -475,123 +474,6 @@ class Trainer:
         with torch.no_grad():
             out = self.D(x, None if labels is None else labels.to(self.device))
         return losses.scores(self.config.loss, out).cpu()
-
-    # ---------------------------------------------------------------- rewind
-    def weights(self) -> dict[str, torch.Tensor]:
-        """G.*, D.* and (with EMA) G_ema.* state-dict entries, as checkpoints, snapshots and
-        exported scripts store them (the tensors themselves, not copies)."""
-        tensors: dict[str, torch.Tensor] = {}
-        for prefix, module in (("G", self.G), ("D", self.D), ("G_ema", self.G_ema)):
-            if module is not None:
-                for key, value in module.state_dict().items():
-                    tensors[f"{prefix}.{key}"] = value
-        return tensors
-
-    def capture(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        """The whole training state as (tensors, metadata): weights, optimiser moments, RNG,
-        counters, the last records. The tensors are the live ones, not copies."""
-        tensors = self.weights()
-        optimizers = {}
-        for prefix, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
-            state = opt.state_dict()
-            skeleton: dict[str, Any] = {"state": {}, "param_groups": state["param_groups"]}
-            for index, entry in state["state"].items():
-                skeleton["state"][index] = {}
-                for name, value in entry.items():
-                    if torch.is_tensor(value):
-                        tensors[f"{prefix}.{index}.{name}"] = value
-                        value = None  # filled from the tensors on restore
-                    skeleton["state"][index][name] = value
-            optimizers[prefix] = copy.deepcopy(skeleton)
-        meta = {
-            "optimizers": optimizers,
-            "ema": self.G_ema is not None,
-            "rng": self.rng.get_state(),
-            "config": self.config.to_dict(),
-            "history_len": len(self.history["iteration"]),
-            "metrics_len": len(self.metrics_history),
-            "counts": (self.d_step_count, self.g_step_count),
-            "last": (self.last_d, self.last_g, self.last_step),
-            "iteration": self.iteration,
-        }
-        return tensors, meta
-
-    @property
-    def _stepped(self) -> bool:
-        """Both optimisers hold state: the run's tensors have their steady layout."""
-        return bool(self.opt_g.state) and bool(self.opt_d.state)
-
-    def snapshot(self) -> int:
-        """Store the whole training state in the rewind buffer; returns its iteration."""
-        tensors, meta = self.capture()
-        self._rewind.put(self.iteration, tensors, meta, shared=self._stepped)
-        return self.iteration
-
-    def reset_rewind(self) -> None:
-        """Forget all snapshots and start the rewind buffer at the current state (after the
-        weights were replaced wholesale, e.g. by loading a checkpoint)."""
-        self.revision += 1
-        self._refresh_vectors()
-        self._rewind.clear()
-        self.snapshot()
-
-    @property
-    def snapshots(self) -> list[int]:
-        """Iterations that can be restored, oldest first."""
-        return self._rewind.iterations
-
-    def restore(self, iteration: int) -> None:
-        """Rewind to the snapshot taken at `iteration`; stepping on reproduces the original run.
-        Later snapshots are dropped: the timeline branches from here."""
-        found = self._rewind.get(iteration)
-        if found is None:
-            raise ValueError(
-                f"snapshot: no snapshot at iteration {iteration}; available: {self.snapshots}"
-            )
-        tensors, meta = found
-        self.load_captured(tensors, meta)
-        for key in HISTORY_KEYS:
-            del self.history[key][meta["history_len"] :]
-        del self.metrics_history[meta["metrics_len"] :]
-        self._rewind.keep_until(iteration)
-
-    def load_captured(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
-        """Take on a state `capture` made (of this run or a copy of it): weights, optimiser
-        moments, RNG, counters, the last records. History and snapshots stay as they are."""
-        self.config = GANConfig.from_dict(meta["config"])
-        self.G.load_state_dict(strip_prefix(tensors, "G."))
-        self.D.load_state_dict(strip_prefix(tensors, "D."))
-        if not meta["ema"]:
-            self.G_ema = None
-        else:
-            if self.G_ema is None:
-                self.G_ema = copy.deepcopy(self.G).requires_grad_(False).eval()
-            self.G_ema.load_state_dict(strip_prefix(tensors, "G_ema."))
-        for prefix, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
-            skeleton = meta["optimizers"][prefix]
-            state = {
-                "state": {
-                    index: {
-                        name: tensors[f"{prefix}.{index}.{name}"].clone() if v is None else v
-                        for name, v in entry.items()
-                    }
-                    for index, entry in skeleton["state"].items()
-                },
-                "param_groups": copy.deepcopy(skeleton["param_groups"]),
-            }
-            opt.load_state_dict(state)
-        self.rng.set_state(meta["rng"])
-        self.d_step_count, self.g_step_count = meta["counts"]
-        self.last_d, self.last_g, self.last_step = meta["last"]
-        self.iteration = meta["iteration"]
-        self._refresh_vectors()
-        self.revision += 1
-
-
-def strip_prefix(mapping: dict[str, Any], prefix: str) -> dict[str, Any]:
-    """The entries whose key starts with `prefix`, keyed without it ("G.net.0.weight" with
-    "G." → "net.0.weight")."""
-    return {k[len(prefix) :]: v for k, v in mapping.items() if k.startswith(prefix)}
 
 
 def _grad_norm(params: list[torch.Tensor]) -> torch.Tensor:

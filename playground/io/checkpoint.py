@@ -22,7 +22,8 @@ from safetensors.torch import load, save_file
 import playground.engine.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
 from playground.engine.config import FILE_DATASETS, GANConfig
 from playground.engine.data import Dataset
-from playground.engine.trainer import HISTORY_KEYS, Trainer, strip_prefix
+from playground.engine.run_state import HISTORY_KEYS, strip_prefix
+from playground.engine.trainer import Trainer
 
 FORMAT = "gan-playground-checkpoint/1"
 FILES = ("config.json", "model.safetensors", "state.json")

@@ -22,8 +22,9 @@ import torch
 
 import playground.engine.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
 from playground.engine.config import GANConfig
+from playground.engine.run_state import strip_prefix
+from playground.engine.trainer import Trainer
 from playground.io.presets import load_preset
-from playground.engine.trainer import Trainer, strip_prefix
 from playground.paths import ASSETS
 
 TRAINED_DIR = ASSETS / "trained"

@@ -42,7 +42,8 @@ import torch
 import playground.engine.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
 from playground.engine.config import GANConfig
 from playground.engine.rewind import RewindBuffer
-from playground.engine.trainer import HISTORY_KEYS, DivergenceError, Trainer
+from playground.engine.run_state import HISTORY_KEYS
+from playground.engine.trainer import DivergenceError, Trainer
 
 LOG = logging.getLogger(__name__)
 CHUNK = 5  # iterations a worker trains before it looks at its messages and its other runs

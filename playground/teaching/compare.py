@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from playground.engine.config import GANConfig
-from playground.io.presets import load_preset, preset_names
 from playground.engine.trainer import DivergenceError, Trainer
 from playground.io.named_json import names_in, read_named
+from playground.io.presets import load_preset, preset_names
 from playground.paths import ASSETS
 from playground.text import LANGUAGES, normalise_language
 

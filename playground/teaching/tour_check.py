@@ -8,8 +8,8 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from playground.io.presets import load_preset
 from playground.engine.trainer import DivergenceError, Trainer
+from playground.io.presets import load_preset
 from playground.teaching.claims import Claim, measure_runs, run_until
 from playground.teaching.compare import Comparison, load_comparison
 from playground.teaching.tours import Tour

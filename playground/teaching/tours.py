@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from playground.io.presets import preset_names
 from playground.io.named_json import names_in, read_named
+from playground.io.presets import preset_names
 from playground.paths import ASSETS
 from playground.teaching.claims import Claim, caption_values
 from playground.text import LANGUAGES, normalise_language, text

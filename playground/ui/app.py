@@ -27,105 +27,22 @@ from playground.serving import play_worker
 from playground.teaching.compare import comparison_names, load_comparison
 from playground.teaching.tours import load_tour, tour_names
 from playground.ui import handlers as h
+from playground.ui import handlers_files as files
+from playground.ui import handlers_live as live
 from playground.ui import live_feed
-from playground.ui.handlers import Context, friendly
+from playground.ui.handlers import Context
 from playground.ui.i18n import I18N, labelled_blocks
-from playground.ui.layout import CONTROLS, SECONDARY_TABS, SLIDERS, TOOLBAR_BUTTONS, build_layout
+from playground.ui.layout import build_layout
 from playground.ui.player import BACKGROUND_CORES
 from playground.ui.quick_skips import skip_untouched_outputs
-from playground.ui.render import API_VIEWS
 from playground.ui.server_identity import ServerIdentity
 from playground.ui.session import DEFAULT_PRESET, Session
+from playground.ui.wiring import VIEWS, Wiring, wire_events, with_request
 from playground.views import palette
 
-ASSETS = ASSETS
 SESSION_TTL_SECONDS = 2 * 3600
 QUEUE_POLL_SECONDS = 0.005  # see calm_queue_polling
 PROGRESS_POLL_SECONDS = 0.05
-QUICK = "hidden"  # no per-output loading overlay for sub-second steps: it costs repaints
-
-# output groups, by component name
-# API_VIEWS first: gradio_client users index the outputs (the summary is the 11th)
-COMPARE_VIEWS = ["compare_md", "compare_a_data", "compare_a_batch", "compare_b_data"]
-COMPARE_VIEWS += ["compare_b_batch", "compare_loss"]
-VIEWS = [*API_VIEWS, "graph", "sparkline", "latent_plot", "interp_plot", *COMPARE_VIEWS]
-# what a step in the browser updates through Gradio (its figures travel in "live"): each
-# output an event declares costs the page work on every click, set or not
-STEP_TEXTS = ["status", "summary", "g_md", "metrics_md", "compare_md", "timeline", "batch_table"]
-STEP_TEXTS += ["caption"]  # a step ends slow motion: its sub-step caption must not stay
-LATENT = ["class_pick", *SLIDERS]
-LECTURE = ["caption", "tour_next", "lecture_timer", "tabs"]
-SETUP = ["preset", "preset_md", *CONTROLS]
-EVERYTHING = [*SETUP, *LECTURE, *VIEWS, *LATENT, "layers", "trained"]
-
-
-def everything_after(*first: str) -> list[str]:
-    """EVERYTHING with `first` leading: an endpoint's outputs keep the order gradio_client
-    users index (e.g. /load: the controls, then the views with the summary)."""
-    return [*first, *[name for name in EVERYTHING if name not in first]]
-
-
-class Wiring:
-    """Connects a trigger to a handler by component names: the handler's keyed updates are
-    handed to Gradio keyed by the components themselves."""
-
-    def __init__(self, ui: dict[str, Any], ctx: Context) -> None:
-        self.ui, self.ctx = ui, ctx
-
-    def __call__(
-        self,
-        trigger: Callable[..., Any],
-        fn: Callable[..., dict[str, Any]],
-        inputs: list[str],
-        outputs: list[str],
-        **options: Any,
-    ) -> Any:
-        ui = self.ui
-        allowed = set(outputs)
-        if "api_name" not in options:  # an internal event: not in the API a script sees
-            options.setdefault("api_visibility", "private")
-
-        @functools.wraps(fn)
-        def keyed(*args: Any, **kwargs: Any) -> dict[Any, Any]:
-            updates = fn(*args, **kwargs)
-            stray = set(updates) - allowed
-            if stray:  # a wiring mistake, caught by the tests
-                raise RuntimeError(f"{getattr(fn, '__name__', fn)} updated {sorted(stray)}")
-            if not updates:  # Gradio reads an empty dict as one value, not as "no updates"
-                return {ui[outputs[0]]: gr.skip()}
-            self.ctx.track(updates.get("state"))
-            return {ui[name]: value for name, value in updates.items()}
-
-        return trigger(
-            fn=keyed,
-            inputs=[ui[n] for n in inputs],
-            outputs=[ui[n] for n in dict.fromkeys(outputs)],
-            **options,
-        )
-
-
-def handler(fn: Callable[..., Any], ctx: Context, *bound: Any) -> Callable[..., Any]:
-    """`fn` with the context (and any fixed leading arguments) bound, errors made friendly."""
-    return friendly(functools.partial(fn, ctx, *bound))
-
-
-def with_request(
-    fn: Callable[..., Any], ctx: Context, takes_state: bool = True
-) -> Callable[..., Any]:
-    """A handler that also reads the HTTP request (Gradio passes it by the annotation)."""
-    if not takes_state:
-
-        def bare(request: gr.Request) -> None:
-            fn(ctx, request)
-
-        return bare
-
-    @friendly
-    def run(state: Session | None, request: gr.Request) -> dict[str, Any]:
-        return fn(ctx, state, request)
-
-    run.__name__ = fn.__name__
-    return run
 
 
 def _forget_closed_tab(demo: gr.Blocks, session_hash: str, delay: float = 5.0) -> None:
@@ -191,18 +108,18 @@ def build_app(default_preset: str = DEFAULT_PRESET, data_dir: Path | None = None
         ui = build_layout(default, presets, tours, comparisons)
         name_unlabelled(ui)
         state = ui["state"]
-        state.time_to_live, state.delete_callback = SESSION_TTL_SECONDS, h.free
+        state.time_to_live, state.delete_callback = SESSION_TTL_SECONDS, files.free
         names = {id(component): name for name, component in ui.items()}
         ctx.labelled = [
             (names[id(block)], props)
             for block, props in labelled_blocks(demo.blocks.values())
             if id(block) in names and names[id(block)] not in VIEWS  # views relabel themselves
         ]
-        ctx.feed = live_feed.FrameFeed(h.live_frame)
+        ctx.feed = live_feed.FrameFeed(live.live_frame)
         ctx.steps = live_feed.FastSteps(functools.partial(h.fast_step, ctx))
         demo.frame_feed = ctx.feed  # launch() mounts its route on the server
-        _wire(Wiring(ui, ctx), ui, ctx, demo)
-        demo.unload(with_request(h.tab_closed, ctx, takes_state=False))
+        wire_events(Wiring(ui, ctx), ui, ctx, demo)
+        demo.unload(with_request(files.tab_closed, ctx, takes_state=False))
         ctx.forget = functools.partial(_forget_closed_tab, demo)
         demo.playground = ctx  # launch() mounts the frame and health routes on the server
     return skip_untouched_outputs(demo)
@@ -222,304 +139,6 @@ def name_unlabelled(ui: dict[str, Any]) -> None:
 
 def _labelled_config(config: Callable[[], dict[str, Any]], label: str) -> dict[str, Any]:
     return {**config(), "label": label}
-
-
-def _wire(wire: Wiring, ui: dict[str, Any], ctx: Context, demo: gr.Blocks) -> None:
-    tour_outputs = everything_after("preset", "preset_md", *CONTROLS, "caption", "tabs", *VIEWS)
-    # ---------------------------------------------------------------- stepping
-    for action, extra in (("step_d", []), ("step_g", []), ("step", []), ("run", ["run_n"])):
-        in_browser = (
-            handler(h.run_n, ctx) if action == "run" else handler(h.step, ctx, action, True)
-        )
-        wire(
-            ui[f"{action}_btn"].click,
-            in_browser,
-            ["state", *extra],
-            ["state", *STEP_TEXTS, "live"],
-            api_name=f"{action}_in_browser",
-            api_visibility="private",
-            show_progress=QUICK if action != "run" else "full",
-        ).success(None, [ui["live"]], None, js=live_feed.DRAW_JS)
-        # (the page sends these clicks to live_feed.FastSteps when it can; this is the way
-        # when it cannot) — and the same action for gradio_client, on a trigger nobody sees
-        wire(
-            gr.Button(visible=False).click,
-            handler(h.step, ctx, action, False),
-            ["state", *extra],
-            ["state", *API_VIEWS],
-            api_name=action,
-        )
-    wire(ui["stop_btn"].click, handler(h.stop_run, ctx), ["state"], ["state"], api_name="stop")
-    controls = ["state", *CONTROLS]
-    reset_out = ["state", *VIEWS, *LATENT, *LECTURE, "timer", "play_btn"]
-    wire(ui["reset_btn"].click, handler(h.reset, ctx), controls, reset_out, api_name="reset")
-    wire(
-        ui["apply_btn"].click,
-        handler(h.apply, ctx),
-        controls,
-        ["state", *VIEWS, *LATENT],
-        api_name="apply",
-    )
-    wire(
-        ui["preset"].input,
-        handler(h.choose_preset, ctx),
-        ["state", "preset", "trained"],
-        ["state", *everything_after("preset_md", *CONTROLS, *VIEWS)],
-        api_name="preset",
-    )
-    wire(  # ticking "start from a trained model" reloads the preset on screen that way
-        ui["trained"].input,
-        handler(h.choose_preset, ctx),
-        ["state", "preset", "trained"],
-        ["state", *everything_after("preset_md", *CONTROLS, *VIEWS)],
-    )
-    wire(
-        ui["upload"].upload,
-        handler(h.uploaded, ctx),
-        ["state", "upload"],
-        ["state", "ctl.dataset", "ctl.data_path"],
-        api_name="upload_data",
-    )
-    wire(
-        ui["timeline"].release,
-        handler(h.rewind, ctx),
-        ["state", "timeline"],
-        ["state", *VIEWS],
-        api_name="rewind",
-    )
-    wire(
-        ui["eval_btn"].click,
-        handler(h.evaluate, ctx),
-        ["state"],
-        ["state", "metrics_md"],
-        api_name="evaluate",
-    )
-    wire(
-        ui["layers"].input,
-        handler(h.set_layers, ctx),
-        ["state", "layers"],
-        ["state", "data_plot"],
-        api_name="layers",
-    )
-    for name in SECONDARY_TABS:
-        wire(
-            ui[f"tab.{name}"].select,
-            handler(h.select_tab, ctx, name),
-            ["state"],
-            ["state", *VIEWS],
-            show_progress="hidden",
-        )
-
-    wire(
-        ui["after_step"].click,
-        handler(h.after_fast_step, ctx),
-        ["state"],
-        ["state", *[name for name in STEP_TEXTS if name != "status"]],
-        api_visibility="private",
-        show_progress="hidden",
-    )
-
-    # ---------------------------------------------------------------- autoplay
-    # While playing, a thread trains; the page fetches the visible plots and the status line
-    # as frames (live_feed), and the timer (every 2 s) hands the controls to the player.
-    ui["play_btn"].click(None, None, None, js=live_feed.STOP_JS)
-    play_out = ["state", "timer", "play_btn", "play_token", *VIEWS]
-    wire(
-        ui["play_btn"].click,
-        handler(h.play, ctx),
-        ["state", "per_tick", "redraw_every"],
-        play_out,
-        api_name="play",
-    ).success(None, [ui["play_token"]], None, js=live_feed.PLAY_JS)
-    wire(
-        ui["timer"].tick,
-        handler(h.tick, ctx),
-        ["state", "per_tick", "redraw_every"],
-        play_out,
-        show_progress="hidden",
-    )
-
-    # ---------------------------------------------------------------- latent space
-    wire(
-        gr.on,
-        handler(h.move_sliders, ctx),
-        ["state", "class_pick", *SLIDERS],
-        ["state", "latent_plot"],
-        triggers=[ui[s].release for s in SLIDERS] + [ui["class_pick"].release],
-        api_name="latent",
-    )
-    for which in ("A", "B"):
-        wire(
-            ui[f"rand_{which.lower()}"].click,
-            handler(h.randomise, ctx, which),
-            ["state", "class_pick"],
-            ["state", *SLIDERS, "latent_plot"],
-            api_name=f"randomise_{which.lower()}",
-        )
-    wire(
-        ui["latent_axes"].input,
-        handler(h.set_latent_axes, ctx),
-        ["state", "latent_axes", "class_pick"],
-        ["state", *SLIDERS, "latent_plot"],
-        api_name="latent_axes",
-    )
-    wire(
-        ui["interp_btn"].click,
-        handler(h.interpolate, ctx),
-        ["state", "frames", "method", "class_pick"],
-        ["state", "interp_plot"],
-        api_name="interpolate",
-    )
-
-    # ---------------------------------------------------------------- save / load
-    for button, fn, api in (
-        ("save_btn", h.save, "save"),
-        ("samples_btn", h.sample, "sample"),
-        ("export_btn", h.export, "export_config"),
-    ):
-        wire(ui[button].click, handler(fn, ctx), ["state"], ["state", "download"], api_name=api)
-    wire(
-        ui["export_code_btn"].click,
-        handler(h.export_code, ctx),
-        ["state", "export_weights"],
-        ["state", "download"],
-        api_name="export_script",
-    )
-    wire(
-        ui["load_ckpt"].upload,
-        handler(h.load, ctx),
-        ["state", "load_ckpt"],
-        ["state", *everything_after(*CONTROLS, *VIEWS)],
-        api_name="load",
-    )
-
-    # ---------------------------------------------------------------- lecture mode
-    lecture_out = ["state", *VIEWS, *LECTURE]
-    wire(
-        ui["explain_btn"].click,
-        handler(h.explain, ctx),
-        ["state", "auto_advance"],
-        lecture_out,
-        api_name="explain",
-    )
-    for button, delta, name in (("next_btn", 1, "next"), ("back_btn", -1, "back")):
-        wire(
-            ui[button].click,
-            handler(h.move, ctx, delta),
-            ["state", "auto_advance"],
-            lecture_out,
-            api_name=name,
-        )
-    wire(
-        ui["lecture_timer"].tick,
-        handler(h.move, ctx, 1),
-        ["state", "auto_advance"],
-        lecture_out,
-        show_progress="hidden",
-    )
-    wire(
-        ui["auto_advance"].change,
-        handler(h.auto_advance, ctx),
-        ["state", "auto_advance"],
-        ["lecture_timer"],
-    )
-    language_out = [
-        "state",
-        *[name for name, _ in ctx.labelled],
-        *SETUP,
-        "tour_pick",
-        "compare_pick",
-        "caption",
-    ]
-    language_out += ["layers", "latent_axes", "play_btn", *VIEWS]
-    wire(
-        ui["language"].input,
-        handler(h.set_language, ctx),
-        ["state", "language"],
-        language_out,
-        api_name="language",
-    )
-    ui["presenter"].change(
-        None, [ui["presenter"]], None, js="(on) => { window.playground.presenter(on); return []; }"
-    )
-    wire(
-        ui["presenter"].input,
-        handler(h.set_presenter, ctx),
-        ["state", "presenter"],
-        ["state", *VIEWS],
-        show_progress="hidden",
-        api_name="presenter",
-    )
-
-    # ---------------------------------------------------------------- tours, links, import
-    wire(
-        ui["tour_start"].click,
-        handler(h.start_tour, ctx),
-        ["state", "tour_pick"],
-        ["state", *tour_outputs],
-        api_name="start_tour",
-    )
-    wire(
-        ui["compare_start"].click,
-        handler(h.start_comparison, ctx),
-        ["state", "compare_pick"],
-        ["state", *tour_outputs],
-        api_name="compare_start",
-    )
-    for button, action, inputs, api in (
-        ("compare_step_btn", "step", ["state"], "compare_step"),
-        ("compare_run_btn", "run", ["state", "compare_n"], "compare_run"),
-    ):
-        wire(
-            ui[button].click,
-            handler(h.compare_step, ctx, action),
-            inputs,
-            ["state", "compare_summary"],
-            api_name=api,
-        )
-    # ---------------------------------------------------------------- drawing
-    brush = [ui[name] for name in ("draw_on", "draw_erase", "brush", "density")]
-    for control in brush:
-        control.change(
-            None,
-            brush,
-            None,
-            js="(on, erase, brush, density) => "
-            "{ window.playground.drawing.set(on, erase, brush, density); return []; }",
-        )
-    ui["draw_clear"].click(None, None, None, js="() => { window.playground.drawing.clear(); }")
-    wire(
-        ui["draw_train"].click,
-        handler(h.train_on_drawing, ctx),
-        ["state", "drawn_text"],
-        ["state", *tour_outputs],
-        api_name="train_on_drawing",
-        js="(state, text) => [state, window.playground.drawing.text()]",
-    )
-    wire(
-        ui["tour_next"].click,
-        handler(h.next_tour_step, ctx),
-        ["state"],
-        ["state", *tour_outputs],
-        api_name="next_tour_step",
-    )
-    wire(
-        ui["share_btn"].click, with_request(h.link, ctx), ["state"], ["share_link"], api_name="link"
-    )
-    wire(
-        ui["import_cfg"].upload,
-        handler(h.import_config, ctx),
-        ["state", "import_cfg"],
-        ["state", *tour_outputs],
-        api_name="import_config",
-    )
-    # first paint: every view shows something before the first click
-    wire(
-        demo.load,
-        with_request(h.first_paint, ctx),
-        ["state"],
-        ["state", "language", *language_out[1:], *EVERYTHING, *TOOLBAR_BUTTONS, "page_token"],
-    ).success(None, [ui["page_token"]], None, js=live_feed.PAGE_JS)
 
 
 MAX_UPLOAD = "64mb"  # Gradio refuses larger uploads before they reach a handler

@@ -7,12 +7,8 @@ from __future__ import annotations
 
 import functools
 import html
-import json
 import logging
 import math
-import secrets
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,40 +16,30 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
-import numpy as np
 
 from playground.engine import budget
 from playground.engine.config import BOUNDS, GANConfig
-from playground.engine.drawing import MAX_TEXT
 from playground.engine.loaders import DataFormatError
-from playground.io.presets import Preset, sampler_for
 from playground.io import trained_starts
-from playground.io.checkpoint import CheckpointError, unzip_checkpoint, zip_checkpoint
-from playground.io.code_export import export_run
+from playground.io.checkpoint import CheckpointError
+from playground.io.presets import Preset
 from playground.serving import play_worker
 from playground.serving.served_files import resolve_data_name
-from playground.teaching import lecture
 from playground.teaching.compare import ComparisonSpec
 from playground.teaching.tours import Tour
-from playground.text import normalise_language, text
-from playground.ui import live_feed, render, share
-from playground.ui.i18n import label_text, relabel
-from playground.ui.latent_space import INTERP_FRAMES
+from playground.text import text
+from playground.ui import live_feed, render
+from playground.ui.i18n import label_text
 from playground.ui.layout import (
     CONTROL_FIELDS,
     CONTROL_NAMES,
-    LANGUAGE_NAMES,
-    TOOLBAR_BUTTONS,
     UPLOAD_KINDS,
-    comparison_choices,
-    tour_choices,
 )
 from playground.ui.player import AUTOPLAY_THREAD
-from playground.ui.session import Session, budgeted_trainer, markdown_safe
+from playground.ui.session import Session
 
 Updates = dict[str, Any]
 LOG = logging.getLogger(__name__)
-SECONDARY_EVERY = 4
 
 
 @dataclass
@@ -197,7 +183,7 @@ def _data_file(ctx: Context, session: Session) -> Callable[[str], str]:
 
 
 # ---------------------------------------------------------------- stepping
-def _advance(session: Session, action: str, n: tuple[Any, ...]) -> None:
+def advance(session: Session, action: str, n: tuple[Any, ...]) -> None:
     """Carry out Step D / Step G / Step / Run N (N checked against this setup's limit); the
     caller holds the session's lock."""
     if action == "run":
@@ -227,7 +213,7 @@ def step(ctx: Context, action: str, in_browser: bool, state: Session | None, *n:
     for the page to draw in place ("live"); API clients get the figures themselves."""
     session = ctx.session(state)
     with session.lock:
-        _advance(session, action, n)
+        advance(session, action, n)
         if not in_browser:
             return {"state": session, **render.api_views(session)}
         plots: dict[str, Any] = {}
@@ -276,7 +262,7 @@ def fast_step(ctx: Context, owner: str, action: str) -> str | None:
     if not session.lock.acquire(timeout=live_feed.STEP_WAIT):
         return None
     try:
-        _advance(session, action, ())
+        advance(session, action, ())
         feed = {"status": session.status_html(), "figures": render.figures(session)}
         return live_feed.encode(feed)
     finally:
@@ -376,500 +362,3 @@ def set_layers(ctx: Context, state: Session | None, layers: list[str]) -> Update
     with session.lock:
         session.set_layers(list(layers or []))
         return {"state": session, "data_plot": live_feed.stamped(session.data_figure())}
-
-
-# ---------------------------------------------------------------- autoplay
-def build_frame(session: Session) -> str | None:
-    """One autoplay frame of the visible figures, every redraw_every-th time it is due (the
-    player thread calls this between training chunks, or after it took on the play worker's
-    state, holding the session's lock)."""
-    player = session.player
-    player.frames += 1
-    if player.frames % player.redraw_every:
-        return None
-    # the main screen every frame; a secondary tab (below the fold at 1280×720) every
-    # SECONDARY_EVERY-th, so the plots in view keep their frame rate
-    secondary = player.frames % (SECONDARY_EVERY * player.redraw_every) == 0
-    figures = render.figures(session, secondary)
-    return live_feed.encode({"playing": True, "status": session.status_html(), "figures": figures})
-
-
-def live_frame(session: Session) -> str | None:
-    """The page's frame request: the newest frame the player built (see Player.take_frame)."""
-    return session.player.take_frame()
-
-
-def stop(ctx: Context, session: Session, paused: bool) -> Updates:
-    """Autoplay off: the timer, the button, the frame token, and all views repainted."""
-    session.stop_autoplay()
-    if ctx.feed is not None:
-        ctx.feed.close(session.live_token)
-    session.live_token = None
-    with session.lock:
-        if paused:
-            session.say("paused", iteration=session.trainer.iteration)
-        return {
-            "timer": gr.Timer(active=False),
-            "play_btn": label_text("play", session.language),
-            "play_token": "",
-            **render.views(session),
-        }
-
-
-def play(ctx: Context, state: Session | None, n: Any, every: Any) -> Updates:
-    session = ctx.session(state)
-    if session.playing:
-        return {"state": session, **stop(ctx, session, paused=True)}
-    session.narration = None
-    session.player.redraw_every = whole(every or 1, "redraw every", 1, 20)
-    per_tick = whole(n or 1, "iterations per tick", 1, 200)
-    session.start_autoplay(
-        per_tick * live_feed.FRAMES_PER_SECOND,
-        frame=functools.partial(build_frame, session),
-        frames_per_second=live_feed.FRAMES_PER_SECOND,
-    )
-    if ctx.feed is not None:
-        ctx.feed.close(session.live_token)  # a run the guard stopped left its token
-        session.live_token = ctx.feed.open(session)
-    else:
-        session.live_token = secrets.token_urlsafe(16)
-    return {
-        "state": session,
-        "timer": gr.Timer(active=True),
-        "play_btn": label_text("pause", session.language),
-        "play_token": session.live_token,
-    }
-
-
-def tick(ctx: Context, state: Session | None, n: Any, every: Any) -> Updates:
-    """While playing, every 2 s (the timer): the status line (frames bring it more often), the
-    open batch table; the controls' values reach the player. Once the run has stopped (the
-    guard caught a diverging run): autoplay off."""
-    session = ctx.session(state)
-    if not session.playing:
-        return {"state": session, **stop(ctx, session, paused=False)}
-    try:
-        session.player.rate = whole(n, "", 1, 200) * live_feed.FRAMES_PER_SECOND
-        session.player.redraw_every = whole(every, "", 1, 20)
-    except ValueError:
-        pass  # a half-typed value: keep playing at the last good one
-    with session.lock:
-        out = {"state": session, "status": render.status(session)}
-        if session.tab == "table":
-            out["batch_table"] = render.table(session)
-        return out
-
-
-# ---------------------------------------------------------------- latent space
-def move_sliders(ctx: Context, state: Session | None, label: Any, *values: Any) -> Updates:
-    session = ctx.session(state)
-    z = [number(v, "latent sliders", -3, 3) for v in values]
-    with session.lock:
-        _pick_class(session, label)
-        figure = session.latent_figure(z, _class(session))
-        return {"state": session, "latent_plot": live_feed.stamped(figure)}
-
-
-def randomise(ctx: Context, which: str, state: Session | None, label: Any) -> Updates:
-    session = ctx.session(state)
-    with session.lock:
-        session.randomise_end(which, int(np.random.default_rng().integers(2**31 - 1)))
-        return {"state": session, **_sliders_anew(session)}
-
-
-def set_latent_axes(ctx: Context, state: Session | None, axes: str, label: Any) -> Updates:
-    session = ctx.session(state)
-    with session.lock:
-        session.set_latent_axes(axes)
-        return {"state": session, **_sliders_anew(session)}
-
-
-def _sliders_anew(session: Session) -> Updates:
-    """The sliders reset to the session's new end A or axes, and G(z) for them."""
-    session.latent_values = None
-    out = render.latent_views(session)
-    out.pop("class_pick")
-    out["latent_plot"] = live_feed.stamped(session.latent_figure(label=_class(session)))
-    return out
-
-
-def interpolate(ctx: Context, state: Session | None, n: Any, how: str, label: Any) -> Updates:
-    session = ctx.session(state)
-    frames = whole(n, "frames", *INTERP_FRAMES)
-    if how not in ("lerp", "slerp"):
-        raise ValueError("path: choose lerp or slerp")
-    with session.lock:
-        _pick_class(session, label or 0)
-        figure = session.interpolation_figure(frames, how, _class(session))
-        return {"state": session, "interp_plot": live_feed.stamped(figure)}
-
-
-def _pick_class(session: Session, label: Any) -> None:
-    """The class picker's value, checked against the run's classes."""
-    top = max(session.trainer.num_classes - 1, 0)
-    session.latent_class = whole(label, "class", 0, top)
-
-
-def _class(session: Session) -> int | None:
-    return session.latent_class if session.trainer.conditional else None
-
-
-# ---------------------------------------------------------------- save / load
-def session_folder(session: Session) -> Path:
-    """This tab's folder for downloads: one per session, removed when the session is freed
-    (a new download replaces the last of its kind)."""
-    if session.workdir is None or not session.workdir.is_dir():
-        session.workdir = Path(tempfile.mkdtemp(prefix="gan-session-"))
-    return session.workdir
-
-
-def tab_closed(ctx: Context, request: gr.Request) -> None:
-    """demo.unload: the page is gone; free its session now rather than at the state's TTL."""
-    owner = getattr(request, "session_hash", None)
-    free(ctx.sessions.pop(owner, None) if owner else None)
-    if owner and ctx.steps is not None:
-        ctx.steps.forget(owner)
-    if owner and ctx.forget is not None:
-        ctx.forget(owner)
-
-
-def free(session: Session | None) -> None:
-    """A closed or expired tab: autoplay stopped, the trainer dropped, its files removed."""
-    if session is None:
-        return
-    session.stop_autoplay()
-    session.trainer = None  # type: ignore[assignment]
-    if session.workdir is not None:
-        shutil.rmtree(session.workdir, ignore_errors=True)
-        session.workdir = None
-
-
-def save(ctx: Context, state: Session | None) -> Updates:
-    session = ctx.session(state)
-    with session.lock:
-        path = session_folder(session) / f"gan-playground-it{session.trainer.iteration}.zip"
-        zip_checkpoint(session.trainer, path, sampler=session.sampler, preset=session.preset)
-    return {"state": session, "download": str(path)}
-
-
-def sample(ctx: Context, state: Session | None, n: Any = 1000) -> Updates:
-    session = ctx.session(state)
-    n = whole(n, "n", 1, 100_000)
-    with session.lock:
-        x, z, labels = session.trainer.sample(n, ema=session.use_ema)
-    path = session_folder(session) / "samples.npz"
-    arrays = {"x": x.numpy().astype(np.float32), "z": z.numpy().astype(np.float32)}
-    if labels is not None:
-        arrays["y"] = labels.numpy()
-    np.savez(path, **arrays)
-    return {"state": session, "download": str(path)}
-
-
-def setup_of(ctx: Context, session: Session) -> dict[str, Any]:
-    """What is on screen now, as a setup: the config, the preset it is measured against
-    (the run's own, or the default for a run whose preset is unknown), the tour position
-    only while a tour is being walked."""
-    preset = session.preset if session.preset in ctx.presets else ctx.default_preset
-    setup: dict[str, Any] = {"config": session.trainer.config.to_dict(), "preset": preset}
-    if session.tour is not None:
-        setup.update(tour=session.tour.name, tour_step=session.tour_step)
-    return setup
-
-
-def export(ctx: Context, state: Session | None) -> Updates:
-    session = ctx.session(state)
-    path = session_folder(session) / "gan-playground-config.json"
-    path.write_text(json.dumps(setup_of(ctx, session), indent=2))
-    return {"state": session, "download": str(path)}
-
-
-def export_code(ctx: Context, state: Session | None, with_weights: Any = False) -> Updates:
-    """This run as a PyTorch script and notebook (plus its data file, and its weights when
-    asked), zipped for download; comments in the tab's language."""
-    session = ctx.session(state)
-    preset = ctx.presets.get(session.preset)
-    with session.lock:
-        trainer = session.trainer
-        exported = export_run(
-            trainer.config,
-            trainer.dataset,
-            steps=preset.steps if preset else max(trainer.iteration, 2000),
-            sampler=session.sampler,
-            title=preset.title_in(session.language) if preset else trainer.config.dataset,
-            language=session.language,
-            weights=trainer.weights() if with_weights is True else None,
-            from_iteration=trainer.iteration if with_weights is True else 0,
-        )
-    path = session_folder(session) / f"{exported.name}.zip"
-    path.write_bytes(exported.zip_bytes())
-    return {"state": session, "download": str(path)}
-
-
-def load(ctx: Context, state: Session | None, path: str | None) -> Updates:
-    if not path:
-        return {}
-    old = ctx.session(state)
-    trainer, info = unzip_checkpoint(path, device=old.trainer.config.device, read_data_files=False)
-    preset = info.get("preset") if info.get("preset") in ctx.presets else ""
-    loaded = Session(trainer, preset=preset, sampler=info.get("sampler", "G"))
-    session = old.successor(loaded)
-    session.say("loaded_ckpt", iteration=trainer.iteration)
-    return {"state": session, **render.everything(session, ctx.presets)}
-
-
-# ---------------------------------------------------------------- lecture mode
-def _narrated(session: Session, seconds: Any) -> Updates:
-    """The current sub-step on screen: its view brought up, the picture as far as it goes,
-    the caption and the auto-advance timer."""
-    if session.narration.view(session.sub_step) == "g":
-        session.tab = "g"
-    return {
-        "state": session,
-        **render.views(session),
-        **render.lecture_views(session, float(seconds or 0)),
-    }
-
-
-def explain(ctx: Context, state: Session | None, seconds: Any) -> Updates:
-    session = ctx.session(state)
-    session.stop_autoplay()
-    with session.lock:
-        session.tour = None
-        session.narration = lecture.narrate_iteration(session.trainer)
-        session.sub_step = 0
-        session.say("explained", iteration=session.trainer.iteration)
-        return _narrated(session, seconds)
-
-
-def move(ctx: Context, delta: int, state: Session | None, seconds: Any) -> Updates:
-    session = ctx.session(state)
-    with session.lock:
-        if session.narration is None:
-            return {
-                "state": session,
-                "caption": session.lecture_text(),
-                "lecture_timer": gr.Timer(active=False),
-            }
-        last = len(lecture.SUB_STEPS) - 1
-        session.sub_step = min(max(session.sub_step + delta, 0), last)
-        return _narrated(session, seconds)
-
-
-def auto_advance(ctx: Context, state: Session | None, seconds: Any) -> Updates:
-    """A new auto-advance interval takes effect at once, also in the middle of a walk."""
-    if state is None:
-        return {}
-    return {"lecture_timer": render.lecture_views(state, float(seconds or 0))["lecture_timer"]}
-
-
-def set_language(ctx: Context, state: Session | None, name: str) -> Updates:
-    session = ctx.session(state)
-    session.language = LANGUAGE_NAMES.get(name, "en")
-    with session.lock:
-        session.say_again()
-        updates = render.merged(
-            language_views(ctx, session),
-            render.setup_views(session, ctx.presets),
-            render.views(session),
-        )
-        return {"state": session, **updates}
-
-
-def language_views(ctx: Context, session: Session) -> Updates:
-    """Every label in the session's language (overriding the browser's), and the texts."""
-    lang = session.language
-    return render.merged(
-        {name: relabel(props, lang) for name, props in ctx.labelled},
-        {
-            "tour_pick": gr.update(choices=tour_choices(ctx.tours, lang)),
-            "compare_pick": gr.update(choices=comparison_choices(ctx.comparisons, lang)),
-            "caption": session.lecture_text(),
-            "layers": render.layers(session),
-            "latent_axes": gr.update(
-                choices=[(label_text("axes.z", lang), "z"), (label_text("axes.pca", lang), "pca")]
-            ),
-            "play_btn": label_text("pause" if session.playing else "play", lang),
-        },
-    )
-
-
-def set_presenter(ctx: Context, state: Session | None, on: bool) -> Updates:
-    session = ctx.session(state)
-    with session.lock:
-        session.presenter = bool(on)
-        return {"state": session, **render.views(session)}
-
-
-# ---------------------------------------------------------------- tours, links, config import
-def start_tour(ctx: Context, state: Session | None, name: str) -> Updates:
-    if name not in ctx.tours:
-        raise ValueError(f"tour: unknown tour '{name}'")
-    old = ctx.session(state)
-    old.tour, old.narration = ctx.tours[name], None
-    session = old.play_tour_step(0)
-    return {"state": session, **render.everything(session, ctx.presets)}
-
-
-def start_comparison(ctx: Context, state: Session | None, name: str) -> Updates:
-    """Two fresh runs side by side (A: the comparison's preset, B: with its settings
-    changed); Step, Run N and Play now drive both, and the comparison tab shows them."""
-    if name not in ctx.comparisons:
-        raise ValueError(f"comparison: unknown comparison '{markdown_safe(str(name))}'")
-    old = ctx.session(state)
-    old.tour, old.narration = None, None
-    with old.lock:
-        session = old.open_comparison(ctx.comparisons[name])
-    session.say("compared", title=ctx.comparisons[name].title_in(session.language))
-    return {"state": session, **render.everything(session, ctx.presets)}
-
-
-def compare_step(ctx: Context, action: str, state: Session | None, *n: Any) -> Updates:
-    """For API clients: Step / Run N on both runs of the comparison, answered with both runs'
-    summaries (what the page shows in the comparison tab)."""
-    session = ctx.session(state)
-    if session.partner is None:
-        raise ValueError("comparison: start one first (/compare_start with its name)")
-    with session.lock:
-        _advance(session, action, n)
-        return {"state": session, "compare_summary": session.comparison_summary()}
-
-
-def train_on_drawing(ctx: Context, state: Session | None, drawn: Any) -> Updates:
-    """A fresh run on the painted points (the current settings kept where they fit 2D
-    points); its modes are fitted, and the drawing travels in the link, config and
-    checkpoint."""
-    if not isinstance(drawn, str) or len(drawn) > MAX_TEXT:
-        raise ValueError("drawn: not a drawing")
-    old = ctx.session(state)
-    base = old.trainer.config
-    if base.kind != "points":  # from image data: the default preset's networks and settings
-        base = ctx.presets[ctx.default_preset].config
-    config = base.replace(dataset="drawn", drawn=drawn, data_path="")
-    session = old.fresh_run(config, preset=old.preset)
-    session.tour = None
-    dataset = session.trainer.dataset
-    session.say("drawn", n=len(dataset.pool), k=len(dataset.centres))
-    return {"state": session, **render.everything(session, ctx.presets)}
-
-
-def next_tour_step(ctx: Context, state: Session | None) -> Updates:
-    session = ctx.session(state)
-    if session.tour is None:
-        raise ValueError("tour: pick a tour and click Start tour first")
-    if session.tour_step + 1 >= len(session.tour.steps):
-        # ✓, not the emoji ✅: an empty box where no emoji font is installed
-        done = "✓ " + text("tour.end", session.language)
-        return {"state": session, "caption": session.lecture_text() + "\n\n" + done}
-    with session.lock:
-        session = session.play_tour_step(session.tour_step + 1)
-    return {"state": session, **render.everything(session, ctx.presets)}
-
-
-def link(ctx: Context, state: Session | None, request: gr.Request) -> Updates:
-    session = ctx.session(state)
-    setup = setup_of(ctx, session)
-    query = share.to_query(
-        setup["preset"],
-        session.trainer.config,
-        setup.get("tour"),
-        setup.get("tour_step", 0),
-        session.comparison.name if session.comparison is not None else None,
-        session.trained,
-    )
-    origin = (
-        request.headers.get("origin") or f"http://{request.headers.get('host', '127.0.0.1:7860')}"
-    )
-    return {"share_link": f"{origin}/?{query}"}
-
-
-MAX_CONFIG_BYTES = 2**20
-
-
-def import_config(ctx: Context, state: Session | None, path: str | None) -> Updates:
-    if not path:
-        return {}
-    file = Path(path)
-    if file.stat().st_size > MAX_CONFIG_BYTES:
-        raise ValueError("config file: over 1 MiB; a config is a few hundred bytes")
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"config file: not valid JSON ({exc})") from None
-    except RecursionError:
-        raise ValueError("config file: nested too deeply to be a config") from None
-    if not isinstance(data, dict):
-        raise ValueError("config file: expected a JSON object")
-    fields = data.get("config", data)
-    if not isinstance(fields, dict):
-        raise ValueError("config file: 'config' must be a JSON object")
-    old = ctx.session(state)
-    names = {key: fields.get(key) or "" for key in ("data_path", "labels_path")}
-    for key, name in names.items():
-        if not isinstance(name, str):
-            raise ValueError(f"{key}: must be a file name")
-        fields = {**fields, key: resolve_data_name(name, old.uploads, ctx.data_dir)}
-    config = GANConfig.from_dict(fields)
-    name = data.get("preset") if data.get("preset") in ctx.presets else old.preset
-    session = old.fresh_run(config, preset=name)
-    session.tour = None
-    if data.get("tour") in ctx.tours:
-        step = whole(data.get("tour_step", 0), "tour_step", 0, 100)
-        session = session.start_tour_at(ctx.tours[data["tour"]], step)
-    session.say("imported")
-    return {"state": session, **render.everything(session, ctx.presets)}
-
-
-def from_link(ctx: Context, request: gr.Request, language: str) -> Session | None:
-    """The session a page URL asks for (?preset=…&seed=…&tour=…&step=…), if any."""
-    setup = share.from_query(dict(request.query_params), ctx.default_preset)
-    if setup is None:
-        return None
-    sampler = sampler_for(ctx.presets[setup.preset].sampler, setup.config)
-    session = Session(budgeted_trainer(setup.config), preset=setup.preset, sampler=sampler)
-    session.language = language
-    if setup.trained:
-        session.start_trained()
-    if setup.tour:
-        if setup.tour not in ctx.tours:
-            raise ValueError(f"link: unknown tour '{setup.tour}'")
-        session = session.start_tour_at(ctx.tours[setup.tour], setup.step)
-    elif setup.compare:
-        if setup.compare not in ctx.comparisons:
-            raise ValueError("link: unknown comparison")
-        session = session.open_comparison(ctx.comparisons[setup.compare])
-    if session.trained and session.tour is None:
-        session.say("loaded_trained", name=setup.preset, iteration=session.trainer.iteration)
-    else:
-        session.say("restored")
-    return session
-
-
-def first_paint(ctx: Context, state: Session | None, request: gr.Request) -> Updates:
-    """Every view shows something before the first click, in the browser's language."""
-    owner = request.session_hash if request is not None else None
-    header = request.headers.get("accept-language", "") if request is not None else ""
-    language = normalise_language(header.split(",")[0].strip())
-    session = ctx.session(state)
-    if state is None or session.owner != owner:
-        # a page load is a new tab: its own fresh run. The state seen here can be a copy of
-        # another tab's early state (seen with Gradio 6.31), so only a state this browser
-        # session built itself is kept.
-        try:
-            linked = from_link(ctx, request, language) if request is not None else None
-            session = linked or Session.from_preset(ctx.default_preset)
-            session.language = language
-        except ValueError as exc:
-            session = Session.from_preset(ctx.default_preset)
-            session.language = language
-            session.say("bad_link", error=markdown_safe(str(exc)))
-    session.owner = owner
-    name = next(k for k, v in LANGUAGE_NAMES.items() if v == session.language)
-    page_token = ctx.steps.open(owner) if ctx.steps is not None and owner else ""
-    updates = render.merged(
-        render.everything(session, ctx.presets),
-        language_views(ctx, session),
-        {button: gr.update(interactive=True) for button in TOOLBAR_BUTTONS},
-    )
-    # the switch shows the page's language (its relabelling alone left it on English)
-    updates["language"] = {**updates.get("language", gr.update()), "value": name}
-    return {"state": session, "page_token": page_token, **updates}

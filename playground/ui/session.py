@@ -20,11 +20,11 @@ from playground.engine import budget
 from playground.engine.config import LIVE_FIELDS, GANConfig
 from playground.engine.data import Dataset, build_dataset
 from playground.engine.losses import PROBABILITY_LOSSES
-from playground.io.presets import load_preset, sampler_for
 from playground.engine.trainer import DivergenceError, Trainer
 from playground.evaluation import drs
 from playground.evaluation.metrics import evaluate, mixture_metrics
 from playground.io import trained_starts
+from playground.io.presets import load_preset, sampler_for
 from playground.serving import play_worker
 from playground.teaching.claims import measure_runs, run_until
 from playground.teaching.compare import ComparisonSpec, load_comparison

@@ -13,7 +13,7 @@ import torch
 from playground.evaluation import drs, probes
 from playground.teaching.lecture import SUB_STEPS
 from playground.text import text
-from playground.views import figures, model_graph, svg_views
+from playground.views import data_view, figures, model_graph, svg_views
 
 if TYPE_CHECKING:
     pass
@@ -187,7 +187,7 @@ class SessionFigures:
             b = d.batch_size
             fake = d.x[:b].numpy() if level >= 1 else None
             real = d.x[b:].numpy() if level >= 2 else None
-            fig = figures.field_figure(
+            fig = data_view.field_figure(
                 xs,
                 ys,
                 None,
@@ -208,7 +208,7 @@ class SessionFigures:
         if "drs" in layers and drs.supported(t.config.loss):
             kept = drs.filter_samples(t, fake_t, labels)
             title = text("fig.field_drs", lang, iteration=t.iteration, kept=100 * kept.mean())
-        fig = figures.field_figure(
+        fig = data_view.field_figure(
             xs,
             ys,
             field_,
@@ -236,13 +236,13 @@ class SessionFigures:
         """The arrow scale of this run's data view: its own, or while two runs are compared,
         the larger of the two, so that A and B draw one gradient size at one length."""
         other = self.partner or self.compared_with
-        norm = figures.arrow_norm(pull)
+        norm = data_view.arrow_norm(pull)
         if other is None or other.trainer.dataset.kind != "points":
             return norm
         t = other.trainer
         labels = other._labels_for(len(other.view_z))
         fake = t.generate(other.view_z, labels, ema=other.use_ema, noise=other._view_noise())
-        return max(norm, figures.arrow_norm(other.gradient_pull(fake, labels)))
+        return max(norm, data_view.arrow_norm(other.gradient_pull(fake, labels)))
 
     def _numbered_modes(self) -> np.ndarray | None:
         """The centres the data view numbers with the real layer: a mixture's (or the fitted
