@@ -43,7 +43,7 @@ def test_the_filter_needs_a_probability_d() -> None:
 
 
 def test_gradient_arrows_start_at_their_own_fakes_when_d_filters_most_of_them() -> None:
-    from playground.views.figures import field_figure
+    from playground.views.data_view import field_figure
 
     rng = np.random.default_rng(0)
     fake = rng.normal(size=(300, 2)).astype(np.float32)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 from playground.evaluation.probes import pca_directions
-from playground.ui.session import SLIDER_DIMS, Session
+from playground.ui.latent_space import SLIDER_DIMS
+from playground.ui.session import Session
 
 
 def test_pca_directions_of_a_linear_generator_are_its_right_singular_vectors() -> None:

@@ -26,8 +26,9 @@ SESSION_BYTES = 256 * MiB  # networks, gradients, optimiser moments, EMA
 REWIND_BYTES = 64 * MiB  # the rewind buffer (snapshot_capacity snapshots)
 STEP_SECONDS = 2.0  # the slowest one iteration may be
 RUN_SECONDS = 30.0  # the longest one Run N may train
-# floating-point operations per second of one CPU thread: the ring8 preset (1.7e8 FLOPs an
-# iteration) takes 4.2 ms an iteration on one thread of the 2-core CI machine, about 4e10/s
+# floating-point operations per second of one CPU thread, a little under what the ring8 preset
+# reaches on one thread of the 2-core CI machine (docs/benchmarks.md, "Measurements behind
+# the code")
 CPU_FLOPS = 3e10
 ITERATION_OVERHEAD = 1.5e-3  # seconds an iteration costs however small the networks
 # tighter than GANConfig's own bounds: what one browser session may ask for

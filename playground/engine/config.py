@@ -173,7 +173,7 @@ _HELP = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class GANConfig:
     """Everything that defines a run: data, networks, loss, optimiser, schedule, seed."""
 

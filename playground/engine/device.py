@@ -41,8 +41,8 @@ def cpu_threads_for(model: str) -> int:
     """CPU threads for torch: 1 for the MLPs, torch's default for conv nets.
 
     An MLP's matrices here are small (batch 256 x 128 units): splitting each op across cores
-    costs more in hand-offs than it gains (ring8 on 2 cores: 4.15 ms/it with 1 thread,
-    4.90 ms/it with 2), and one thread leaves the other core to the UI or another session.
+    costs more in hand-offs than it gains (docs/benchmarks.md), and one thread leaves the
+    other core to the UI or another session.
     """
     return 1 if model == "mlp" else torch.get_num_threads()
 

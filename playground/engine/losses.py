@@ -63,8 +63,8 @@ def mmd(fake: torch.Tensor, real: torch.Tensor, bandwidth: float) -> torch.Tenso
     x = torch.cat([fake.flatten(1), real.flatten(1)])
     d2 = (x[:, None] - x[None]).square().sum(-1)
     widths = to_device(torch.tensor(MMD_KERNELS), x.device) * bandwidth  # no host wait
-    # exponents below -80 would land in float32's subnormal range, which the CPU computes ~25×
-    # slower; a kernel value of e^-80 is as good as 0 here
+    # exponents below -80 would land in float32's subnormal range, which the CPU computes many
+    # times slower; a kernel value of e^-80 is as good as 0 here
     k = torch.exp((d2 * (-0.5 / widths.square())[:, None, None]).clamp(min=-80)).sum(0)
     n, m = len(fake), len(real)
     v = torch.cat([x.new_full((n,), 1 / n), x.new_full((m,), -1 / m)])

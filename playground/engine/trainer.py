@@ -46,8 +46,7 @@ class Trainer(RunState):
     """Owns G, D, their optimisers, the seeded RNG, history and the rewind buffer."""
 
     def __init__(self, config: GANConfig, dataset: Dataset | None = None) -> None:
-        config.validate()
-        self.config = config
+        self.config = config  # valid: a GANConfig checks itself when made, and is frozen
         self.device = resolve_device(config.device)
         self.dataset = dataset if dataset is not None else build_dataset(config)
         self.rng = torch.Generator().manual_seed(config.seed)
@@ -90,8 +89,8 @@ class Trainer(RunState):
         return self.dataset.num_classes
 
     def _optimizer(self, module: nn.Module, lr: float) -> torch.optim.Optimizer:
-        """Adam or SGD; the fused kernels where the device has them (on the CPU fused Adam
-        takes ~60 µs a step for the 2×128 MLP instead of ~210 µs)."""
+        """Adam or SGD; the fused kernels where the device has them (on the CPU, fused Adam is a
+        fraction of the for-each one's time for these small MLPs: docs/benchmarks.md)."""
         c = self.config
         fused = self.device.type in ("cpu", "cuda")
         if c.optimizer == "sgd":

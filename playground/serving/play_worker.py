@@ -2,7 +2,7 @@
 
 A tab that plays trains for as long as it plays. In the web server's process that training
 shares one GIL with the server's event loop and every other playing tab: on the 2-core box
-autoplay ran at 0.53-0.75× the rate of `Trainer.run` alone (bench/ui_speed.py), and on a
+autoplay ran well below the rate of `Trainer.run` alone (bench/ui_speed.py), and on a
 many-core classroom server all playing tabs together could not use more than about one core.
 So a playing tab's run moves to a worker process for as long as it plays:
 
@@ -57,7 +57,7 @@ _HEADER = struct.Struct(">I")
 # ---------------------------------------------------------------- messages
 class _Pickler(pickle.Pickler):
     """Tensors as NumPy arrays: pickle's own way of writing a tensor runs torch.save for each
-    one (a zip archive per tensor, ~0.3 ms each to read back): 1-7 s for a run's state."""
+    one (a zip archive per tensor), seconds for a run's state."""
 
     def reducer_override(self, obj: Any) -> Any:
         if (

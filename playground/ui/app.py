@@ -66,8 +66,9 @@ def _forget_closed_tab(demo: gr.Blocks, session_hash: str, delay: float = 5.0) -
 
 def _limit_malloc_arenas(arenas: int = 2) -> None:
     """glibc gives each thread that allocates its own heap arena (up to 8 per core), and each
-    keeps the memory it once held: with Gradio's worker threads RSS crept up by 7 % a minute
-    under 16 users (bench/load.py), 3 % with two arenas. Call before the threads start."""
+    keeps the memory it once held: with Gradio's worker threads RSS crept up minute by minute
+    under a class (bench/load.py, docs/benchmarks.md), less than half as fast with two
+    arenas. Call before the threads start."""
     try:
         ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # -8: M_ARENA_MAX
     except (OSError, AttributeError):
@@ -76,8 +77,8 @@ def _limit_malloc_arenas(arenas: int = 2) -> None:
 
 def _skip_event_analytics() -> None:
     """Gradio summarises every event it has recorded (up to 10 000) in a pandas DataFrame after
-    each event, for its monitoring page, which this app does not open: 2 ms a click at first,
-    7 ms once a class has made 10 000 events, holding the interpreter the training threads
+    each event, for its monitoring page, which this app does not open: a cost per click that
+    grows with the events a class has made, holding the interpreter the training threads
     need. Read when the queue is made; an operator's own setting wins."""
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2**31))
     os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "100")
@@ -146,11 +147,11 @@ MAX_UPLOAD = "64mb"  # Gradio refuses larger uploads before they reach a handler
 
 def calm_queue_polling(demo: gr.Blocks) -> None:
     """Gradio's queue looks for new events every 1 ms and for progress to send every 10 ms
-    when idle (on Linux; 50 and 100 ms on Windows): 1 100 wake-ups a second of the event loop,
-    8.4 % of a core with one tab open and nothing running, each taking the GIL from the
-    training threads. Every QUEUE_POLL_SECONDS and PROGRESS_POLL_SECONDS instead: 4.8 % (the
-    rest: other timers, uvicorn's tick among them), an event starts at most 5 ms later, and
-    Run N's progress reaches the page 20 times a second."""
+    when idle (on Linux): a thousand wake-ups a second of the event loop, each taking the GIL
+    from the training threads, with one tab open and nothing running. Every
+    QUEUE_POLL_SECONDS and PROGRESS_POLL_SECONDS instead (docs/benchmarks.md has the CPU it
+    saves): an event starts at most QUEUE_POLL_SECONDS later, and Run N's progress reaches
+    the page 1 / PROGRESS_POLL_SECONDS times a second."""
     queue = demo._queue  # set by demo.queue(); Gradio has no public setting for these
     queue.sleep_when_free = QUEUE_POLL_SECONDS
     queue.progress_update_sleep_when_free = PROGRESS_POLL_SECONDS
@@ -195,7 +196,7 @@ def launch(
         head=f"<script>{script}</script>",
         i18n=I18N,
         # Gradio's run history copies every event's outputs (whole figures) into the browser's
-        # storage: ~20 ms of main-thread work per step here, and a playground has no use for it
+        # storage: main-thread work on every step, and a playground has no use for it
         run_history=False,
         max_file_size=MAX_UPLOAD,
         # a page loaded from another process (a restart, a dead replica) is told to reload

@@ -18,7 +18,7 @@ from typing import Any
 import gradio as gr
 
 from playground.engine import budget
-from playground.engine.config import BOUNDS, GANConfig
+from playground.engine.config import GANConfig
 from playground.engine.loaders import DataFormatError
 from playground.io import trained_starts
 from playground.io.checkpoint import CheckpointError
@@ -117,9 +117,11 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def whole(value: Any, name: str, low: int, high: int) -> int:
-    """A whole number from a browser field, or ValueError naming the field and its range."""
-    message = f"{name}: enter a whole number from {low} to {high}"
+def whole(value: Any, name: str, low: int | None = None, high: int | None = None) -> int:
+    """A whole number from a browser field, or ValueError naming the field (and its range,
+    where the caller checks one; a setup field's range is GANConfig's to check)."""
+    bounded = low is not None and high is not None
+    message = f"{name}: enter a whole number" + (f" from {low} to {high}" if bounded else "")
     if isinstance(value, bool):
         raise ValueError(message)
     if isinstance(value, int):
@@ -132,7 +134,7 @@ def whole(value: Any, name: str, low: int, high: int) -> int:
         if not math.isfinite(as_float) or as_float != int(as_float):
             raise ValueError(message)
         result = int(as_float)
-    if not low <= result <= high:
+    if bounded and not low <= result <= high:
         raise ValueError(message)
     return result
 
@@ -163,9 +165,8 @@ def config_from_controls(
             continue
         if value is None or value == "":
             raise ValueError(f"{name}: please enter a value")
-        low, high = BOUNDS.get(name, (-(2**63), 2**63 - 1))
-        if kind == "int":
-            data[name] = whole(value, name, int(low), int(high))
+        if kind == "int":  # a whole number here; its bounds are GANConfig's to check
+            data[name] = whole(value, name)
         elif kind == "float":
             data[name] = number(value, name, -1e300, 1e300)
         elif kind == "bool":

@@ -22,6 +22,22 @@ from playground.ui.latent_space import INTERP_FRAMES, SLIDER_DIMS, slider_values
 from playground.ui.session import Session
 from playground.views.figures import DATA_LAYERS
 
+# each view's element id: the page's JavaScript draws frames and fast steps into these
+VIEW_IDS = {
+    "sparkline": "view-sparkline",
+    "batch_plot": "view-batch",
+    "data_plot": "view-data",
+    "g_plot": "view-g",
+    "scores_plot": "view-scores",
+    "loss_plot": "view-loss",
+    "latent_plot": "view-latent",
+    "interp_plot": "view-interp",
+    "compare_a_data": "view-compare-a-data",
+    "compare_a_batch": "view-compare-a-batch",
+    "compare_b_data": "view-compare-b-data",
+    "compare_b_batch": "view-compare-b-batch",
+    "compare_loss": "view-compare-loss",
+}
 LANGUAGE_NAMES = {"English": "en", "简体中文": "zh-CN"}
 SECONDARY_TABS = ("g", "scores", "loss", "latent", "metrics", "table", "compare")
 UPLOAD_KINDS = {
@@ -144,14 +160,14 @@ def build_layout(
             with gr.Column(scale=10, min_width=300, elem_id="graph-column"):
                 ui["graph"] = gr.HTML(default.graph_html(), elem_id="model-graph")
                 ui["sparkline"] = gr.HTML(
-                    default.sparkline_svg(), elem_id="view-sparkline", elem_classes="svg-view"
+                    default.sparkline_svg(), elem_id=VIEW_IDS["sparkline"], elem_classes="svg-view"
                 )
             with gr.Column(scale=9, min_width=300):
                 ui["batch_plot"] = gr.HTML(
-                    default.batch_svg(), elem_id="view-batch", elem_classes="svg-view"
+                    default.batch_svg(), elem_id=VIEW_IDS["batch_plot"], elem_classes="svg-view"
                 )
             with gr.Column(scale=10, min_width=300):
-                ui["data_plot"] = gr.Plot(elem_id="view-data", show_label=False)
+                ui["data_plot"] = gr.Plot(elem_id=VIEW_IDS["data_plot"], show_label=False)
                 ui["layers"] = gr.CheckboxGroup(
                     [(layer, layer) for layer in DATA_LAYERS],
                     value=list(default.layers),
@@ -335,13 +351,13 @@ def _secondary_tabs(ui: dict[str, Any], default: Session) -> None:
         with gr.Tab(t("tab.g"), id="g", elem_id="tab-g") as tab:
             ui["tab.g"] = tab
             ui["g_md"] = gr.Markdown(elem_id="g-step-md")
-            ui["g_plot"] = gr.Plot(elem_id="view-g", show_label=False)
+            ui["g_plot"] = gr.Plot(elem_id=VIEW_IDS["g_plot"], show_label=False)
         with gr.Tab(t("tab.scores"), id="scores", elem_id="tab-scores") as tab:
             ui["tab.scores"] = tab
-            ui["scores_plot"] = gr.Plot(elem_id="view-scores", show_label=False)
+            ui["scores_plot"] = gr.Plot(elem_id=VIEW_IDS["scores_plot"], show_label=False)
         with gr.Tab(t("tab.loss"), id="loss", elem_id="tab-loss") as tab:
             ui["tab.loss"] = tab
-            ui["loss_plot"] = gr.Plot(elem_id="view-loss", show_label=False)
+            ui["loss_plot"] = gr.Plot(elem_id=VIEW_IDS["loss_plot"], show_label=False)
         with gr.Tab(t("tab.latent"), id="latent", elem_id="tab-latent") as tab:
             ui["tab.latent"] = tab
             with gr.Row():
@@ -375,14 +391,14 @@ def _secondary_tabs(ui: dict[str, Any], default: Session) -> None:
                             elem_id=f"z-slider-{i}",
                         )
                 with gr.Column(scale=2, min_width=300):
-                    ui["latent_plot"] = gr.Plot(elem_id="view-latent", show_label=False)
+                    ui["latent_plot"] = gr.Plot(elem_id=VIEW_IDS["latent_plot"], show_label=False)
                     with gr.Row():
                         ui["rand_a"] = gr.Button(t("rand_a"), elem_id="btn-rand-a")
                         ui["rand_b"] = gr.Button(t("rand_b"), elem_id="btn-rand-b")
                         ui["method"] = gr.Radio(["lerp", "slerp"], value="slerp", label=t("path"))
                         ui["frames"] = gr.Slider(*INTERP_FRAMES, value=8, step=1, label=t("frames"))
                         ui["interp_btn"] = gr.Button(t("interpolate"), elem_id="btn-interp")
-                    ui["interp_plot"] = gr.Plot(elem_id="view-interp", show_label=False)
+                    ui["interp_plot"] = gr.Plot(elem_id=VIEW_IDS["interp_plot"], show_label=False)
         with gr.Tab(t("tab.metrics"), id="metrics", elem_id="tab-metrics") as tab:
             ui["tab.metrics"] = tab
             ui["eval_btn"] = gr.Button(t("evaluate"), elem_id="btn-eval")
@@ -399,12 +415,12 @@ def _secondary_tabs(ui: dict[str, Any], default: Session) -> None:
                     with gr.Column(min_width=300):
                         ui[f"compare_{run}_md"] = gr.Markdown(t(f"compare.run_{run}"))
                         ui[f"compare_{run}_data"] = gr.Plot(
-                            elem_id=f"view-compare-{run}-data", show_label=False
+                            elem_id=VIEW_IDS[f"compare_{run}_data"], show_label=False
                         )
                         ui[f"compare_{run}_batch"] = gr.HTML(
-                            elem_id=f"view-compare-{run}-batch", elem_classes="svg-view"
+                            elem_id=VIEW_IDS[f"compare_{run}_batch"], elem_classes="svg-view"
                         )
-            ui["compare_loss"] = gr.Plot(elem_id="view-compare-loss", show_label=False)
+            ui["compare_loss"] = gr.Plot(elem_id=VIEW_IDS["compare_loss"], show_label=False)
         with gr.Tab(t("tab.table"), id="table", elem_id="tab-table") as tab:
             ui["tab.table"] = tab
             ui["batch_table"] = gr.Dataframe(

@@ -3,7 +3,7 @@
 Two costs of the page made clicks slow and autoplay choppy on the 2-core machine:
 - gr.Plot re-creates its Plotly chart from scratch for every new value (and draws it twice);
 - every Gradio event makes the page refresh the loading state of every component any event
-  has ever touched (60 to 100 here), ~40 ms a tick however few outputs the event has.
+  has ever touched, however few outputs the event has (docs/benchmarks.md).
 
 So the step buttons send the visible figures as one JSON string, which a few lines of
 JavaScript hand to Plotly.react on the plots already on screen (only what changed is redrawn);
@@ -55,8 +55,8 @@ _paints = itertools.count()
 
 def encode(figures: dict[str, Any]) -> str:
     """Figures (Plotly JSON dicts keyed by the plot's elem_id) as one string. orjson writes
-    NumPy arrays itself (NaN, the gaps in a line trace, as null, which Plotly reads as a gap):
-    a step's figures took 5-9 ms through Plotly's own encoder, most of it converting arrays."""
+    NumPy arrays itself (NaN, the gaps in a line trace, as null, which Plotly reads as a gap),
+    several times faster than Plotly's own encoder, which spends its time converting arrays."""
     if not figures:
         return ""
     return orjson.dumps(figures, option=orjson.OPT_SERIALIZE_NUMPY, default=_plain).decode()
@@ -72,7 +72,7 @@ def _plain(value: Any) -> Any:
 def figure_json(figure: go.Figure) -> dict[str, Any]:
     """The figure's traces and layout as it holds them, for `encode`: the figures are built
     from plain dicts without validation (figures.py), so this skips to_plotly_json's deep
-    copy and its walk over every list (~1.5 ms for the data view). Reads plotly's own
+    copy and its walk over every list. Reads plotly's own
     storage (`_data`, `_layout`), which plotly==7.1 (pinned) keeps as plain dicts."""
     return {"data": figure._data, "layout": figure._layout}
 
@@ -133,8 +133,9 @@ class FrameFeed:
 
 class FastSteps:
     """Step D / Step G / Step from the page over plain HTTP, outside Gradio's events: a Gradio
-    event costs the page ~18 ms before its request leaves and ~50 ms refreshing the loading
-    state of every component afterwards, most of a click's time (bench/ui_speed.py). The
+    event costs the page work before its request leaves and more refreshing the loading
+    state of every component afterwards, most of a click's time (bench/ui_speed.py,
+    docs/benchmarks.md). The
     page posts to STEP_ROUTE, draws the answer (the status line and the visible figures) in
     place, then fires a Gradio event that brings the rest (timeline, summary, the open tab's
     text) up to date. A token stands for one tab and is handed to that tab only (first

@@ -2,10 +2,10 @@
 
 Handlers return updates keyed by component, and an event's outputs are every component it
 may update; Gradio fills each one a handler leaves out with `gr.skip()`, and for each skip it
-builds a fresh copy of the component and its config (a pydantic JSON schema included): about
-0.5 ms an output, on the web server's event loop, holding the GIL that the autoplay threads
-need too. An event with 22 outputs and one returned (a tab switch; the autoplay timer has 25)
-cost 13 ms, with 70 (a preset change, a tour step) 31 ms, with 124 (first paint) 55 ms.
+builds a fresh copy of the component and its config (a pydantic JSON schema included), on
+the web server's event loop, holding the GIL that the autoplay threads need too; an event
+with many outputs and one returned paid for all of them (docs/benchmarks.md, "Measurements
+behind the code").
 
 `skip_untouched_outputs(demo)` makes the app's Blocks post-process only the outputs a handler
 returned, and answer the rest as Gradio would for a bare skip: "no change" ({"__type__":

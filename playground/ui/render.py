@@ -17,7 +17,7 @@ from playground.teaching import lecture
 from playground.text import text
 from playground.ui import live_feed
 from playground.ui.i18n import label_text
-from playground.ui.layout import CONTROL_NAMES, CONTROLS, SLIDERS, preset_choices
+from playground.ui.layout import CONTROL_NAMES, CONTROLS, SLIDERS, VIEW_IDS, preset_choices
 from playground.ui.session import Session
 from playground.views.figures import DATA_LAYERS
 
@@ -42,21 +42,6 @@ TAB_PLOTS: dict[str, dict[str, Build]] = {
         "compare_b_batch": lambda s: s.partner_figure(Session.batch_svg),
         "compare_loss": Session.compare_loss_figure,
     },
-}
-ELEM_IDS = {
-    "sparkline": "view-sparkline",
-    "batch_plot": "view-batch",
-    "data_plot": "view-data",
-    "g_plot": "view-g",
-    "scores_plot": "view-scores",
-    "loss_plot": "view-loss",
-    "latent_plot": "view-latent",
-    "interp_plot": "view-interp",
-    "compare_a_data": "view-compare-a-data",
-    "compare_a_batch": "view-compare-a-batch",
-    "compare_b_data": "view-compare-b-data",
-    "compare_b_batch": "view-compare-b-batch",
-    "compare_loss": "view-compare-loss",
 }
 # what the named API step endpoints return, in this order (gradio_client users index it)
 API_VIEWS = [
@@ -92,9 +77,9 @@ def figures(session: Session, secondary: bool = True) -> dict[str, Any]:
     for name, build in visible_plots(session, secondary).items():
         view = build(session)
         if isinstance(view, str):
-            html[ELEM_IDS[name]] = view
+            html[VIEW_IDS[name]] = view
         else:  # stamped: the page drops a figure that a later Gradio event has overtaken
-            out[ELEM_IDS[name]] = live_feed.figure_json(live_feed.stamped(view))
+            out[VIEW_IDS[name]] = live_feed.figure_json(live_feed.stamped(view))
     out[live_feed.HTML_KEY] = html
     return out
 

@@ -136,12 +136,12 @@ class Session(SessionWords, SessionFigures, LatentSpace):
         returned session's status message says which happened."""
         old = self.trainer.config.to_dict()
         changed = {k: v for k, v in config.to_dict().items() if old[k] != v}
-        budget.check(config, self.trainer.dataset.shape, self.trainer.dataset.num_classes)
         fields = ", ".join(sorted(changed))
         if not changed:
             self.say("nothing_changed")
             return self
-        if set(changed) <= LIVE_FIELDS:
+        if set(changed) <= LIVE_FIELDS:  # bounds were checked making `config`; now its cost
+            budget.check(config, self.trainer.dataset.shape, self.trainer.dataset.num_classes)
             self.trainer.update(**changed)
             self.say("applied_live", fields=fields)
             return self

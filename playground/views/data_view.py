@@ -23,7 +23,7 @@ from playground.views.figures import (
 def arrow_paths(base: np.ndarray, tips: np.ndarray, head: float) -> np.ndarray:
     """Arrows from base to tips (n, 2) as one polyline with NaN breaks: the shaft, then a
     two-stroke head at the tip (at most `head` long, a third of a short shaft). Plain line
-    segments: Plotly's arrow markers cost the page ~14 ms a repaint for 80 arrows."""
+    segments: Plotly's arrow markers cost the page a repaint's worth of time for 80 arrows."""
     vec = tips - base
     length = np.linalg.norm(vec, axis=1, keepdims=True)
     unit = vec / np.maximum(length, 1e-12)

@@ -2,7 +2,7 @@
 kept small (≤ 512 points, log-spaced curves) because each one travels to the browser.
 
 Traces and layouts are written as plain Plotly JSON dicts and wrapped without validation:
-graph_objects' validation cost ~15 ms a figure here, most of a click's budget."""
+graph_objects' validation cost most of a click's budget (docs/benchmarks.md)."""
 
 from __future__ import annotations
 
@@ -322,7 +322,7 @@ def compare_loss_figure(
 
 def enlarge(figure: go.Figure, factor: float) -> go.Figure:
     """The same figure with every font `factor` times larger (presenter view). Works on the
-    plain JSON, like the builders above: graph_objects' setters validate, ~80 ms a figure."""
+    plain JSON, like the builders above: graph_objects' setters validate, slowly."""
     spec = figure.to_plotly_json()
     layout = spec["layout"]
 

@@ -1,8 +1,9 @@
 """The main screen's stacked batch and loss sparkline as SVG strings.
 
-A Plotly chart costs the page 25–30 ms a repaint whatever it holds (its per-plot and per-axis
-work), and the main screen repaints up to 10 times a second while playing. These two views are
-plain markup the page swaps in, a few milliseconds each, like the model graph. Both scale with
+A Plotly chart costs the page a fixed price a repaint whatever it holds (its per-plot and
+per-axis work), and the main screen repaints up to 10 times a second while playing. These two
+views are plain markup the page swaps in, far cheaper, like the model graph
+(docs/benchmarks.md). Both scale with
 their column (viewBox), and `scale` enlarges every font for presenter view."""
 
 from __future__ import annotations
