@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from playground.engine.trainer import DivergenceError, Trainer
 from playground.io.presets import load_preset
 from playground.teaching.claims import Claim, measure_runs, run_until
-from playground.teaching.compare import Comparison, load_comparison
-from playground.teaching.tours import Tour
+from playground.teaching.compare import Comparison, ComparisonSpec, load_comparison
+from playground.teaching.tours import Tour, TourStep
 
 
 @dataclass
@@ -22,31 +22,74 @@ class StepResult:
     failed: list[tuple[Claim, float]] = field(default_factory=list)  # (claim, measured)
 
 
+class TourRuns(Protocol):
+    """What a tour step acts on: a playground tab (ui.Session) or bare Trainers (walk below).
+    Each returns the runs that hold the result (new ones when a preset or comparison is
+    loaded)."""
+
+    def tour_preset(self, name: str) -> TourRuns: ...
+    def tour_comparison(self, spec: ComparisonSpec) -> TourRuns: ...
+    def run(self, n: int) -> Any: ...
+    def measure(self, previous: dict[str, Any] | None = None) -> dict[str, Any]: ...
+
+
+def play_step(
+    step: TourStep, runs: TourRuns, previous: dict[str, Any] | None
+) -> tuple[TourRuns, dict[str, Any] | None, int]:
+    """One tour step as the playground and the tour test both carry it out: load its preset
+    or open its comparison (fresh runs measure afresh), then train `run` iterations or until
+    its `until` claims hold. Returns (the runs, the measures to compare with, iterations
+    trained); the caller measures the result."""
+    if step.compare:
+        runs, previous = runs.tour_comparison(load_comparison(step.compare)), None
+    elif step.preset:
+        runs, previous = runs.tour_preset(step.preset), None
+    done = 0
+    if step.run:
+        now = functools.partial(runs.measure, previous)
+        done = run_until(runs.run, now, step.run, step.until)
+    return runs, previous, done
+
+
+@dataclass
+class BareRuns:
+    """A tour's runs as bare Trainers on one seed: one run, or a comparison's pair."""
+
+    seed: int
+    trainer: Trainer | None = None
+    pair: Comparison | None = None
+    diverged: bool = False
+
+    def tour_preset(self, name: str) -> BareRuns:
+        return BareRuns(self.seed, Trainer(load_preset(name).config.replace(seed=self.seed)))
+
+    def tour_comparison(self, spec: ComparisonSpec) -> BareRuns:
+        return BareRuns(self.seed, pair=Comparison(*spec.configs(self.seed)))
+
+    def run(self, n: int) -> None:
+        if self.pair is not None:
+            self.pair.run(n)
+        elif not self.diverged:
+            try:
+                self.trainer.run(n)
+            except DivergenceError:
+                self.diverged = True
+
+    def measure(self, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+        if self.pair is None:
+            return measure_runs(self.trainer, self.diverged, previous=previous)
+        a, b = self.pair.runs["A"], self.pair.runs["B"]
+        return measure_runs(a, self.pair.diverged["A"], b, self.pair.diverged["B"], previous)
+
+
 def walk(tour: Tour, seed: int) -> list[StepResult]:
     """Every step of `tour` on `seed`, with the claims that did not hold."""
     results: list[StepResult] = []
-    run: Trainer | None = None  # the run, when not comparing
-    pair: Comparison | None = None  # the two runs, when comparing
-    diverged = False
+    runs: TourRuns = BareRuns(seed)
     values: dict[str, Any] | None = None
     for index, step in enumerate(tour.steps):
-        if step.compare:  # a comparison starts both of its runs afresh
-            pair, values = Comparison(*load_comparison(step.compare).configs(seed)), None
-        elif step.preset:
-            pair, diverged, values = None, False, None
-            run = Trainer(load_preset(step.preset).config.replace(seed=seed))
-        if pair is not None:
-            pair.run(step.run)
-            a, b = pair.runs["A"], pair.runs["B"]
-            values = measure_runs(a, pair.diverged["A"], b, pair.diverged["B"], values)
-        else:
-            if step.run and not diverged:
-                now = functools.partial(measure_runs, run, previous=values)
-                try:
-                    run_until(run.run, now, step.run, step.until)
-                except DivergenceError:
-                    diverged = True
-            values = measure_runs(run, diverged, previous=values)
+        runs, previous, _ = play_step(step, runs, values)
+        values = runs.measure(previous)
         failed = [(c, c.measured(values)) for c in step.expect if not c.holds(values)]
         results.append(StepResult(index, values, failed))
     return results

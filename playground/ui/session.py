@@ -4,7 +4,6 @@ interpolation ends, the real points drawn for plots). No Gradio here, so it is t
 
 from __future__ import annotations
 
-import functools
 import html
 import logging
 import re
@@ -26,9 +25,10 @@ from playground.evaluation.metrics import evaluate, mixture_metrics
 from playground.io import trained_starts
 from playground.io.presets import load_preset, sampler_for
 from playground.serving import play_worker
-from playground.teaching.claims import measure_runs, run_until
-from playground.teaching.compare import ComparisonSpec, load_comparison
+from playground.teaching.claims import measure_runs
+from playground.teaching.compare import ComparisonSpec
 from playground.teaching.lecture import Narration
+from playground.teaching.tour_check import play_step
 from playground.teaching.tours import Tour
 from playground.text import text
 from playground.ui.latent_space import LatentSpace
@@ -208,26 +208,15 @@ class Session(SessionWords, SessionFigures, LatentSpace):
         return session
 
     def play_tour_step(self, index: int) -> Session:
-        """Carry out tour step `index` (load its preset, run, evaluate, point at its view);
-        returns the session that holds the result (a new one when a preset was loaded)."""
+        """Carry out tour step `index` as the tour test does (tour_check.play_step: load its
+        preset or comparison, train), then evaluate, measure and point at its view; returns
+        the session that holds the result (a new one when a preset was loaded)."""
         step = self.tour.steps[index]
-        session = self
-        previous = self.tour_values
-        if step.compare:
-            session = self.open_comparison(load_comparison(step.compare), keep_tour=True)
-        elif step.preset:
-            device = self.trainer.config.device
-            fresh = Session.from_preset(step.preset, device=device)
-            session = self.successor(fresh, keep_tour=True)
-        if session is not self:
-            previous = {}
+        session, previous, done = play_step(step, self, self.tour_values)
         session.tour_step = index
         session.narration = None
-        if step.run:
-            now = functools.partial(session.measure, previous)
-            done = run_until(session.run, now, step.run, step.until)
-            if not session.diverged:
-                session.say("ran_n", n=done)
+        if step.run and not session.diverged:
+            session.say("ran_n", n=done)
         if step.evaluate:
             session.refresh_metrics()
         session.tour_values = session.measure(previous)
@@ -237,6 +226,15 @@ class Session(SessionWords, SessionFigures, LatentSpace):
                 session.layers_before_tour = session.layers
             session.layers = step.layers
         return session
+
+    def tour_preset(self, name: str) -> Session:
+        """A tour step's preset: a fresh run on this tab, the tour going on."""
+        fresh = Session.from_preset(name, device=self.trainer.config.device)
+        return self.successor(fresh, keep_tour=True)
+
+    def tour_comparison(self, spec: ComparisonSpec) -> Session:
+        """A tour step's comparison: both runs on this tab, the tour going on."""
+        return self.open_comparison(spec, keep_tour=True)
 
     def measure(self, previous: dict[str, Any] | None = None) -> dict[str, Any]:
         """What a tour's claims and captions quote: this run's measures, and run B's as
