@@ -61,6 +61,12 @@ def test_train_then_sample_round_trip(tmp_path: Path) -> None:
     with np.load(out) as data:
         assert data["x"].shape == (100, 2) and data["x"].dtype == np.float32
         assert data["z"].shape == (100, 8) and "y" not in data
+    again = tmp_path / "again"  # the run's config.json as a config file: the same settings
+    result = cli("train", "--config", str(run / "config.json"), "--steps", "2", "--out", str(again))
+    assert result.returncode == 0, result.stderr
+    assert json.loads((again / "config.json").read_text()) == json.loads(
+        (run / "config.json").read_text()
+    )
 
 
 def test_conditional_preset_samples_the_requested_label(tmp_path: Path) -> None:

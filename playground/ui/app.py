@@ -13,6 +13,7 @@ import functools
 import gc
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from playground.ui.wiring import VIEWS, Wiring, wire_events, with_request
 from playground.views import palette
 
 SESSION_TTL_SECONDS = 2 * 3600
+TRIM_SECONDS = 20.0  # how often freed heap memory goes back to the system
 QUEUE_POLL_SECONDS = 0.005  # see calm_queue_polling
 PROGRESS_POLL_SECONDS = 0.05
 
@@ -90,6 +92,19 @@ def _trim_heap() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
+
+
+def _trim_heap_every(seconds: float = TRIM_SECONDS) -> None:
+    """Hand freed heap memory back every `seconds`, on a daemon thread of its own: a class's
+    requests free figures and batches in many threads' arenas, and glibc returns those pages
+    only when asked (malloc_trim touches no torch state)."""
+
+    def loop() -> None:
+        while True:
+            time.sleep(seconds)
+            _trim_heap()
+
+    threading.Thread(target=loop, daemon=True, name="playground-heap-trim").start()
 
 
 def build_app(default_preset: str = DEFAULT_PRESET, data_dir: Path | None = None) -> gr.Blocks:
@@ -169,6 +184,7 @@ def launch(
     # and the web server then share the cores instead of fighting over them
     torch.set_num_threads(1)
     _limit_malloc_arenas()
+    _trim_heap_every()
     # playing tabs train in worker processes (playground.serving.play_worker), as many as the cores
     # TRAINING_SLOTS counts; they start now, ready by the first Play
     play_worker.start_pool(BACKGROUND_CORES)
