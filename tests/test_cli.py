@@ -113,12 +113,31 @@ def test_conditional_preset_samples_the_requested_label(tmp_path: Path) -> None:
         (["export", "ring8", "--weights", "--out", "x.py"], "--weights: SOURCE must be a run"),
     ],
 )
-def test_bad_options_exit_2_with_one_line(args: list[str], message: str) -> None:
-    result = cli(*args)
+def test_bad_options_exit_2_with_one_line(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In this process (main() is what `python -m playground` exits with): each is refused
+    before anything trains, and leaves torch's settings alone."""
+    import torch
+
+    from playground.cli import main
+
+    threads = torch.get_num_threads()
+    assert main(list(args)) == 2
+    stderr = capsys.readouterr().err
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], stderr
+    assert "Traceback" not in stderr
+    assert torch.get_num_threads() == threads
+
+
+def test_a_bad_option_exits_the_process_with_2() -> None:
+    result = cli("train", "--loss", "wasserstein")
     assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "python -m playground: error: loss: 'wasserstein' is not one of "
+        + result.stderr.split("is not one of ", 1)[1].strip()
+    ]
 
 
 @pytest.mark.parametrize(
