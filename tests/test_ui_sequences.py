@@ -4,7 +4,7 @@ between them (a preset from the drawer that left the data view clipped, a Step a
 motion that left a stale caption, a caption and a view quoting different numbers).
 
 A seeded generator picks the actions. PLAYGROUND_SEQUENCE_SEEDS (comma-separated, default
-"1,2") and PLAYGROUND_SEQUENCE_ACTIONS (per seed, default 40) set the run; a nightly-style
+"1,2") and PLAYGROUND_SEQUENCE_ACTIONS (per seed, default 30) set the run; a nightly-style
 run asks for more, e.g. PLAYGROUND_SEQUENCE_SEEDS=1,2,3,4,5,6,7,8 and ..._ACTIONS=400. A
 failure names the seed and the shortest prefix of actions that fails (the actions up to the
 first one after which an invariant broke), which replays with that seed."""
@@ -23,7 +23,7 @@ from browsing import SHOTS
 from playwright.sync_api import Page, expect
 
 SEEDS = [int(s) for s in os.environ.get("PLAYGROUND_SEQUENCE_SEEDS", "1,2").split(",") if s]
-ACTIONS = int(os.environ.get("PLAYGROUND_SEQUENCE_ACTIONS", "40"))
+ACTIONS = int(os.environ.get("PLAYGROUND_SEQUENCE_ACTIONS", "30"))
 TABS = ("g", "scores", "loss", "latent", "metrics", "compare", "table")
 SIZES = ((1280, 720), (390, 844))
 CJK = re.compile(r"[\u4e00-\u9fff]")
