@@ -64,20 +64,21 @@ def next_frame_due(due: float, now: float, gap: float) -> float:
 
 
 class Player:
-    """One tab's autoplay. `train(n)` trains n iterations under the caller's rules and says
-    whether the run may go on (False: it diverged or failed, and said so); `say(key)` sets
-    the tab's status message; `take_on(progress)` makes a worker's state the tab's run. All
-    three are called holding `lock`, the session's lock."""
+    """One tab's autoplay. `trainer()` is the tab's run (asked for each time, so a freed tab
+    drops it); `train(n)` trains n iterations under the caller's rules and says whether the
+    run may go on (False: it diverged or failed, and said so); `say(key)` sets the tab's
+    status message; `take_on(progress)` makes a worker's state the tab's run. All three are
+    called holding `lock`, the session's lock."""
 
     def __init__(
         self,
-        trainer: Trainer,
+        trainer: Callable[[], Trainer],
         lock: threading.RLock,
         train: Callable[[int], bool],
         say: Callable[[str], Any],
         take_on: Callable[[play_worker.Progress], None],
     ) -> None:
-        self.trainer, self.lock = trainer, lock
+        self._trainer, self.lock = trainer, lock
         self._train, self._say, self._take_on = train, say, take_on
         self.playing = False
         self.rate = 320.0  # iterations per second
@@ -119,8 +120,8 @@ class Player:
         workers = play_worker.pool() if in_worker else None
         if workers is not None:
             with self.lock:
-                self._remote = workers.start(self.trainer, self.rate)
-                self._remote_revision = self.trainer.revision
+                self._remote = workers.start(self._trainer(), self.rate)
+                self._remote_revision = self._trainer().revision
             if self._remote is not None:
                 loop = self._play_in_worker
         self._thread = threading.Thread(
@@ -243,12 +244,12 @@ class Player:
                     self._remote = None
                     self._say("worker_gone")
                     return
-                if self.trainer.revision != self._remote_revision:
+                if self._trainer().revision != self._remote_revision:
                     # a click changed the run: train on from what it made
                     run.drop()
                     workers = play_worker.pool()
-                    self._remote = workers and workers.start(self.trainer, rate)
-                    self._remote_revision = self.trainer.revision
+                    self._remote = workers and workers.start(self._trainer(), rate)
+                    self._remote_revision = self._trainer().revision
                     if self._remote is None:
                         return
                     continue
@@ -263,7 +264,7 @@ class Player:
     def _adopt(self, progress: play_worker.Progress) -> None:
         """The mirror takes on the worker's state (the caller holds the lock)."""
         self._take_on(progress)
-        self._remote_revision = self.trainer.revision
+        self._remote_revision = self._trainer().revision
 
     def _bring_home(self) -> None:
         """A run that trains in a worker comes back with its final state (unless a click
@@ -273,7 +274,7 @@ class Player:
             if run is None:
                 return
             progress = run.finish()
-            if progress is not None and self.trainer.revision == self._remote_revision:
+            if progress is not None and self._trainer().revision == self._remote_revision:
                 self._adopt(progress)
 
     # ------------------------------------------------------------ frames

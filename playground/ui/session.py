@@ -95,7 +95,9 @@ class Session(SessionWords, SessionFigures, LatentSpace):
     run_stop: threading.Event = field(default_factory=threading.Event)  # Stop, for Run N
 
     def __post_init__(self) -> None:
-        self.player = Player(self.trainer, self.lock, self._train_chunk, self.say, self._take_on)
+        self.player = Player(
+            lambda: self.trainer, self.lock, self._train_chunk, self.say, self._take_on
+        )
         view_rng = torch.Generator().manual_seed(1234)
         self.real_view = self.trainer.dataset.sample(VIEW_POINTS, view_rng)[0].numpy()
         z_dim = self.trainer.config.z_dim
