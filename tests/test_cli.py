@@ -114,15 +114,23 @@ def test_conditional_preset_samples_the_requested_label(tmp_path: Path) -> None:
     ],
 )
 def test_bad_options_exit_2_with_one_line(
-    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    args: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """In this process (main() is what `python -m playground` exits with): each is refused
-    before anything trains, and leaves torch's settings alone."""
+    before anything trains, and before the command sets torch's thread count (a process-wide
+    setting: the CLI sets it only in a process of its own)."""
     import torch
 
     from playground.cli import main
 
+    def refused(*_: object) -> None:
+        raise AssertionError("a refused command set torch's thread count")
+
     threads = torch.get_num_threads()
+    monkeypatch.setattr(torch, "set_num_threads", refused)
     assert main(list(args)) == 2
     stderr = capsys.readouterr().err
     lines = stderr.strip().splitlines()

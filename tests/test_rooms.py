@@ -21,7 +21,9 @@ ALLOWED = {
     "cli": {"engine", "evaluation", "io", "teaching", "views", "text", "paths"},
     "__main__": {"cli"},
     "__init__": {"engine"},
-    "ui": set(ROOMS) | {"text", "paths"},
+    # not cli/: the command line sets process-wide torch state (threads), fit for a process of
+    # its own, never for a request thread of the app
+    "ui": (set(ROOMS) - {"cli"}) | {"text", "paths"},
 }
 OUTSIDE = {"gradio": {"ui"}, "plotly": {"views", "ui"}}
 

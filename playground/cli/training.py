@@ -56,16 +56,15 @@ def train(args: argparse.Namespace) -> int:
         raise UsageError("--threads: must be at least 1")
     eval_every = args.eval_every or max(1, steps // 10)
     out = args.out or Path("runs") / f"{name}-seed{config.seed}"
-    import torch
 
     from playground.engine.device import cpu_threads_for
 
     if args.trained and not args.preset:
         raise UsageError("--trained: needs --preset (a trained start belongs to a preset)")
-    torch.set_num_threads(args.threads or cpu_threads_for(config.model))
+    threads = args.threads or cpu_threads_for(config.model)
     start = args.preset if args.trained else None
     return _run_training(
-        config, steps, eval_every, args.eval_samples, out, sampler, args.quiet, start
+        config, steps, eval_every, args.eval_samples, out, sampler, args.quiet, threads, start
     )
 
 
@@ -82,9 +81,13 @@ def _run_training(
     out: Path,
     sampler: str,
     quiet: bool,
+    threads: int,
     trained_start: str | None = None,
 ) -> int:
-    """Train `steps` iterations (after the preset's trained start, if one is named)."""
+    """Train `steps` iterations on `threads` torch threads (after the preset's trained start,
+    if one is named). The thread count, process-wide, is set once the run is built: a bad
+    data file or start is refused before this process's torch is touched."""
+    import torch
     from tqdm import tqdm
 
     from playground.engine.trainer import DivergenceError, Trainer
@@ -98,6 +101,7 @@ def _run_training(
             trained_starts.load_into(trainer, trained_start)
     except ValueError as exc:  # bad data files, missing device, unlabeled cGAN data …
         raise UsageError(str(exc)) from exc
+    torch.set_num_threads(threads)
     until = trainer.iteration + steps
     use_ema = sampler == "ema"
     bar = tqdm(
