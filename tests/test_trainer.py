@@ -180,6 +180,67 @@ def test_rewind_memory_is_taken_at_once_and_a_layout_change_still_rewinds(
     assert trainer.G_ema is None and trainer.config.ema_decay == 0
 
 
+def test_a_step_that_fails_part_way_is_rolled_back_to_the_last_finished_step(
+    small_config: GANConfig,
+) -> None:
+    """An unexpected error after D's optimiser moved (not a divergence): roll_back_step puts
+    both networks back where the last finished step, a G step, left them."""
+    trainer = Trainer(small_config)
+    trainer.run(3)
+    finished = (_state(trainer.G), _state(trainer.D))
+    real_step = trainer.opt_d.step
+
+    def step_then_fail() -> None:
+        real_step()
+        raise RuntimeError("a failure after the update")
+
+    trainer.opt_d.step = step_then_fail
+    with pytest.raises(RuntimeError):
+        trainer.step_d()
+    assert not _identical(_state(trainer.D), finished[1])  # the failed step had moved D
+    trainer.roll_back_step()
+    assert _identical(_state(trainer.G), finished[0])
+    assert _identical(_state(trainer.D), finished[1])
+    trainer.opt_d.step = real_step
+    assert trainer.step_d().delta_g == 0.0  # measured from the rolled-back weights
+
+
+def test_weights_and_gradients_stay_in_one_vector_through_every_change(
+    small_config: GANConfig,
+) -> None:
+    """Each network's parameters and gradients are views of one vector (weight_vector), so
+    Δθ and ‖∇θ‖ are one operation each; restore, load, roll-back and a divergence's guard
+    must keep them there, and Δθ must keep measuring the real change."""
+    config = small_config.replace(ema_decay=0.9, optimizer="sgd", loss="lsgan")
+    trainer = Trainer(config)
+
+    def seated_and_true() -> None:
+        assert all(weights.seated() for weights in trainer._weights.values())
+        before = torch.cat([p.detach().flatten().clone() for p in trainer.D.parameters()])
+        record = trainer.step_d()
+        after = torch.cat([p.detach().flatten() for p in trainer.D.parameters()])
+        assert math.isclose(record.delta_d, float((after - before).norm()), rel_tol=1e-5)
+        grads = torch.cat([p.grad.flatten() for p in trainer.D.parameters()])
+        assert math.isclose(record.grad_norm_d, float(grads.norm()), rel_tol=1e-5)
+
+    seated_and_true()
+    trainer.run(60)
+    seated_and_true()
+    trainer.restore(trainer.snapshots[0])
+    seated_and_true()
+    trainer.load_captured(*Trainer(config.replace(seed=9)).capture())
+    seated_and_true()
+    trainer.roll_back_step()
+    seated_and_true()
+    trainer.update(lr_d=100.0, lr_g=100.0)
+    with pytest.raises(DivergenceError):
+        trainer.run(50)
+    assert all(weights.seated() for weights in trainer._weights.values())
+    trainer.restore(trainer.snapshots[-1])
+    trainer.update(lr_d=config.lr_d, lr_g=config.lr_g)
+    seated_and_true()
+
+
 def test_divergence_is_rolled_back_and_the_trainer_stays_usable(device: str) -> None:
     config = GANConfig(
         dataset="grid25",

@@ -306,6 +306,12 @@ def test_a_tour_step_opens_a_comparison_and_quotes_both_runs(ctx: handlers.Conte
     assert "the guard stops the run after iteration 1" in caption
     assert f"(iteration {session.partner.trainer.iteration}" in caption
     assert "?" not in caption.split("Question:")[0]
+    # one rule for both runs (compare.Comparison, as in the tour test): A stays where its
+    # guard stopped it, B goes on, and A's status line still says why
+    a_at, b_at = session.trainer.iteration, session.partner.trainer.iteration
+    out = handlers.step(ctx, "run", True, session, 20)
+    assert session.trainer.iteration == a_at and session.partner.trainer.iteration == b_at + 20
+    assert "diverged at iteration" in out["status"]
 
 
 def test_d_filter_layer_shows_kept_and_rejected_samples_and_their_metrics(

@@ -16,7 +16,7 @@ def compare(args: argparse.Namespace) -> int:
 
     from playground.io.presets import load_preset, preset_names
     from playground.teaching.claims import measure
-    from playground.teaching.compare import Comparison, comparison_names, load_comparison
+    from playground.teaching.compare import comparison_names, load_comparison, trainer_pair
 
     try:
         if args.comparison:
@@ -41,7 +41,7 @@ def compare(args: argparse.Namespace) -> int:
         if steps < 1 or (args.every is not None and args.every < 1):
             raise ValueError("--steps/--every: must be at least 1")
         torch.set_num_threads(1)
-        pair = Comparison(config_a, config_b)
+        pair = trainer_pair(config_a, config_b)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     every = args.every or max(1, steps // 5)
@@ -54,9 +54,9 @@ def compare(args: argparse.Namespace) -> int:
     done = 0
     while done < steps:
         chunk = min(every, steps - done)
-        pair.run(chunk)
+        pair.step(lambda run, n=chunk: run.run(n))
         done += chunk
-        rows = {name: measure(trainer, pair.diverged[name]) for name, trainer in pair.runs.items()}
+        rows = {name: measure(run.trainer, run.diverged) for name, run in pair.runs.items()}
         if args.json:
             print(json.dumps({"iteration": done, **rows}, default=str))
             continue

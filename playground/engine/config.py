@@ -294,7 +294,9 @@ class GANConfig:
                 )
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Every field by name; the values are plain scalars, so no deep copy is needed (a
+        snapshot takes one every snapshot_every iterations)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)

@@ -21,6 +21,12 @@ def strip_prefix(mapping: dict[str, Any], prefix: str) -> dict[str, Any]:
     return {k[len(prefix) :]: v for k, v in mapping.items() if k.startswith(prefix)}
 
 
+def _groups_copy(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A copy of an optimiser's param_groups that the optimiser's later changes (lr, betas)
+    cannot reach: their values are scalars and tuples, except the list of parameter ids."""
+    return [dict(group, params=list(group["params"])) for group in groups]
+
+
 class RunState:
     """Mixed into Trainer: weights(), capture() and load_captured(), snapshots and restore()."""
 
@@ -50,7 +56,8 @@ class RunState:
                         tensors[f"{prefix}.{index}.{name}"] = value
                         value = None  # filled from the tensors on restore
                     skeleton["state"][index][name] = value
-            optimizers[prefix] = copy.deepcopy(skeleton)
+            skeleton["param_groups"] = _groups_copy(state["param_groups"])
+            optimizers[prefix] = skeleton
         meta = {
             "optimizers": optimizers,
             "ema": self.G_ema is not None,
@@ -125,7 +132,7 @@ class RunState:
                     }
                     for index, entry in skeleton["state"].items()
                 },
-                "param_groups": copy.deepcopy(skeleton["param_groups"]),
+                "param_groups": _groups_copy(skeleton["param_groups"]),
             }
             opt.load_state_dict(state)
         self.rng.set_state(meta["rng"])

@@ -18,11 +18,17 @@ import playground.engine.torch_warmup  # noqa: F401  (before any tensor op: see 
 from playground.engine import losses
 from playground.engine.config import LIVE_FIELDS, GANConfig
 from playground.engine.data import Dataset, build_dataset
-from playground.engine.device import describe_device, resolve_device, to_device, to_host
+from playground.engine.device import (
+    describe_device,
+    resolve_device,
+    step_to_host,
+    to_device,
+)
 from playground.engine.models import build_seeded
 from playground.engine.records import DStepRecord, GStepRecord, IterationRecord
 from playground.engine.rewind import RewindBuffer
 from playground.engine.run_state import HISTORY_KEYS, RunState
+from playground.engine.weight_vector import WeightVector
 
 
 class DivergenceError(RuntimeError):
@@ -36,10 +42,6 @@ class DivergenceError(RuntimeError):
             f"diverged at iteration {iteration} — lower the learning rate "
             f"({network}'s {what} became NaN/Inf; the step was rolled back)"
         )
-
-
-def _flat(params: list[torch.Tensor]) -> torch.Tensor:
-    return torch.cat([p.detach().reshape(-1) for p in params])
 
 
 class Trainer(RunState):
@@ -56,9 +58,8 @@ class Trainer(RunState):
         self.D = d.to(self.device)
         self._zero = torch.zeros((), device=self.device)
         self._y = torch.zeros(0)
-        self._params = {"G": list(self.G.parameters()), "D": list(self.D.parameters())}
-        self._vectors: dict[str, torch.Tensor] = {}
-        self._refresh_vectors()
+        self._weights = {"G": WeightVector(self.G), "D": WeightVector(self.D)}
+        self._params = {name: weights.params for name, weights in self._weights.items()}
         self.G_ema: nn.Module | None = None
         self.opt_g = self._optimizer(self.G, config.lr_g)
         self.opt_d = self._optimizer(self.D, config.lr_d)
@@ -181,7 +182,7 @@ class Trainer(RunState):
         y = self._labels_01(b)
         both_labels = torch.cat([labels, labels]) if labels is not None else None
 
-        self.opt_d.zero_grad(set_to_none=True)
+        self._weights["D"].zero_grad()
         out = self.D(x, both_labels)  # one output per pack of c.pack rows
         terms = losses.d_loss_terms(c.loss, out, y[:: c.pack])
         loss = terms.mean()
@@ -193,23 +194,19 @@ class Trainer(RunState):
         if penalty is not self._zero:
             loss = loss + penalty
         loss.backward()
-        grad_norm = _grad_norm(self._params["D"])
+        grad_norm = self._weights["D"].grad_norm()
         self.opt_d.step()
         if c.loss == "wgan":  # weight clipping keeps the critic (roughly) Lipschitz
             with torch.no_grad():
-                torch._foreach_clamp_min_(self._params["D"], -c.clip_value)
-                torch._foreach_clamp_max_(self._params["D"], c.clip_value)
-        delta_d = self._delta("D")
-        delta_g = self._delta("G")
+                self._weights["D"].flat.clamp_(-c.clip_value, c.clip_value)
+        delta_d = self._weights["D"].distance()
+        delta_g = self._weights["G"].distance()
         score = losses.scores(c.loss, out.detach())
         fake_mean, real_mean = score.view(2, -1).mean(1)  # packs: fakes first, then reals
-        stats = torch.stack(
-            [loss.detach(), grad_norm, delta_d, delta_g, real_mean, fake_mean, penalty.detach()]
+        stats, (z, x, y, both_labels, out, score, terms) = step_to_host(  # one wait on a GPU
+            [loss, grad_norm, delta_d, delta_g, real_mean, fake_mean, penalty],
+            *(z, x, y, both_labels, out, score, terms),
         )
-        stats, z, x, y, both_labels, out, score, terms = to_host(  # one copy, one wait on a GPU
-            stats, z, x, y, both_labels, out, score, terms
-        )
-        stats = stats.tolist()
         self._guard(stats[:4], "D", self.opt_d)
         self.d_step_count += 1
         loss_value, grad_value, delta_d_value, delta_g_value, real_mean, fake_mean, gp = stats
@@ -249,7 +246,7 @@ class Trainer(RunState):
         if self.config.spectral_norm:
             self.D.eval()  # keep its power-iteration vectors still too: D stays bit-identical
         try:
-            self.opt_g.zero_grad(set_to_none=True)
+            self._weights["G"].zero_grad()
             fake = self.G(z, labels, eps)
             out = self.D(fake, labels)  # D_on_G
             terms = losses.g_loss_terms(c.loss, out)
@@ -264,18 +261,15 @@ class Trainer(RunState):
                 p.requires_grad_(flag)
             if self.config.spectral_norm:
                 self.D.train()
-        grad_norm = _grad_norm(self._params["G"])
+        grad_norm = self._weights["G"].grad_norm()
         self.opt_g.step()
-        delta_g = self._delta("G")
-        delta_d = self._delta("D")
+        delta_g = self._weights["G"].distance()
+        delta_d = self._weights["D"].distance()
         score = losses.scores(c.loss, out.detach())
-        stats = torch.stack(
-            [loss.detach(), grad_norm, delta_g, delta_d, score.mean(), penalty.detach()]
+        stats, (z, labels, fake, out, score, terms, eps) = step_to_host(
+            [loss, grad_norm, delta_g, delta_d, score.mean(), penalty],
+            *(z, labels, fake, out, score, terms, eps),
         )
-        stats, z, labels, fake, out, score, terms, eps = to_host(
-            stats, z, labels, fake, out, score, terms, eps
-        )
-        stats = stats.tolist()
         self._guard(stats[:4], "G", self.opt_g)
         if self.G_ema is not None:
             with torch.no_grad():
@@ -369,43 +363,37 @@ class Trainer(RunState):
         return IterationRecord(self.iteration, d, g)
 
     # ---------------------------------------------------------------- divergence guard
-    def _delta(self, network: str) -> torch.Tensor:
-        """‖θ now − θ at the end of this network's previous step‖, as a 0-d tensor (measured
-        from the weights themselves: fused optimisers do not bump autograd's version counters)."""
-        before = self._vectors[network]
-        after = _flat(self._params[network])
-        self._previous[network] = before
-        self._vectors[network] = after
-        return torch.linalg.vector_norm(after - before)
-
     def _refresh_vectors(self) -> None:
-        """Re-read the reference weight vectors (after init, rewind, load or roll-back)."""
-        self._vectors = {name: _flat(params) for name, params in self._params.items()}
-        self._previous = dict(self._vectors)
+        """The weights as they are now are the reference (after init, rewind or load)."""
+        for weights in self._weights.values():
+            weights.commit()
 
     def roll_back_step(self) -> None:
         """After a step that raised part-way (not a divergence: an unexpected error), put the
         weights back where the last finished step left them and drop half-made gradients, so
         the run goes on from its last good state."""
-        for name, params in self._params.items():
-            torch.nn.utils.vector_to_parameters(self._previous[name], params)
-        self.opt_d.zero_grad(set_to_none=True)
-        self.opt_g.zero_grad(set_to_none=True)
+        for weights in self._weights.values():
+            weights.revert()
+            weights.zero_grad()
         self.revision += 1
 
     def _guard(self, stats: list[float], network: str, opt: torch.optim.Optimizer) -> None:
-        """stats = [loss, grad norm, Δθ of the trained net, Δθ of the other]; a NaN/Inf in any
-        of them rolls the step back (weights restored, that optimiser's moments reset)."""
+        """stats = [loss, grad norm, Δθ of the trained net, Δθ of the other]. All finite: the
+        step's weights become the reference. A NaN/Inf in any of them rolls the step back
+        (weights restored, that optimiser's moments reset)."""
+        other = "D" if network == "G" else "G"
         if all(_finite(v) for v in stats):
+            self._weights[network].commit()
+            if stats[3] != 0.0:  # the frozen network moved: keep the measure honest next step
+                self._weights[other].commit()
             return
         what = (
             "loss" if not _finite(stats[0]) else "gradient" if not _finite(stats[1]) else "weights"
         )
-        for name, params in self._params.items():
-            torch.nn.utils.vector_to_parameters(self._previous[name], params)
-        opt.zero_grad(set_to_none=True)
+        for weights in self._weights.values():
+            weights.revert()
+        self._weights[network].zero_grad()
         opt.state.clear()  # its moments saw the exploding step; start them afresh
-        self._refresh_vectors()
         raise DivergenceError(self.iteration + 1, network, what)
 
     # ---------------------------------------------------------------- generation
@@ -473,14 +461,6 @@ class Trainer(RunState):
         with torch.no_grad():
             out = self.D(x, None if labels is None else labels.to(self.device))
         return losses.scores(self.config.loss, out).cpu()
-
-
-def _grad_norm(params: list[torch.Tensor]) -> torch.Tensor:
-    """The 2-norm of all gradients together, as a 0-d tensor (no host sync)."""
-    grads = [p.grad for p in params if p.grad is not None]
-    if not grads:
-        return torch.zeros(())
-    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
 
 
 def _rows(per_pack: torch.Tensor, pack: int) -> torch.Tensor:

@@ -12,15 +12,18 @@ run B changes, with a two-language title; they are picked by name only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from playground.engine.config import GANConfig
+from playground.engine.data import Dataset
 from playground.engine.trainer import DivergenceError, Trainer
 from playground.io.named_json import names_in, read_named
 from playground.io.presets import load_preset, preset_names
 from playground.paths import ASSETS
+from playground.teaching.claims import measure_runs
 from playground.text import LANGUAGES, normalise_language
 
 COMPARISON_DIR = ASSETS / "comparisons"
@@ -77,29 +80,68 @@ def differences(a: GANConfig, b: GANConfig) -> list[tuple[str, Any, Any]]:
     return [(name, da[name], db[name]) for name in da if da[name] != db[name]]
 
 
-class Comparison:
-    """Two Trainers that step together. A run that diverges stays where its guard rolled it
-    back (and says so in `diverged`) while the other goes on."""
+class Run(Protocol):
+    """One run of a comparison: a playground tab (ui.Session) or a bare Trainer (TrainerRun)."""
 
-    def __init__(self, a: GANConfig, b: GANConfig) -> None:
-        self.a = Trainer(a)
-        self.same_data = a.same_data(b)
-        self.b = Trainer(b, dataset=self.a.dataset if self.same_data else None)
-        self.diverged = {"A": False, "B": False}
+    trainer: Trainer
+    diverged: bool
+
+
+R = TypeVar("R", bound=Run)
+
+
+def data_for_b(a: Trainer, config_b: GANConfig) -> Dataset | None:
+    """Run A's dataset when run B would draw the same data (B shares it, and the same stream
+    of real batches), else None: B builds its own."""
+    return a.dataset if config_b.same_data(a.config) else None
+
+
+class Comparison(Generic[R]):
+    """Two runs that step together, the one rule for the playground's tab, the tour test and
+    the CLI: each action goes to both runs, B then A; a run that diverged stays where its
+    guard rolled it back and is not stepped again (until rewound), while the other goes on."""
+
+    def __init__(self, a: R, b: R) -> None:
+        self.a, self.b = a, b
 
     @property
-    def runs(self) -> dict[str, Trainer]:
+    def runs(self) -> dict[str, R]:
         return {"A": self.a, "B": self.b}
 
+    @property
+    def same_data(self) -> bool:
+        return self.a.trainer.dataset is self.b.trainer.dataset
+
     def differences(self) -> list[tuple[str, Any, Any]]:
-        return differences(self.a.config, self.b.config)
+        return differences(self.a.trainer.config, self.b.trainer.config)
+
+    def step(self, action: Callable[[R], Any]) -> None:
+        """`action(run)` on each run that has not diverged."""
+        for run in (self.b, self.a):
+            if not run.diverged:
+                action(run)
+
+    def measure(self, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A's measures, and B's as b.NAME (what tours' claims and captions quote)."""
+        a, b = self.a, self.b
+        return measure_runs(a.trainer, a.diverged, b.trainer, b.diverged, previous)
+
+
+@dataclass
+class TrainerRun:
+    """A bare Trainer as a run (the CLI, the tour test): a divergence is noted, not raised."""
+
+    trainer: Trainer
+    diverged: bool = False
 
     def run(self, n: int) -> None:
-        """n iterations of each run (a diverged run is not stepped again)."""
-        for name, trainer in self.runs.items():
-            if self.diverged[name]:
-                continue
-            try:
-                trainer.run(n)
-            except DivergenceError:
-                self.diverged[name] = True
+        try:
+            self.trainer.run(n)
+        except DivergenceError:
+            self.diverged = True
+
+
+def trainer_pair(a: GANConfig, b: GANConfig) -> Comparison[TrainerRun]:
+    """Runs A and B as bare Trainers, B on A's data when it draws the same."""
+    run_a = Trainer(a)
+    return Comparison(TrainerRun(run_a), TrainerRun(Trainer(b, dataset=data_for_b(run_a, b))))

@@ -8,10 +8,16 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from playground.engine.trainer import DivergenceError, Trainer
+from playground.engine.trainer import Trainer
 from playground.io.presets import load_preset
 from playground.teaching.claims import Claim, measure_runs, run_until
-from playground.teaching.compare import Comparison, ComparisonSpec, load_comparison
+from playground.teaching.compare import (
+    Comparison,
+    ComparisonSpec,
+    TrainerRun,
+    load_comparison,
+    trainer_pair,
+)
 from playground.teaching.tours import Tour, TourStep
 
 
@@ -56,30 +62,26 @@ class BareRuns:
     """A tour's runs as bare Trainers on one seed: one run, or a comparison's pair."""
 
     seed: int
-    trainer: Trainer | None = None
-    pair: Comparison | None = None
-    diverged: bool = False
+    one: TrainerRun | None = None
+    pair: Comparison[TrainerRun] | None = None
 
     def tour_preset(self, name: str) -> BareRuns:
-        return BareRuns(self.seed, Trainer(load_preset(name).config.replace(seed=self.seed)))
+        config = load_preset(name).config.replace(seed=self.seed)
+        return BareRuns(self.seed, one=TrainerRun(Trainer(config)))
 
     def tour_comparison(self, spec: ComparisonSpec) -> BareRuns:
-        return BareRuns(self.seed, pair=Comparison(*spec.configs(self.seed)))
+        return BareRuns(self.seed, pair=trainer_pair(*spec.configs(self.seed)))
 
     def run(self, n: int) -> None:
         if self.pair is not None:
-            self.pair.run(n)
-        elif not self.diverged:
-            try:
-                self.trainer.run(n)
-            except DivergenceError:
-                self.diverged = True
+            self.pair.step(lambda run: run.run(n))
+        else:
+            self.one.run(n)
 
     def measure(self, previous: dict[str, Any] | None = None) -> dict[str, Any]:
-        if self.pair is None:
-            return measure_runs(self.trainer, self.diverged, previous=previous)
-        a, b = self.pair.runs["A"], self.pair.runs["B"]
-        return measure_runs(a, self.pair.diverged["A"], b, self.pair.diverged["B"], previous)
+        if self.pair is not None:
+            return self.pair.measure(previous)
+        return measure_runs(self.one.trainer, self.one.diverged, previous=previous)
 
 
 def walk(tour: Tour, seed: int) -> list[StepResult]:

@@ -26,7 +26,7 @@ from playground.io import trained_starts
 from playground.io.presets import load_preset, sampler_for
 from playground.serving import play_worker
 from playground.teaching.claims import measure_runs
-from playground.teaching.compare import ComparisonSpec
+from playground.teaching.compare import Comparison, ComparisonSpec, data_for_b
 from playground.teaching.lecture import Narration
 from playground.teaching.tour_check import play_step
 from playground.teaching.tours import Tour
@@ -73,7 +73,7 @@ class Session(SessionWords, SessionFigures, LatentSpace):
     tour: Tour | None = None  # the scenario tour being walked, if any
     tour_step: int = 0
     tour_values: dict[str, Any] = field(default_factory=dict)  # what the tour step measured
-    partner: Session | None = None  # run B of an A/B comparison; steps whenever this run does
+    pair: Comparison[Session] | None = None  # an A/B comparison: this run (A) and run B
     compared_with: Session | None = None  # on run B: run A, whose views share B's scales
     comparison: ComparisonSpec | None = None  # the shipped comparison being shown, if any
     narration: Narration | None = None  # the iteration being explained in slow motion
@@ -92,6 +92,7 @@ class Session(SessionWords, SessionFigures, LatentSpace):
     workdir: Path | None = None  # this tab's folder for downloads, removed with the session
     _cost: tuple[GANConfig, budget.Estimate] | None = None  # run_limit's estimate, per config
     _said: tuple[str, dict[str, Any]] | None = None  # the status message's key and values
+    _divergence: dict[str, Any] | None = None  # where this run diverged, while it stays so
     run_stop: threading.Event = field(default_factory=threading.Event)  # Stop, for Run N
 
     def __post_init__(self) -> None:
@@ -112,6 +113,11 @@ class Session(SessionWords, SessionFigures, LatentSpace):
             lo, hi = self.real_view.min(0), self.real_view.max(0)
             centre, half = (lo + hi) / 2, 0.5 * (hi - lo).max() * 1.25 + 0.1
             self.bounds = (centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half)
+
+    @property
+    def partner(self) -> Session | None:
+        """Run B, while this tab compares."""
+        return self.pair.b if self.pair is not None else None
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -241,14 +247,9 @@ class Session(SessionWords, SessionFigures, LatentSpace):
     def measure(self, previous: dict[str, Any] | None = None) -> dict[str, Any]:
         """What a tour's claims and captions quote: this run's measures, and run B's as
         b.NAME while comparing (the same function the tour test checks the claims with)."""
-        partner = self.partner
-        return measure_runs(
-            self.trainer,
-            self.diverged,
-            partner.trainer if partner else None,
-            partner.diverged if partner else False,
-            previous,
-        )
+        if self.pair is not None:
+            return self.pair.measure(previous)
+        return measure_runs(self.trainer, self.diverged, previous=previous)
 
     # ------------------------------------------------------------ A/B comparison
     def open_comparison(self, spec: ComparisonSpec, keep_tour: bool = False) -> Session:
@@ -259,10 +260,10 @@ class Session(SessionWords, SessionFigures, LatentSpace):
         config_b = run_a.trainer.config.replace(**spec.b)
         budget.check(config_b, run_a.trainer.dataset.shape, run_a.trainer.dataset.num_classes)
         sampler = sampler_for(run_a.sampler, config_b)
-        data = run_a.trainer.dataset if config_b.same_data(run_a.trainer.config) else None
+        data = data_for_b(run_a.trainer, config_b)
         run_b = Session(budgeted_trainer(config_b, data), preset=spec.preset, sampler=sampler)
         session = self.successor(run_a, keep_tour=keep_tour)
-        session.partner, session.comparison = run_b, spec
+        session.pair, session.comparison = Comparison(session, run_b), spec
         session.tab = "compare"
         return session
 
@@ -280,17 +281,29 @@ class Session(SessionWords, SessionFigures, LatentSpace):
             self.say(self._said[0], **self._said[1])
 
     def _guarded(self, action: str, fn: Any, **values: Any) -> StepOutcome:
-        """Run fn(trainer) on this run, and on run B when comparing (B's divergence is
-        reported on its own line and does not stop A)."""
-        if self.partner is not None and not self.partner.diverged:
-            self.partner._guarded(action, fn, **values)
+        """Run fn(trainer) on this run; while comparing, on both runs by the comparison's rule
+        (compare.Comparison: a run that diverged stays put while the other goes on; each says
+        its outcome on its own status line)."""
+        if self.pair is None:
+            return self._guarded_alone(action, fn, **values)
+        outcomes: dict[int, StepOutcome] = {}
+        self.pair.step(
+            lambda run: outcomes.setdefault(id(run), run._guarded_alone(action, fn, **values))
+        )
+        if id(self) in outcomes:
+            return outcomes[id(self)]
+        if self._divergence is not None:  # A stays where its guard stopped it, and says so
+            self.say("diverged", **self._divergence)
+        return StepOutcome(diverged=True)
+
+    def _guarded_alone(self, action: str, fn: Any, **values: Any) -> StepOutcome:
+        """fn(trainer) on this run: a divergence or an unexpected error is said in words and
+        the run kept at its last good state."""
         start = self.trainer.iteration
         try:
             fn(self.trainer)
         except DivergenceError as exc:
-            self.diverged = True
-            details = {"iteration": exc.iteration, "network": exc.network, "what": exc.what}
-            self.say("diverged", **details)
+            self._diverge(exc.iteration, exc.network, exc.what)
             return StepOutcome(diverged=True)
         except Exception as exc:  # noqa: BLE001 - contained: said plainly, the run kept
             LOG.exception("%s failed at iteration %d", action, self.trainer.iteration + 1)
@@ -299,9 +312,14 @@ class Session(SessionWords, SessionFigures, LatentSpace):
             done = self.trainer.iteration - start
             self.say("step_failed", iteration=self.trainer.iteration + 1, done=done, error=error)
             return StepOutcome(failed=True)
-        self.diverged = False
+        self.diverged, self._divergence = False, None
         self.say(action, **values)
         return StepOutcome()
+
+    def _diverge(self, iteration: int, network: str, what: str) -> None:
+        self.diverged = True
+        self._divergence = {"iteration": iteration, "network": network, "what": what}
+        self.say("diverged", **self._divergence)
 
     def step_d(self) -> StepOutcome:
         return self._guarded("ran_d", Trainer.step_d)
@@ -365,11 +383,9 @@ class Session(SessionWords, SessionFigures, LatentSpace):
         """A play worker's state becomes this run's (the caller holds the lock)."""
         play_worker.apply_progress(self.trainer, progress)
         if progress.diverged is not None:
-            iteration, network, what = progress.diverged
-            self.diverged = True
-            self.say("diverged", iteration=iteration, network=network, what=what)
+            self._diverge(*progress.diverged)
         else:
-            self.diverged = False
+            self.diverged, self._divergence = False, None
 
     def rewind(self, iteration: int) -> str:
         available = [s for s in self.trainer.snapshots if s <= iteration]
@@ -377,7 +393,7 @@ class Session(SessionWords, SessionFigures, LatentSpace):
             raise ValueError(f"timeline: no snapshot at or before iteration {iteration}")
         target = available[-1]
         self.trainer.restore(target)
-        self.diverged = False
+        self.diverged, self._divergence = False, None
         if self.partner is not None:  # run B goes back to its latest snapshot up to there
             self.partner.rewind(target)
         return self.say("rewound", iteration=target)

@@ -9,7 +9,6 @@ import torch
 from markdown_it import MarkdownIt
 
 from playground.teaching.claims import RECENT, recent_mean
-from playground.teaching.compare import differences
 from playground.text import text
 
 if TYPE_CHECKING:
@@ -58,9 +57,7 @@ class SessionWords:
         runs = {"A": self, "B": self.partner}
         return {
             "name": self.comparison.name,
-            "differences": [
-                list(row) for row in differences(self.trainer.config, self.partner.trainer.config)
-            ],
+            "differences": [list(row) for row in self.pair.differences()],
             **{
                 name: {
                     "iteration": run.trainer.iteration,
@@ -194,7 +191,7 @@ class SessionWords:
         if self.partner is None or self.comparison is None:
             return text("compare.none", lang)
         rows = [f"**{self.comparison.title_in(lang)}**", "", text("compare.differs", lang)]
-        for name, a, b in differences(self.trainer.config, self.partner.trainer.config):
+        for name, a, b in self.pair.differences():
             rows.append(f"- `{name}`: A = {a} · B = {b}")
         rows += ["", self._run_line("A", self), "", self._run_line("B", self.partner)]
         rows += ["", text("compare.recent", lang, n=RECENT)]

@@ -1,0 +1,70 @@
+"""A network's parameters and their gradients as views of one flat vector each, and the
+weights as they stood when the network's last step finished.
+
+Every step reports how far it moved each network, ‖θ now − θ then‖ (the frozen one must not
+move at all), and the norm of its gradient. Gathering a network's tensors into one vector for
+that, twice a step, was the largest cost the Trainer added to a bare PyTorch loop
+(docs/benchmarks.md); with the tensors living in one vector each measure is one operation, and
+putting the weights back after a failed step is one copy.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+import playground.engine.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
+
+
+class WeightVector:
+    """`module`'s parameters re-seated as slices of one flat tensor (`flat`), their gradients
+    as slices of another (`grad`: backward adds into it, so `zero_grad` before each), and
+    `reference`, a copy of `flat` taken when the last step finished (`commit`)."""
+
+    def __init__(self, module: nn.Module) -> None:
+        self.params = list(module.parameters())
+        with torch.no_grad():
+            self.flat = torch.cat([p.detach().reshape(-1) for p in self.params])
+            offset = 0
+            for p in self.params:  # same values, now stored inside `flat`
+                p.data = self.flat[offset : offset + p.numel()].view_as(p)
+                offset += p.numel()
+            self.grad = torch.zeros_like(self.flat)
+            offset = 0
+            for p in self.params:
+                p.grad = self.grad[offset : offset + p.numel()].view_as(p)
+                offset += p.numel()
+        self.reference = self.flat.clone()
+
+    def zero_grad(self) -> None:
+        """Clear the gradients in place (never to None: they must stay inside `grad`)."""
+        self.grad.zero_()
+
+    def grad_norm(self) -> torch.Tensor:
+        """‖∇θ‖ of the whole network as a 0-d tensor (no host sync)."""
+        return torch.linalg.vector_norm(self.grad)
+
+    def distance(self) -> torch.Tensor:
+        """‖θ now − θ at the last commit‖ as a 0-d tensor (no host sync). Measured from the
+        weights themselves: fused optimisers do not bump autograd's version counters."""
+        return torch.linalg.vector_norm(self.flat - self.reference)
+
+    def commit(self) -> None:
+        """The step finished well: its weights are the new reference."""
+        self.reference.copy_(self.flat)
+
+    def revert(self) -> None:
+        """Put the weights back where the last finished step left them."""
+        with torch.no_grad():
+            self.flat.copy_(self.reference)
+
+    def seated(self) -> bool:
+        """Every parameter still lives inside `flat` and its gradient inside `grad` (nothing
+        re-assigned a `.data` or set a gradient to None)."""
+        weights, grads = self.flat.untyped_storage(), self.grad.untyped_storage()
+        return all(
+            p.untyped_storage().data_ptr() == weights.data_ptr()
+            and p.grad is not None
+            and p.grad.untyped_storage().data_ptr() == grads.data_ptr()
+            for p in self.params
+        )
