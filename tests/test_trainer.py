@@ -12,6 +12,7 @@ from playground import DivergenceError, GANConfig, Trainer
 from playground.engine import losses
 from playground.engine.config import LOSSES
 from playground.engine.device import packed_copy
+from playground.io.presets import load_preset
 
 
 def _state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -178,6 +179,25 @@ def test_rewind_memory_is_taken_at_once_and_a_layout_change_still_rewinds(
     assert {k: v[40:] for k, v in trainer.history.items()} == original
     trainer.restore(30)  # a snapshot from the block, before G_ema existed
     assert trainer.G_ema is None and trainer.config.ema_decay == 0
+
+
+def test_rewind_memory_set_aside_at_build_holds_every_presets_first_snapshots() -> None:
+    """A server's tab takes its rewind memory when it is built (set_aside_rewind): the block
+    the first iteration reserves must fit in it, for every preset (Adam and SGD, spectral
+    norm, EMA, conditional), so no preset allocates again once it trains."""
+    from playground.io.presets import preset_names
+
+    for name in preset_names():
+        trainer = Trainer(load_preset(name).config)
+        trainer.set_aside_rewind()
+        if trainer.config.optimizer == "sgd" and not trainer.config.momentum:
+            assert trainer._rewind._spare is None, name  # no optimiser state, no block
+            continue
+        set_aside = trainer._rewind._spare.untyped_storage().data_ptr()
+        trainer.step_d()
+        trainer.step_g()  # the first iteration reserves the block
+        block = trainer._rewind._block
+        assert block is not None and block.untyped_storage().data_ptr() == set_aside, name
 
 
 def test_a_step_that_fails_part_way_is_rolled_back_to_the_last_finished_step(

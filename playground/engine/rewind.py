@@ -2,7 +2,9 @@
 
 Snapshots taken once both optimisers hold state (every one after the first steps) share one
 float32 block of `capacity` rows, allocated in full by `reserve` after the run's first
-iteration (or by the first such snapshot). So a session's memory reaches its bound at once,
+iteration (or by the first such snapshot), or carved from memory set aside earlier by
+`set_aside` (a server's session does that when it is built, with an upper bound: the layout
+is known only once the optimisers have stepped). So a session's memory reaches its bound at once,
 instead of creeping up over the first capacity × snapshot_every iterations or growing when a
 slow run (an image preset in a busy class) reaches its first snapshot minutes in (and one
 allocation replaces dozens of small ones per snapshot). A snapshot with another layout
@@ -38,6 +40,7 @@ class RewindBuffer:
         self._block: torch.Tensor | None = None
         self._layout: Layout = ()
         self.reserved = False  # reserve() was called (it allocates at most once)
+        self._spare: torch.Tensor | None = None  # set_aside's memory, until the block takes it
 
     @property
     def iterations(self) -> list[int]:
@@ -66,6 +69,12 @@ class RewindBuffer:
         self.reserved = True
         if self._block is None:
             self._ready_for(tensors)
+
+    def set_aside(self, numel: int, device: torch.device) -> None:
+        """Take memory for `capacity` snapshots of up to `numel` float32 values each now; the
+        block is carved from it once the layout is known (if it fits, else allocated anew)."""
+        if self._block is None:
+            self._spare = torch.zeros(self.capacity * numel, device=device)
 
     def get(self, iteration: int) -> tuple[dict[str, torch.Tensor], dict[str, Any]] | None:
         """The tensors (views into the block: copy them before the next put) and the metadata
@@ -115,7 +124,12 @@ class RewindBuffer:
         device = next(iter(tensors.values())).device
         numel = sum(math.prod(shape) for _, shape in layout)
         self._block = None  # let the old block go before the new one is allocated
-        self._block = torch.zeros(self.capacity, numel, device=device)
+        spare, self._spare = self._spare, None
+        if spare is not None and spare.device == device and spare.numel() >= self.capacity * numel:
+            self._block = spare[: self.capacity * numel].view(self.capacity, numel)
+        else:
+            del spare
+            self._block = torch.zeros(self.capacity, numel, device=device)
         self._layout = layout
         return True
 

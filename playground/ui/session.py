@@ -17,10 +17,10 @@ import torch
 
 from playground.engine import budget
 from playground.engine.config import LIVE_FIELDS, GANConfig
-from playground.engine.data import Dataset, build_dataset
+from playground.engine.data import PACKAGED_IMAGES, Dataset, build_dataset
 from playground.engine.losses import PROBABILITY_LOSSES
 from playground.engine.trainer import DivergenceError, Trainer
-from playground.evaluation import drs
+from playground.evaluation import drs, image_metrics
 from playground.evaluation.metrics import evaluate, mixture_metrics
 from playground.io import trained_starts
 from playground.io.presets import load_preset, sampler_for
@@ -99,6 +99,11 @@ class Session(SessionWords, SessionFigures, LatentSpace):
         self.player = Player(
             lambda: self.trainer, self.lock, self._train_chunk, self.say, self._take_on
         )
+        # a tab's memory comes whole when it is built, not minutes later in a busy class:
+        # its rewind block, and the shared metrics reference of a packaged image set
+        self.trainer.set_aside_rewind()
+        if self.trainer.dataset.name in PACKAGED_IMAGES:
+            image_metrics.prepare(self.trainer.dataset.name)
         view_rng = torch.Generator().manual_seed(1234)
         self.real_view = self.trainer.dataset.sample(VIEW_POINTS, view_rng)[0].numpy()
         z_dim = self.trainer.config.z_dim
