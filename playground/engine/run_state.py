@@ -100,7 +100,7 @@ class RunState:
         """Forget all snapshots and start the rewind buffer at the current state (after the
         weights were replaced wholesale, e.g. by loading a checkpoint)."""
         self.revision += 1
-        self._refresh_vectors()
+        self._commit_weights()
         self._rewind.clear()
         self.snapshot()
 
@@ -153,5 +153,5 @@ class RunState:
         self.d_step_count, self.g_step_count = meta["counts"]
         self.last_d, self.last_g, self.last_step = meta["last"]
         self.iteration = meta["iteration"]
-        self._refresh_vectors()
+        self._commit_weights()
         self.revision += 1

@@ -364,7 +364,7 @@ class Trainer(RunState):
         return IterationRecord(self.iteration, d, g)
 
     # ---------------------------------------------------------------- divergence guard
-    def _refresh_vectors(self) -> None:
+    def _commit_weights(self) -> None:
         """The weights as they are now are the reference (after init, rewind or load)."""
         for weights in self._weights.values():
             weights.commit()
