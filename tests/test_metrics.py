@@ -101,3 +101,20 @@ def test_energy_distance_floor_is_below_an_untrained_g() -> None:
     assert 0 <= metrics["energy_floor"] < metrics["energy_distance"]
     assert metrics["energy_floor"] < 0.01
     assert "spread" not in metrics  # moons has no modes to measure a spread around
+
+
+def test_a_prepared_reference_is_built_once_in_the_background_and_shared() -> None:
+    """A tab on a packaged image set starts building its metrics reference at once
+    (image_metrics.prepare, in a thread); Evaluate then gets that very object, and asking
+    again starts nothing new."""
+    import threading
+
+    from playground.evaluation import image_metrics as im
+
+    before = threading.active_count()
+    im.prepare("digits")
+    im.prepare("digits")
+    assert threading.active_count() <= before + 1
+    reference = im.reference_for("digits")  # waits for the background build if it runs
+    assert im.reference_for("digits") is reference
+    assert "digits" in im._PREPARED
