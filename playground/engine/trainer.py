@@ -90,6 +90,11 @@ class Trainer(RunState):
     def num_classes(self) -> int:
         return self.dataset.num_classes
 
+    def dataset_for(self, config: GANConfig) -> Dataset | None:
+        """This run's dataset when a run of `config` would draw the same data (it then shares
+        it, and the same stream of real batches), else None: that run builds its own."""
+        return self.dataset if config.same_data(self.config) else None
+
     def _optimizer(self, module: nn.Module, lr: float) -> torch.optim.Optimizer:
         """Adam or SGD; the fused kernels where the device has them (on the CPU, fused Adam is a
         fraction of the for-each one's time for these small MLPs: docs/benchmarks.md)."""

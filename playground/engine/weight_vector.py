@@ -57,14 +57,3 @@ class WeightVector:
         """Put the weights back where the last finished step left them."""
         with torch.no_grad():
             self.flat.copy_(self.reference)
-
-    def seated(self) -> bool:
-        """Every parameter still lives inside `flat` and its gradient inside `grad` (nothing
-        re-assigned a `.data` or set a gradient to None)."""
-        weights, grads = self.flat.untyped_storage(), self.grad.untyped_storage()
-        return all(
-            p.untyped_storage().data_ptr() == weights.data_ptr()
-            and p.grad is not None
-            and p.grad.untyped_storage().data_ptr() == grads.data_ptr()
-            for p in self.params
-        )

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from playground.engine.config import GANConfig
-from playground.engine.data import Dataset
 from playground.engine.trainer import DivergenceError, Trainer
 from playground.io.named_json import names_in, read_named
 from playground.io.presets import load_preset, preset_names
@@ -90,12 +89,6 @@ class Run(Protocol):
 R = TypeVar("R", bound=Run)
 
 
-def data_for_b(a: Trainer, config_b: GANConfig) -> Dataset | None:
-    """Run A's dataset when run B would draw the same data (B shares it, and the same stream
-    of real batches), else None: B builds its own."""
-    return a.dataset if config_b.same_data(a.config) else None
-
-
 class Comparison(Generic[R]):
     """Two runs that step together, the one rule for the playground's tab, the tour test and
     the CLI: each action goes to both runs, B then A; a run that diverged stays where its
@@ -144,4 +137,4 @@ class TrainerRun:
 def trainer_pair(a: GANConfig, b: GANConfig) -> Comparison[TrainerRun]:
     """Runs A and B as bare Trainers, B on A's data when it draws the same."""
     run_a = Trainer(a)
-    return Comparison(TrainerRun(run_a), TrainerRun(Trainer(b, dataset=data_for_b(run_a, b))))
+    return Comparison(TrainerRun(run_a), TrainerRun(Trainer(b, dataset=run_a.dataset_for(b))))

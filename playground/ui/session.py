@@ -26,7 +26,7 @@ from playground.io import trained_starts
 from playground.io.presets import load_preset, sampler_for
 from playground.serving import play_worker
 from playground.teaching.claims import measure_runs
-from playground.teaching.compare import Comparison, ComparisonSpec, data_for_b
+from playground.teaching.compare import Comparison, ComparisonSpec
 from playground.teaching.lecture import Narration
 from playground.teaching.tour_check import play_step
 from playground.teaching.tours import Tour
@@ -169,9 +169,8 @@ class Session(SessionWords, SessionFigures, LatentSpace):
         """This tab's next run: a new Trainer for `config`, keeping the tab's settings and the
         preset's sampler choice where the config still has an EMA generator."""
         sampler = sampler_for(self.sampler, config)
-        old = self.trainer.config
         run = Session(
-            budgeted_trainer(config, self.trainer.dataset if config.same_data(old) else None),
+            budgeted_trainer(config, self.trainer.dataset_for(config)),
             preset=self.preset if preset is None else preset,
             sampler=sampler,
         )
@@ -265,7 +264,7 @@ class Session(SessionWords, SessionFigures, LatentSpace):
         config_b = run_a.trainer.config.replace(**spec.b)
         budget.check(config_b, run_a.trainer.dataset.shape, run_a.trainer.dataset.num_classes)
         sampler = sampler_for(run_a.sampler, config_b)
-        data = data_for_b(run_a.trainer, config_b)
+        data = run_a.trainer.dataset_for(config_b)
         run_b = Session(budgeted_trainer(config_b, data), preset=spec.preset, sampler=sampler)
         session = self.successor(run_a, keep_tour=keep_tour)
         session.pair, session.comparison = Comparison(session, run_b), spec
