@@ -1,10 +1,12 @@
 """Trainer vs a bare PyTorch GAN loop: same networks, batch, loss and data, same process.
 
 Prints per-iteration times, iterations/s and the ratio Trainer / bare (target ≤ 1.10 on the
-CPU), for the 2D MLP (ring8) or the DCGAN on the 8x8 digits (--case digits-dcgan). On CUDA it
-also counts the host syncs per iteration of each loop (torch's sync debug mode): each record
-the Trainer keeps pulls tensors to the CPU, and this says what that costs.
-Run: python bench/train_overhead.py [--chunk 200] [--chunks 15] [--device cpu|cuda]
+CPU), for the 2D MLP (ring8) or the DCGAN on the 8x8 digits (--case digits-dcgan). The ratio is
+the median over chunks of each Trainer chunk's time over the bare chunk timed beside it, so a
+drift in the machine's speed during the run cancels out. On CUDA it also counts the host syncs
+per iteration of each loop (torch's sync debug mode): each record the Trainer keeps pulls
+tensors to the CPU, and this says what that costs.
+Run: python bench/train_overhead.py [--chunk 200] [--chunks 25] [--device cpu|cuda]
                                     [--case ring8-mlp|digits-dcgan]
 """
 
@@ -91,7 +93,7 @@ def syncs_per_iteration(loop, iters: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunk", type=int, default=200, help="iterations per timed chunk")
-    parser.add_argument("--chunks", type=int, default=15, help="timed chunks of each loop")
+    parser.add_argument("--chunks", type=int, default=25, help="timed chunks of each loop")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--case", choices=list(CASES), default="ring8-mlp")
@@ -119,9 +121,15 @@ def main() -> None:
             f"{name:40s}: {value * 1e3:.3f} ms/iteration, {1 / value:.0f} iterations/s "
             f"(median of {args.chunks} x {args.chunk})"
         )
-    ours = medians["Trainer"]
-    for name in list(medians)[:2]:
-        print(f"ratio Trainer / {name}: {ours / medians[name]:.3f}  (target <= 1.10)")
+    for name in list(medians)[:2]:  # each Trainer chunk against the floor chunk run beside it,
+        ratios = sorted(  # so a drift in machine speed over the run cancels out
+            ours / floor for ours, floor in zip(times["Trainer"], times[name], strict=True)
+        )
+        quartiles = statistics.quantiles(ratios, n=4)
+        print(
+            f"ratio Trainer / {name}: {statistics.median(ratios):.3f}  (target <= 1.10; "
+            f"chunk pairs' quartiles {quartiles[0]:.3f}-{quartiles[2]:.3f})"
+        )
     if our_trainer.device.type == "cuda":
         bare = syncs_per_iteration(lambda n: bare_loop(same_trainer, n), 20)
         ours_syncs = syncs_per_iteration(lambda n: trainer_loop(our_trainer, n), 20)

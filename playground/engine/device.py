@@ -53,7 +53,7 @@ def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
     like a kernel (torch keeps the pinned block until the copy is done)."""
     if device.type == "cuda":
         return tensor.pin_memory().to(device, non_blocking=True)
-    return tensor.to(device)
+    return tensor if device.type == "cpu" else tensor.to(device)
 
 
 def to_host(*tensors: torch.Tensor | None) -> list[torch.Tensor | None]:

@@ -208,7 +208,7 @@ class Trainer(RunState):
         delta_d = self._weights["D"].distance()
         delta_g = self._weights["G"].distance()
         score = losses.scores(c.loss, out.detach())
-        fake_mean, real_mean = score.view(2, -1).mean(1)  # packs: fakes first, then reals
+        fake_mean, real_mean = score.view(2, -1).mean(1).unbind()  # packs: fakes, then reals
         stats, (z, x, y, both_labels, out, score, terms) = step_to_host(  # one wait on a GPU
             [loss, grad_norm, delta_d, delta_g, real_mean, fake_mean, penalty],
             *(z, x, y, both_labels, out, score, terms),
@@ -486,5 +486,4 @@ def _rows(per_pack: torch.Tensor, pack: int) -> torch.Tensor:
     return per_pack.repeat_interleave(pack) if pack > 1 else per_pack
 
 
-def _finite(value: float) -> bool:
-    return value == value and value not in (float("inf"), float("-inf"))
+_finite = math.isfinite

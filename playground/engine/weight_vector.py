@@ -47,7 +47,7 @@ class WeightVector:
     def distance(self) -> torch.Tensor:
         """‖θ now − θ at the last commit‖ as a 0-d tensor (no host sync). Measured from the
         weights themselves: fused optimisers do not bump autograd's version counters."""
-        return torch.linalg.vector_norm(self.flat - self.reference)
+        return torch.dist(self.flat, self.reference)
 
     def commit(self) -> None:
         """The step finished well: its weights are the new reference."""
