@@ -44,6 +44,7 @@ from playground.engine.config import GANConfig
 from playground.engine.rewind import RewindBuffer
 from playground.engine.run_state import HISTORY_KEYS
 from playground.engine.trainer import DivergenceError, Trainer
+from playground.serving import heap
 
 LOG = logging.getLogger(__name__)
 CHUNK = 5  # iterations a worker trains before it looks at its messages and its other runs
@@ -457,4 +458,5 @@ def main() -> None:
     # stdout carries the messages: anything printed goes to stderr instead
     channel = open(sys.stdout.fileno(), "wb", closefd=False)  # noqa: SIM115
     sys.stdout = sys.stderr
+    heap.tune_malloc()  # as in the web server: its runs free tensors of many sizes too
     serve(open(sys.stdin.fileno(), "rb", closefd=False), channel)  # noqa: SIM115

@@ -8,12 +8,10 @@ output is matched by position. Bad input becomes `gr.Error` with what to change.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import functools
 import gc
 import os
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,7 @@ from starlette.middleware import Middleware
 
 from playground.io.presets import all_presets
 from playground.paths import ASSETS
-from playground.serving import play_worker
+from playground.serving import heap, play_worker
 from playground.teaching.compare import comparison_names, load_comparison
 from playground.teaching.tours import load_tour, tour_names
 from playground.ui import handlers as h
@@ -42,7 +40,6 @@ from playground.ui.wiring import VIEWS, Wiring, wire_events, with_request
 from playground.views import palette
 
 SESSION_TTL_SECONDS = 2 * 3600
-TRIM_SECONDS = 20.0  # how often freed heap memory goes back to the system
 QUEUE_POLL_SECONDS = 0.005  # see calm_queue_polling
 PROGRESS_POLL_SECONDS = 0.05
 
@@ -59,22 +56,11 @@ def _forget_closed_tab(demo: gr.Blocks, session_hash: str, delay: float = 5.0) -
                 holder.session_data.pop(session_hash, None)
                 holder.time_last_used.pop(session_hash, None)
         gc.collect()
-        _trim_heap()
+        heap.trim_heap()
 
     timer = threading.Timer(delay, drop)
     timer.daemon = True
     timer.start()
-
-
-def _limit_malloc_arenas(arenas: int = 2) -> None:
-    """glibc gives each thread that allocates its own heap arena (up to 8 per core), and each
-    keeps the memory it once held: with Gradio's worker threads RSS crept up minute by minute
-    under a class (bench/load.py, docs/benchmarks.md), less than half as fast with two
-    arenas. Call before the threads start."""
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # -8: M_ARENA_MAX
-    except (OSError, AttributeError):
-        pass
 
 
 def _skip_event_analytics() -> None:
@@ -84,27 +70,6 @@ def _skip_event_analytics() -> None:
     need. Read when the queue is made; an operator's own setting wins."""
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2**31))
     os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "100")
-
-
-def _trim_heap() -> None:
-    """glibc keeps freed memory in its arenas; malloc_trim returns it (no-op elsewhere)."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-def _trim_heap_every(seconds: float = TRIM_SECONDS) -> None:
-    """Hand freed heap memory back every `seconds`, on a daemon thread of its own: a class's
-    requests free figures and batches in many threads' arenas, and glibc returns those pages
-    only when asked (malloc_trim touches no torch state)."""
-
-    def loop() -> None:
-        while True:
-            time.sleep(seconds)
-            _trim_heap()
-
-    threading.Thread(target=loop, daemon=True, name="playground-heap-trim").start()
 
 
 def build_app(default_preset: str = DEFAULT_PRESET, data_dir: Path | None = None) -> gr.Blocks:
@@ -183,8 +148,8 @@ def launch(
     # one thread per op: the small MLPs run faster that way, and sessions, autoplay threads
     # and the web server then share the cores instead of fighting over them
     torch.set_num_threads(1)
-    _limit_malloc_arenas()
-    _trim_heap_every()
+    heap.tune_malloc()
+    heap.trim_heap_every()
     # playing tabs train in worker processes (playground.serving.play_worker), as many as the cores
     # TRAINING_SLOTS counts; they start now, ready by the first Play
     play_worker.start_pool(BACKGROUND_CORES)
