@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 FRAGMENT = textwrap.dedent(
     """
@@ -35,7 +36,11 @@ FRAGMENT = textwrap.dedent(
 def _returned_mib(mode: str) -> float:
     """MiB handed back to the system when half of 24 big blocks are freed."""
     out = subprocess.run(
-        [sys.executable, "-c", FRAGMENT, mode], capture_output=True, text=True, check=True
+        [sys.executable, "-c", FRAGMENT, mode],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return float(out.stdout)
 

@@ -1,22 +1,22 @@
 """How a serving process's heap gives memory back: glibc's malloc settings and trimming.
 
 A class of 16 tabs allocates and frees tensors of many sizes in many threads. With glibc's
-defaults the server's RSS kept climbing for minutes after the class had settled (bench/load.py
---mix: +8-14 % after the first minute, levelling off only in the third), although the live
-tensors and Python objects had stopped growing after 80 s (docs/serving.md). The cause is
-glibc's dynamic mmap threshold: once a large block is freed, blocks up to that size come from
-the heap instead of their own mapping, and the heap fragments. A fixed threshold keeps every
-block of 4 MiB or more (an Evaluate's samples and features, a figure's points) in a mapping of
-its own, handed back whole when freed. Smaller blocks come from the heap as before: a step's
-activations are reused from one step to the next (a 256 KiB threshold put every MNIST
-activation in a mapping of its own and made a step 30-50 % slower), and the heap is kept for
-them rather than trimmed after each step; `trim_heap_every` hands back what stays free. None
-of this touches torch state.
+defaults the server's RSS kept climbing for minutes after the class had settled, although its
+live tensors and Python objects had stopped growing (docs/serving.md has the figures). The
+cause is glibc's dynamic mmap threshold: once a large block is freed, blocks up to that size
+come from the heap instead of their own mapping, and a freed block between two live ones stays
+held. A fixed threshold keeps every block of 4 MiB or more (an Evaluate's samples and
+features, a figure's points) in a mapping of its own, handed back whole when freed. Smaller
+blocks come from the heap as before: a training step's activations are reused from one step to
+the next (a lower threshold mapped each of them afresh, and MNIST steps slowed), and the heap is
+kept for them rather than trimmed after each step; `trim_heap_every` hands back what stays
+free. None of this touches torch state.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import threading
 import time
 
@@ -30,6 +30,7 @@ _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL | None:
     try:
         return ctypes.CDLL("libc.so.6")
