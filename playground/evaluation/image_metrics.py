@@ -124,6 +124,10 @@ def _reference(name: str) -> Reference:
     return Reference(packaged_images(name), load_judge(name))
 
 
+_PREPARED: set[str] = set()  # the sets prepare() has started building
+_PREPARED_LOCK = threading.Lock()
+
+
 def prepare(name: str) -> None:
     """Build set `name`'s reference in a background thread, once. A server calls it when a
     run on the set is made: the first Evaluate then finds it ready, and the memory it takes
@@ -133,10 +137,6 @@ def prepare(name: str) -> None:
             return
         _PREPARED.add(name)
     threading.Thread(target=reference_for, args=(name,), daemon=True).start()
-
-
-_PREPARED: set[str] = set()  # the sets prepare() has started building
-_PREPARED_LOCK = threading.Lock()
 
 
 def image_metrics(
