@@ -27,19 +27,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from playground import GANConfig, Trainer  # noqa: E402
 
 
-def default_optimizers(trainer: Trainer) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-    """What a hand-written loop uses: torch.optim.Adam with its default implementation."""
+def textbook_optimizers(
+    trainer: Trainer, fused: bool | None = None
+) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """What a hand-written loop uses: torch.optim.Adam over each network's parameters, with
+    its default implementation (fused=None) or the fused kernel the Trainer uses."""
     c = trainer.config
     return (
-        torch.optim.Adam(trainer.G.parameters(), lr=c.lr_g, betas=(c.beta1, c.beta2)),
-        torch.optim.Adam(trainer.D.parameters(), lr=c.lr_d, betas=(c.beta1, c.beta2)),
+        torch.optim.Adam(trainer.G.parameters(), lr=c.lr_g, betas=(c.beta1, c.beta2), fused=fused),
+        torch.optim.Adam(trainer.D.parameters(), lr=c.lr_d, betas=(c.beta1, c.beta2), fused=fused),
     )
 
 
-def bare_loop(trainer: Trainer, iters: int, optimizers: tuple | None = None) -> float:
-    """The textbook loop on the trainer's own networks and data, with nothing recorded."""
+def bare_loop(trainer: Trainer, iters: int, optimizers: tuple) -> float:
+    """The textbook loop on a trainer's networks and data, with nothing recorded."""
     G, D, dataset, device = trainer.G, trainer.D, trainer.dataset, trainer.device
-    opt_g, opt_d = optimizers or (trainer.opt_g, trainer.opt_d)
+    opt_g, opt_d = optimizers
     rng, b, z_dim = trainer.rng, trainer.config.batch_size, trainer.config.z_dim
     y = torch.cat([torch.zeros(b), torch.ones(b)]).to(device)
     ones = torch.ones(b, device=device)
@@ -100,12 +103,15 @@ def main() -> None:
     args = parser.parse_args()
     config = GANConfig(**CASES[args.case], device=args.device, batch_size=args.batch_size)
     default_trainer, same_trainer, our_trainer = Trainer(config), Trainer(config), Trainer(config)
-    default_opts = default_optimizers(default_trainer)
+    default_opts = textbook_optimizers(default_trainer)
+    fused_opts = textbook_optimizers(same_trainer, fused=True)
     loops = {
         "bare loop, torch.optim.Adam defaults": lambda: bare_loop(
             default_trainer, args.chunk, default_opts
         ),
-        "bare loop, the Trainer's fused Adam": lambda: bare_loop(same_trainer, args.chunk),
+        "bare loop, fused torch.optim.Adam": lambda: bare_loop(
+            same_trainer, args.chunk, fused_opts
+        ),
         "Trainer": lambda: trainer_loop(our_trainer, args.chunk),
     }
     times: dict[str, list[float]] = {name: [] for name in loops}
@@ -131,7 +137,7 @@ def main() -> None:
             f"chunk pairs' quartiles {quartiles[0]:.3f}-{quartiles[2]:.3f})"
         )
     if our_trainer.device.type == "cuda":
-        bare = syncs_per_iteration(lambda n: bare_loop(same_trainer, n), 20)
+        bare = syncs_per_iteration(lambda n: bare_loop(same_trainer, n, fused_opts), 20)
         ours_syncs = syncs_per_iteration(lambda n: trainer_loop(our_trainer, n), 20)
         print(f"host syncs per iteration: bare loop {bare:.1f}, Trainer {ours_syncs:.1f}")
 

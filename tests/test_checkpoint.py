@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load, save_file
 
 from playground import GANConfig, Trainer
 from playground.io.checkpoint import (
+    FORMAT,
     CheckpointError,
     load_checkpoint,
     save_checkpoint,
@@ -102,6 +104,32 @@ def test_checkpoint_from_before_normalize_loads_unnormalised(tmp_path: Path) -> 
     assert loaded.config.normalize is False and loaded.G.scale == 1.0
     z = torch.randn(4, trainer.config.z_dim)
     assert torch.equal(loaded.generate(z), trainer.generate(z))
+
+
+def test_checkpoint_with_each_layers_moments_apiece_loads_into_the_flat_optimiser(
+    tmp_path: Path, small_config: GANConfig
+) -> None:
+    """Checkpoints written before the optimisers stepped one flat vector per network hold
+    Adam's moments layer by layer (opt_g.0.exp_avg, opt_g.1.exp_avg, ...): they still resume
+    the exact run."""
+    original = Trainer(small_config)
+    original.run(5)
+    save_checkpoint(original, tmp_path / "ck")
+    model = tmp_path / "ck" / "model.safetensors"
+    tensors = load(model.read_bytes())
+    for prefix, net in (("opt_g", original.G), ("opt_d", original.D)):
+        sizes = [p.numel() for p in net.parameters()]
+        flat = {name: tensors.pop(f"{prefix}.0.{name}") for name in ("exp_avg", "exp_avg_sq")}
+        step = tensors.pop(f"{prefix}.0.step")
+        for index in range(len(sizes)):
+            tensors[f"{prefix}.{index}.step"] = step.clone()
+            for name, vector in flat.items():
+                tensors[f"{prefix}.{index}.{name}"] = vector.split(sizes)[index].clone()
+    save_file(tensors, str(model), metadata={"format": FORMAT})
+    loaded, _ = load_checkpoint(tmp_path / "ck")
+    original.run(6)
+    loaded.run(6)
+    assert loaded.history == original.history
 
 
 def test_a_checkpoint_saved_on_any_device_loads_on_the_cpu(tmp_path: Path, device: str) -> None:

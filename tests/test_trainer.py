@@ -32,7 +32,53 @@ def _seated(trainer: Trainer) -> bool:
         and p.grad.untyped_storage().data_ptr() == weights.grad.untyped_storage().data_ptr()
         for weights in trainer._weights.values()
         for p in weights.params
+    ) and all(  # and the optimisers step those vectors
+        opt.param_groups[0]["params"][0] is weights.flat and weights.flat.grad is weights.grad
+        for opt, weights in (
+            (trainer.opt_g, trainer._weights["G"]),
+            (trainer.opt_d, trainer._weights["D"]),
+        )
     )
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_stepping_the_flat_vector_updates_each_layer_as_a_per_layer_optimiser_would(
+    small_config: GANConfig, optimizer: str
+) -> None:
+    """The optimisers step each network's one flat vector (one kernel, none of torch.optim's
+    per-tensor bookkeeping); Adam and SGD update each weight on its own, so every layer gets
+    the update a per-layer optimiser gives it, to float rounding."""
+    config = small_config.replace(optimizer=optimizer, momentum=0.9)
+    trainer = Trainer(config)
+    trainer.run(3)
+    layers = [p.detach().clone() for p in trainer.D.parameters()]
+    twin = [torch.nn.Parameter(p.clone()) for p in layers]
+    if optimizer == "adam":
+        per_layer = torch.optim.Adam(twin, lr=config.lr_d, betas=(config.beta1, config.beta2))
+    else:
+        per_layer = torch.optim.SGD(twin, lr=config.lr_d, momentum=config.momentum)
+    per_layer.load_state_dict(  # the moments so far, cut into layers
+        {
+            "state": {
+                i: {
+                    k: v.split([p.numel() for p in layers])[i].view_as(layers[i]).clone()
+                    if v.dim()
+                    else v.clone()
+                    for k, v in trainer.opt_d.state[trainer._weights["D"].flat].items()
+                }
+                for i in range(len(layers))
+            },
+            "param_groups": per_layer.state_dict()["param_groups"],
+        }
+    )
+    trainer.step_d()
+    for p, g in zip(twin, trainer.D.parameters(), strict=True):
+        p.grad = g.grad.clone()
+    per_layer.step()
+    assert len(trainer.opt_d.param_groups[0]["params"]) == 1
+    for p, stepped in zip(twin, trainer.D.parameters(), strict=True):
+        assert torch.allclose(p, stepped, rtol=1e-5, atol=1e-7)
+    assert not torch.equal(layers[0], next(trainer.D.parameters()))  # it did move
 
 
 def test_d_step_batch_is_fakes_then_reals_with_labels_0_then_1(small_config: GANConfig) -> None:

@@ -74,16 +74,16 @@ class RunState:
     def set_aside_rewind(self) -> None:
         """Take the rewind memory now rather than after the first iteration (a server's tab
         does, so its memory is whole from the moment it is built): room for the weights and
-        the optimiser state as Adam keeps it, two moments and a step count per parameter
-        tensor, the most any optimiser here keeps. Plain SGD keeps no state, and its snapshots
-        no block (see rewind.py): nothing to set aside."""
+        the optimiser state as Adam keeps it, two moments and a step count for each network's
+        one weight vector, the most any optimiser here keeps. Plain SGD keeps no state, and
+        its snapshots no block (see rewind.py): nothing to set aside."""
         c = self.config
         if not c.snapshot_every or (c.optimizer == "sgd" and not c.momentum):
             return
-        params = [p for net in (self.G, self.D) for p in net.parameters()]
-        weights = sum(t.numel() for t in self.weights().values())
-        numel = weights + sum(2 * p.numel() + 1 for p in params)
-        self._rewind.set_aside(numel, params[0].device)
+        stepped = [weights.flat for weights in self._weights.values()]  # what the optimisers step
+        numel = sum(t.numel() for t in self.weights().values())
+        numel += sum(2 * t.numel() + 1 for t in stepped)
+        self._rewind.set_aside(numel, stepped[0].device)
 
     @property
     def _stepped(self) -> bool:

@@ -62,8 +62,8 @@ class Trainer(RunState):
         self._weights = {"G": WeightVector(self.G), "D": WeightVector(self.D)}
         self._params = {name: weights.params for name, weights in self._weights.items()}
         self.G_ema: nn.Module | None = None
-        self.opt_g = self._optimizer(self.G, config.lr_g)
-        self.opt_d = self._optimizer(self.D, config.lr_d)
+        self.opt_g = self._optimizer("G", config.lr_g)
+        self.opt_d = self._optimizer("D", config.lr_d)
         self._sync_ema()
         self.iteration = 0
         self.d_step_count = 0
@@ -95,14 +95,18 @@ class Trainer(RunState):
         it, and the same stream of real batches), else None: that run builds its own."""
         return self.dataset if config.same_data(self.config) else None
 
-    def _optimizer(self, module: nn.Module, lr: float) -> torch.optim.Optimizer:
-        """Adam or SGD; the fused kernels where the device has them (on the CPU, fused Adam is a
-        fraction of the for-each one's time for these small MLPs: docs/benchmarks.md)."""
+    def _optimizer(self, network: str, lr: float) -> torch.optim.Optimizer:
+        """Adam or SGD over the network's one flat weight vector (WeightVector): both update
+        each weight on its own, so stepping one tensor gives the numbers stepping each layer
+        gives (but for the last bit of a few weights, docs/benchmarks.md), in one kernel and
+        without torch.optim's per-tensor bookkeeping. The fused kernels where the device has
+        them."""
         c = self.config
         fused = self.device.type in ("cpu", "cuda")
+        params = [self._weights[network].as_parameter()]
         if c.optimizer == "sgd":
-            return torch.optim.SGD(module.parameters(), lr=lr, momentum=c.momentum, fused=fused)
-        return torch.optim.Adam(module.parameters(), lr=lr, betas=(c.beta1, c.beta2), fused=fused)
+            return torch.optim.SGD(params, lr=lr, momentum=c.momentum, fused=fused)
+        return torch.optim.Adam(params, lr=lr, betas=(c.beta1, c.beta2), fused=fused)
 
     def _sync_ema(self) -> None:
         if self.config.ema_decay > 0 and self.G_ema is None:

@@ -5,7 +5,8 @@ Every step reports how far it moved each network, ‖θ now − θ then‖ (the 
 move at all), and the norm of its gradient. Gathering a network's tensors into one vector for
 that, twice a step, was the largest cost the Trainer added to a bare PyTorch loop
 (docs/benchmarks.md); with the tensors living in one vector each measure is one operation, and
-putting the weights back after a failed step is one copy.
+putting the weights back after a failed step is one copy. The optimisers step that vector
+too, one tensor per network instead of one per layer.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ class WeightVector:
                 p.grad = self.grad[offset : offset + p.numel()].view_as(p)
                 offset += p.numel()
         self.reference = self.flat.clone()
+        self._difference = torch.empty_like(self.flat)  # θ now − θ then, reused each step
+
+    def as_parameter(self) -> torch.Tensor:
+        """`flat` with `grad` as its gradient: what the optimiser steps (a leaf tensor, as
+        torch.optim requires; the layers' parameters see each update, being views of it)."""
+        self.flat.grad = self.grad
+        return self.flat
 
     def zero_grad(self) -> None:
         """Clear the gradients in place (never to None: they must stay inside `grad`)."""
@@ -46,8 +54,11 @@ class WeightVector:
 
     def distance(self) -> torch.Tensor:
         """‖θ now − θ at the last commit‖ as a 0-d tensor (no host sync). Measured from the
-        weights themselves: fused optimisers do not bump autograd's version counters."""
-        return torch.dist(self.flat, self.reference)
+        weights themselves: fused optimisers do not bump autograd's version counters. Into a
+        buffer kept for it: torch.dist would allocate one each time, and took half again as
+        long here (docs/benchmarks.md)."""
+        torch.sub(self.flat, self.reference, out=self._difference)
+        return torch.linalg.vector_norm(self._difference)
 
     def commit(self) -> None:
         """The step finished well: its weights are the new reference."""

@@ -156,7 +156,8 @@ def _load_weights(
             for key, value in source.items():
                 index, name = key.split(".", 1)
                 per_param.setdefault(int(index), {})[name] = value
-        opt.load_state_dict({"state": per_param, "param_groups": opt.state_dict()["param_groups"]})
+        groups = opt.state_dict()["param_groups"]
+        opt.load_state_dict({"state": _one_vector(per_param), "param_groups": groups})
     trainer.rng.set_state(tensors["rng"])
     trainer.iteration = int(state["iteration"])
     trainer.d_step_count = int(state.get("d_step_count", 0))
@@ -166,6 +167,24 @@ def _load_weights(
     trainer.metrics_history = list(state.get("metrics_history", []))
     trainer.update()  # learning rates as the schedule has them at the loaded iteration
     trainer.reset_rewind()
+
+
+def _one_vector(per_param: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """The optimiser state of one flat weight vector per network. Checkpoints written before
+    the optimisers stepped that vector (2026-12-03) hold each layer's moments apiece, in the
+    order of the network's parameters, which is the vector's order: they concatenate into
+    it. The step count is the same for every layer."""
+    if len(per_param) <= 1:
+        return per_param
+    layers = [per_param[index] for index in sorted(per_param)]
+    return {
+        0: {
+            name: torch.cat([layer[name].reshape(-1) for layer in layers])
+            if torch.is_tensor(value) and value.dim() > 0
+            else value
+            for name, value in layers[0].items()
+        }
+    }
 
 
 def zip_checkpoint(
