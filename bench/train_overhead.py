@@ -102,15 +102,15 @@ def main() -> None:
     parser.add_argument("--case", choices=list(CASES), default="ring8-mlp")
     args = parser.parse_args()
     config = GANConfig(**CASES[args.case], device=args.device, batch_size=args.batch_size)
-    default_trainer, same_trainer, our_trainer = Trainer(config), Trainer(config), Trainer(config)
+    default_trainer, fused_trainer, our_trainer = Trainer(config), Trainer(config), Trainer(config)
     default_opts = textbook_optimizers(default_trainer)
-    fused_opts = textbook_optimizers(same_trainer, fused=True)
+    fused_opts = textbook_optimizers(fused_trainer, fused=True)
     loops = {
         "bare loop, torch.optim.Adam defaults": lambda: bare_loop(
             default_trainer, args.chunk, default_opts
         ),
         "bare loop, fused torch.optim.Adam": lambda: bare_loop(
-            same_trainer, args.chunk, fused_opts
+            fused_trainer, args.chunk, fused_opts
         ),
         "Trainer": lambda: trainer_loop(our_trainer, args.chunk),
     }
@@ -137,7 +137,7 @@ def main() -> None:
             f"chunk pairs' quartiles {quartiles[0]:.3f}-{quartiles[2]:.3f})"
         )
     if our_trainer.device.type == "cuda":
-        bare = syncs_per_iteration(lambda n: bare_loop(same_trainer, n, fused_opts), 20)
+        bare = syncs_per_iteration(lambda n: bare_loop(fused_trainer, n, fused_opts), 20)
         ours_syncs = syncs_per_iteration(lambda n: trainer_loop(our_trainer, n), 20)
         print(f"host syncs per iteration: bare loop {bare:.1f}, Trainer {ours_syncs:.1f}")
 
