@@ -97,10 +97,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+APP_LOGS: dict[str, Path] = {}  # each launched app's URL -> its log, for failure messages
+
+
+def app_log_tail(url: str, characters: int = 3000) -> str:
+    """The end of the log of the app served at `url` (what a failing browser test quotes)."""
+    path = APP_LOGS.get(url)
+    return path.read_text(errors="replace")[-characters:] if path else "(no log)"
+
+
 def _launch(tmp_path_factory: pytest.TempPathFactory, *args: str) -> Iterator[str]:
     """`python app.py` exactly as a user starts it (plus `args`), on a free loopback port."""
     port = _free_port()
-    log = (tmp_path_factory.mktemp("app") / "app.log").open("w")
+    log_path = tmp_path_factory.mktemp("app") / "app.log"
+    log = log_path.open("w")
     env = {
         **os.environ,
         "GRADIO_ANALYTICS_ENABLED": "False",
@@ -113,6 +123,7 @@ def _launch(tmp_path_factory: pytest.TempPathFactory, *args: str) -> Iterator[st
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/"
+    APP_LOGS[url] = log_path
     deadline = time.time() + 120
     while True:
         try:
