@@ -32,7 +32,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 PLAYBACK = re.compile("^(autoplay and timeline|自动播放与时间轴)$")
 DRAWING = re.compile("(draw your own data|画出你自己的数据)$")
 IGNORED = ("/playground/frame/", "heartbeat")  # long-lived or continuous requests
-STALE_STREAM = 60.0  # s: an event stream open this long is reported, not waited for
+STALE_REQUEST = 60.0  # s: a request open this long is reported, not waited for (settle)
 
 # what the page shows, read in one call after every action
 READ_PAGE = r"""() => {
@@ -90,6 +90,20 @@ READ_PAGE = r"""() => {
 }"""
 
 
+# a D step straight to the fast-step route, as the page sends its Step D clicks
+PROBE_STEP = """async () => {
+    const url = new URL(`playground/step/${window.playground.page}/step_d`, document.baseURI);
+    try {
+        const response = await fetch(url, {method: 'POST', cache: 'no-store',
+                                           signal: AbortSignal.timeout(30000)});
+        await response.text();  // a body left unread keeps the request open
+        return response.status;
+    } catch (error) {
+        return String(error);
+    }
+}"""
+
+
 class Sequence:
     """One browser tab driven by seeded actions; `history` lists what was done."""
 
@@ -99,7 +113,7 @@ class Sequence:
         self.errors: list[str] = []
         self.language = "en"
         self.inflight: dict[Any, float] = {}  # open request -> when it was sent
-        self.stale: list[str] = []  # event streams left open (settle)
+        self.stale: list[str] = []  # requests left open (settle)
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text[:300]))
         page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"[:300]))
         page.on("request", self._sent)
@@ -113,19 +127,23 @@ class Sequence:
     # ------------------------------------------------------------ waiting
     def settle(self, timeout: float = 240.0) -> None:
         """Until no request of the page's has been open for 300 ms (Gradio's events, the fast
-        step and the after-step event it triggers). Gradio's event stream (queue/data) stays
-        open while any event of the tab is unanswered: one open for STALE_STREAM seconds is
-        set aside and reported at the end (`stale`), so that it does not hold every later
-        action; any other request still open after `timeout` fails the test, with what was
-        open and the app's log."""
+        step and the after-step event it triggers). A request can stay open with the page
+        working: Gradio's event stream (queue/data) while any event of the tab is unanswered,
+        and, to Playwright, any response whose body the page never read (Chromium reads a
+        body only when asked). One open STALE_REQUEST seconds is set aside and reported at
+        the end (`stale`) once the run has answered a step (prove_alive), so that it does
+        not hold every later action; a page still busy after `timeout` fails the test, with
+        the requests open and the app's log."""
         deadline, quiet = time.monotonic() + timeout, None
         while time.monotonic() < deadline:
             self.page.wait_for_timeout(100)
             now = time.monotonic()
             for request, sent in list(self.inflight.items()):
-                if "/queue/data" in request.url and now - sent > STALE_STREAM:
+                if now - sent > STALE_REQUEST:
                     self.inflight.pop(request, None)
-                    self.stale.append(f"{request.url} after: {'; '.join(self.history)}")
+                    done = "; ".join(self.history)
+                    self.stale.append(f"{request.method} {request.url} after: {done}")
+                    self.prove_alive()
             if self.inflight:
                 quiet = None
             elif quiet is None:
@@ -139,6 +157,17 @@ class Sequence:
             f"{'; '.join(self.history)}\nopen: {still_open}\n"
             f"the app's log ends:\n{app_log_tail(self.app_url)}"
         )
+
+    def prove_alive(self) -> None:
+        """The tab's run still answers: a D step over the fast route (the page's own token)
+        comes back with the status line, not refused after its 5 s wait for a busy run."""
+        answer = self.page.evaluate(PROBE_STEP)
+        if answer != 200:
+            raise AssertionError(
+                f"seed {self.seed}: a request stayed open {STALE_REQUEST:.0f} s and the "
+                f"run does not answer a step ({answer}), after: {'; '.join(self.history)}\n"
+                f"the app's log ends:\n{app_log_tail(self.app_url)}"
+            )
 
     # ------------------------------------------------------------ the drawer
     def drawer_open(self) -> bool:
@@ -407,10 +436,10 @@ def test_random_sequences_keep_every_view_current_and_whole(browser, app_url, se
             steps = "\n".join(f"  {i + 1}. {a}" for i, a in enumerate(run.history))
             raise AssertionError(
                 f"seed {seed}: after action {index + 1} of the shortest failing prefix:\n"
-                f"{steps}\nbroke: {problems}\nevent streams left open: {run.stale}"
+                f"{steps}\nbroke: {problems}\nrequests left open: {run.stale}"
             )
     page.screenshot(path=str(SHOTS / f"sequence-seed{seed}-end.png"))
     context.close()
-    for stream in run.stale:  # the views stayed whole and current: said, not failed
-        message = f"seed {seed}: an event stream stayed open {STALE_STREAM:.0f} s: {stream}"
+    for request in run.stale:  # the views stayed whole and current: said, not failed
+        message = f"seed {seed}: a request stayed open {STALE_REQUEST:.0f} s: {request}"
         warnings.warn(message, stacklevel=1)

@@ -217,8 +217,11 @@
         const url = new URL(`playground/step/${pg.page}/${action}`, document.baseURI);
         fetch(url, {method: 'POST', cache: 'no-store'})
             .then((response) => {
-                if (!response.ok) throw new Error(`step: ${response.status}`);
-                return response.json();
+                if (response.ok) return response.json();
+                // read the refusal through: an unread body holds its request (and connection)
+                return response.text().then(() => {
+                    throw new Error(`step: ${response.status}`);
+                });
             })
             .then((answer) => {
                 pg.draw(answer.figures);
