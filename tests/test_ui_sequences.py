@@ -124,6 +124,10 @@ class Sequence:
         if not any(part in request.url for part in IGNORED):
             self.inflight[request] = time.monotonic()
 
+    def done(self) -> str:
+        """The actions so far, for a message."""
+        return "; ".join(self.history)
+
     # ------------------------------------------------------------ waiting
     def settle(self, timeout: float = 240.0) -> None:
         """Until no request of the page's has been open for 300 ms (Gradio's events, the fast
@@ -141,8 +145,7 @@ class Sequence:
             for request, sent in list(self.inflight.items()):
                 if now - sent > STALE_REQUEST:
                     self.inflight.pop(request, None)
-                    done = "; ".join(self.history)
-                    self.stale.append(f"{request.method} {request.url} after: {done}")
+                    self.stale.append(f"{request.method} {request.url} after: {self.done()}")
                     self.prove_alive()
             if self.inflight:
                 quiet = None
@@ -154,7 +157,7 @@ class Sequence:
         still_open = [f"{r.method} {r.url} ({now - t:.0f} s)" for r, t in self.inflight.items()]
         raise AssertionError(
             f"seed {self.seed}: the page was still busy after {timeout:.0f} s, after: "
-            f"{'; '.join(self.history)}\nopen: {still_open}\n"
+            f"{self.done()}\nopen: {still_open}\n"
             f"the app's log ends:\n{app_log_tail(self.app_url)}"
         )
 
@@ -165,7 +168,7 @@ class Sequence:
         if answer != 200:
             raise AssertionError(
                 f"seed {self.seed}: a request stayed open {STALE_REQUEST:.0f} s and the "
-                f"run does not answer a step ({answer}), after: {'; '.join(self.history)}\n"
+                f"run does not answer a step ({answer}), after: {self.done()}\n"
                 f"the app's log ends:\n{app_log_tail(self.app_url)}"
             )
 
