@@ -107,7 +107,7 @@ PROBE_STEP = """async () => {
 class Sequence:
     """One browser tab driven by seeded actions; `history` lists what was done."""
 
-    def __init__(self, page: Page, seed: int, app_url: str = "") -> None:
+    def __init__(self, page: Page, seed: int, app_url: str) -> None:
         self.page, self.rng, self.seed, self.app_url = page, random.Random(seed), seed, app_url
         self.history: list[str] = []
         self.errors: list[str] = []
