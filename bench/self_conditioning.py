@@ -2,14 +2,14 @@
 
 No digit labels are used. The training images are grouped into k clusters by k-means on their
 pixels; G and D are then trained as the conditional DCGAN is, with the cluster id in place of
-the class (Liu et al. 2020, "Diverse Image Generation via Self-Conditioned GANs", cluster D's
-features; pixels are the cheaper stand-in here). Samples draw the cluster id at the clusters'
+the class (Liu et al. 2020, "Diverse Image Generation via Self-Conditioned GANs", who cluster
+D's features; pixels are the cheaper stand-in here). Samples draw the cluster id at the clusters'
 frequencies in the training set, so the sample is still one of the whole distribution, and
 they are judged as the unconditional preset's are (the judge's classes, not the clusters).
 
 Prints, at each checkpoint, FD against its real-vs-real floor, diversity and the smallest
 class's share, on `--samples` samples of the EMA generator, with the training CPU seconds of
-one torch thread. Besides it, the same for the preset as shipped (`--k 0`).
+one torch thread; `--k 0` gives the same for the preset as shipped, to compare.
 
 Run: python bench/self_conditioning.py [--k 0 10 30] [--seed 0] [--checkpoints 3000 6000]
                                        [--samples 1000]
