@@ -142,11 +142,12 @@ class Sequence:
         while time.monotonic() < deadline:
             self.page.wait_for_timeout(100)
             now = time.monotonic()
-            for request, sent in list(self.inflight.items()):
-                if now - sent > STALE_REQUEST:
-                    self.inflight.pop(request, None)
-                    self.stale.append(f"{request.method} {request.url} after: {self.done()}")
-                    self.prove_alive()
+            stale = [r for r, sent in self.inflight.items() if now - sent > STALE_REQUEST]
+            for request in stale:
+                self.inflight.pop(request, None)
+                self.stale.append(f"{request.method} {request.url} after: {self.done()}")
+            if stale:  # one probe for all set aside at once: each probe is a D step
+                self.prove_alive()
             if self.inflight:
                 quiet = None
             elif quiet is None:
