@@ -7,11 +7,11 @@ KL(q ‖ uniform) of the nearest-mode histogram. Spread (not in PacGAN's table):
 distance of HQ samples from their mode in σ; exact samples score 0.97, a G that draws each
 mode's centre scores 0, which the protocol above would call perfect.
 
-Images (digits, digits-cgan, mnist, mnist-cgan): 3 000 samples of the preset's sampler, judged
-by playground.evaluation.image_metrics: Fréchet distance in the shipped judge's features beside its
-real-vs-real floor (held-out images at the same sample size), within-class diversity, class
-coverage and the smallest class's share, label agreement (cGAN), near-copies of training
-images.
+Images (digits, digits-cgan, mnist, mnist-cgan): 10 000 samples of the preset's sampler (what
+the trained starts record), judged by playground.evaluation.image_metrics: Fréchet distance in
+the shipped judge's features beside its real-vs-real floor (held-out images at the same sample
+size; G's FD is the mean over 10 sets of that size), within-class diversity, class coverage
+and the smallest class's share, label agreement (cGAN), near-copies of training images.
 
 Targets for the mixtures (issue 13): all modes, HQ >= 98 % (ring8) / >= 95 % (grid25), reverse
 KL <= 0.01 and spread between 0.8 and 1.2, for seeds 0-4, within 3 minutes of training CPU each (the
@@ -45,6 +45,7 @@ from playground import GANConfig, build_dataset  # noqa: E402
 from playground.evaluation.image_metrics import TARGETS, missed_targets  # noqa: E402
 from playground.evaluation.metrics import mixture_metrics  # noqa: E402
 from playground.io.checkpoint import load_checkpoint  # noqa: E402
+from playground.io.trained_starts import EVAL_SAMPLES  # noqa: E402
 
 ANCHOR = {
     "ring8": "7.9 / 8, 97.7 % HQ, rev. KL 0.07",
@@ -79,7 +80,7 @@ def train(preset: str, seed: int, out: Path, device: str) -> dict:
         "--threads",
         "1",  # CPU time is the budget: one thread spends the least of it (two runs at a time)
         "--eval-samples",
-        "3000" if preset not in TARGET else "1000",
+        str(EVAL_SAMPLES) if preset not in TARGET else "1000",
     )
     wall = time.perf_counter() - start
     metrics = json.loads((out / "metrics.json").read_text())
@@ -117,7 +118,7 @@ def mixture_row(preset: str, run: Path, tmp: Path) -> dict:
 
 
 def image_row(run: Path) -> dict:
-    """The image metrics of the run's final evaluation (CLI train, 1 000 samples)."""
+    """The image metrics of the run's final evaluation (CLI train, EVAL_SAMPLES samples)."""
     final = json.loads((run / "metrics.json").read_text())["history"][-1]
     keys = ("fd", "fd_floor", "diversity", "classes_covered", "smallest_class_share")
     keys += ("label_agreement", "near_copies", "near_copies_floor")
