@@ -25,6 +25,12 @@ from playground.io.presets import load_preset, preset_names
 
 ROOT = Path(__file__).resolve().parents[1]
 ITERATIONS = 100  # the hinge case's lr decay ends at 80, inside the run
+# Losses must match to 1e-5 for this many iterations, then to 1e-3: float rounding that differs
+# between CPUs grows in a GAN. On an AMD EPYC (2026-12-04) ring8's script and trainer parted
+# from iteration ~60 (1.8e-6 at 60, 1.5e-5 at 72, at most 1.3e-4 by 100, doubling every ~3
+# iterations: its MMD term's bandwidth of 0.01 amplifies it); the other 33 cases matched to
+# the printed 6 decimals through 100. A wrong formula shows in the first iterations.
+STRICT_ITERATIONS = 50
 THREADS = torch.get_num_threads()  # what a DCGAN script runs with (MLP scripts pin one thread)
 SMALL = {"dataset": "ring8", "batch_size": 32, "g_hidden": 32, "d_hidden": 32, "seed": 5}
 
@@ -188,8 +194,9 @@ def test_exported_script_prints_the_trainers_losses(
     assert [i for i, _, _ in run.rows] == list(range(1, len(loss_d) + 1))
     assert len(run.rows) == (ITERATIONS if diverged is None else diverged - 1)
     for (i, d, g), want_d, want_g in zip(run.rows, loss_d, loss_g, strict=True):
-        assert d == pytest.approx(want_d, abs=1e-5, rel=1e-5), f"loss_D at iteration {i}"
-        assert g == pytest.approx(want_g, abs=1e-5, rel=1e-5), f"loss_G at iteration {i}"
+        tolerance = 1e-5 if i <= STRICT_ITERATIONS else 1e-3
+        assert d == pytest.approx(want_d, abs=tolerance, rel=tolerance), f"loss_D at iteration {i}"
+        assert g == pytest.approx(want_g, abs=tolerance, rel=tolerance), f"loss_G at iteration {i}"
 
 
 def test_a_diverging_preset_stops_at_the_trainers_iteration(
