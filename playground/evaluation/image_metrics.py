@@ -36,8 +36,8 @@ TARGETS: dict[str, dict[str, float]] = {
 }
 NEAR_COPY = 0.3  # a sample this fraction of a new digit's usual distance away is a copy
 # FD is the mean over up to this many disjoint sets of samples. One set is noisy: ten sets of
-# 1 000 samples of one MNIST G scored 2.9-5.5 (mean 4.4), so the mean of 3 sets could land
-# anywhere from x3 to x4.6 of the floor; the mean of 10 sets varied 4.42-4.76 over 3 draws
+# 1 000 samples of one MNIST G scored 2.9-5.5; the mean of 3 sets recorded 5.33 (x4.4 the
+# floor) for a G whose mean over 10 sets is 4.42-4.76 (x3.7-4.0) on three draws
 FD_SETS = 10
 MAX_PER_CLASS = 400  # pairwise distances per class: 400² pairs are plenty for a mean
 
