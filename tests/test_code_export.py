@@ -26,11 +26,14 @@ from playground.io.presets import load_preset, preset_names
 ROOT = Path(__file__).resolve().parents[1]
 ITERATIONS = 100  # the hinge case's lr decay ends at 80, inside the run
 # Losses must match to 1e-5 for this many iterations, then to 1e-3: a GAN grows a last-bit
-# difference. On an AMD EPYC (2026-12-04) ring8's script and trainer hold bit-identical weights
-# through iteration 45; in 46 one weight of G's output layer differs by 1 ulp (9e-10), and the
-# losses part from there (1.8e-6 at 60, 1.5e-5 at 72, at most 1.3e-4 by 100). The other 33
-# cases matched to the printed 6 decimals through 100, and so did ring8 on the machine CI ran
-# before. A wrong formula shows in the first iterations.
+# difference, and the two step their weights differently. Fused Adam on the CPU updates the
+# elements past a tensor's last full SIMD vector on a scalar path that can round otherwise
+# than its vector path; the trainer steps one flat vector, the script each layer, so other
+# elements land on it. On an AMD EPYC (2026-12-04) ring8's script and trainer hold bit-identical
+# weights through iteration 45; in 46, from identical gradients, one weight of G's output layer
+# (the flat vector's 4th-last element) comes out 1 ulp apart, and the losses part from there
+# (1.8e-6 at 60, 1.5e-5 at 72, at most 1.3e-4 by 100). The other 33 cases matched to the
+# printed 6 decimals through 100. A wrong formula shows in the first iterations.
 STRICT_ITERATIONS = 50
 THREADS = torch.get_num_threads()  # what a DCGAN script runs with (MLP scripts pin one thread)
 SMALL = {"dataset": "ring8", "batch_size": 32, "g_hidden": 32, "d_hidden": 32, "seed": 5}
