@@ -29,6 +29,46 @@ _ACTIVATIONS = {
 
 Device = torch.device | str | None
 
+# A convolution with at most this many channels on its thin side (D's first layer reads the
+# image and its label plane, G's last layer writes the image) runs on torch's im2col kernel
+# on the CPU: oneDNN's kernel is 2-4x slower for so few channels (bench/conv_kernels.py), and
+# it is these layers that make MNIST's iterations dear. Same weights, same sums, other order.
+THIN_CHANNELS = 2
+
+
+def _on_im2col(layer: nn.Conv2d | nn.ConvTranspose2d, x: torch.Tensor, channels: int) -> bool:
+    plain = layer.groups == 1 and layer.dilation == (1, 1) and layer.padding_mode == "zeros"
+    return plain and x.device.type == "cpu" and channels <= THIN_CHANNELS
+
+
+class Conv2d(nn.Conv2d):
+    """nn.Conv2d, run by torch's im2col kernel when its input has few channels (on the CPU)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not _on_im2col(self, x, self.in_channels):
+            return super().forward(x)
+        return torch.ops.aten.thnn_conv2d(
+            x, self.weight, self.kernel_size, self.bias, self.stride, self.padding
+        )
+
+
+class ConvTranspose2d(nn.ConvTranspose2d):
+    """nn.ConvTranspose2d, run by torch's col2im kernel when it writes few channels (CPU)."""
+
+    def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
+        if output_size is not None or not _on_im2col(self, x, self.out_channels):
+            return super().forward(x, output_size)
+        return torch.ops.aten.slow_conv_transpose2d(
+            x,
+            self.weight,
+            self.kernel_size,
+            self.bias,
+            self.stride,
+            self.padding,
+            self.output_padding,
+            self.dilation,
+        )
+
 
 def _mlp(
     sizes: list[int], activation: str, sn: bool = False, device: Device = None
@@ -163,9 +203,9 @@ class ConvGenerator(_Conditioned):
             nn.Linear(in_dim, 2 * channels * self.start**2, device=device), nn.ReLU()
         )
         self.up = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1, device=device),
+            ConvTranspose2d(2 * channels, channels, 4, 2, 1, device=device),
             nn.ReLU(),
-            nn.ConvTranspose2d(channels, c, 4, 2, 1, device=device),
+            ConvTranspose2d(channels, c, 4, 2, 1, device=device),
             nn.Tanh(),
         )
 
@@ -204,9 +244,9 @@ class ConvDiscriminator(_Conditioned):
             return _sn(layer) if spectral_norm else layer
 
         self.features = nn.Sequential(
-            wrap(nn.Conv2d(in_channels, channels, 4, 2, 1, device=device)),
+            wrap(Conv2d(in_channels, channels, 4, 2, 1, device=device)),
             nn.LeakyReLU(0.2),
-            wrap(nn.Conv2d(channels, 2 * channels, 4, 2, 1, device=device)),
+            wrap(Conv2d(channels, 2 * channels, 4, 2, 1, device=device)),
             nn.LeakyReLU(0.2),
         )
         self.head = wrap(nn.Linear(2 * channels * (side // 4) ** 2, 1, device=device))

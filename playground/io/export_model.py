@@ -7,7 +7,7 @@ import math
 
 import playground.engine.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
 from playground.engine.losses import MMD_KERNELS
-from playground.engine.models import NOISE_START
+from playground.engine.models import NOISE_START, THIN_CHANNELS
 from playground.io.export_plan import (
     ACTIVATION_CODE,
     DATA_FILE,
@@ -16,6 +16,31 @@ from playground.io.export_plan import (
     PlanFacts,
     Section,
 )
+
+# the playground's thin-channel layers (engine/models.py), so the script sums as it does
+_THIN_CONV = '''
+
+class ThinConv2d(nn.Conv2d):
+    """«net.thin_conv»"""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.device.type != "cpu":
+            return super().forward(x)
+        w, b = self.weight, self.bias
+        return torch.ops.aten.thnn_conv2d(x, w, self.kernel_size, b, self.stride, self.padding)
+'''
+_THIN_CONV_TRANSPOSE = '''
+
+class ThinConvTranspose2d(nn.ConvTranspose2d):
+    """«net.thin_conv_transpose»"""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.device.type != "cpu":
+            return super().forward(x)
+        return torch.ops.aten.slow_conv_transpose2d(
+            x, self.weight, self.kernel_size, self.bias, self.stride, self.padding
+        )
+'''
 
 
 class ModelCode(PlanFacts):
@@ -294,9 +319,17 @@ class Discriminator(nn.Module):
         d_channels = f"{channels} + 1" if self.cond else str(channels)
         if self.pack > 1:
             d_channels = f"({d_channels}) * PACK"
+        thin_d = (channels + (1 if self.cond else 0)) * self.pack <= THIN_CHANNELS
+        thin_g = channels <= THIN_CHANNELS
+        d_first = "ThinConv2d" if thin_d else "nn.Conv2d"
+        g_last = "ThinConvTranspose2d" if thin_g else "nn.ConvTranspose2d"
         code = f"SIDE, START = {side}, {side // 4}  # «net.sides»\n"
         if self.cond:
             code += f"EMBED_DIM = {self.c.embed_dim}  # «settings.embed_dim»\n"
+        if thin_d:
+            code += _THIN_CONV
+        if thin_g:
+            code += _THIN_CONV_TRANSPOSE
         code += '''
 
 class Generator(nn.Module):
@@ -317,7 +350,7 @@ class Generator(nn.Module):
         code += f"""        self.up = nn.Sequential(
             nn.ConvTranspose2d(2 * G_CHANNELS, G_CHANNELS, 4, 2, 1),
             nn.ReLU(),
-            nn.ConvTranspose2d(G_CHANNELS, {channels}, 4, 2, 1),
+            {g_last}(G_CHANNELS, {channels}, 4, 2, 1),
             nn.Tanh(),
         )
 
@@ -338,7 +371,7 @@ class Discriminator(nn.Module):
         if self.cond:
             code += "        self.embed = nn.Embedding(NUM_CLASSES, SIDE * SIDE)  # «net.plane»\n"
         code += f"""        self.features = nn.Sequential(
-            {wrap(f"nn.Conv2d({d_channels}, D_CHANNELS, 4, 2, 1)")},
+            {wrap(f"{d_first}({d_channels}, D_CHANNELS, 4, 2, 1)")},
             nn.LeakyReLU(0.2),
             {wrap("nn.Conv2d(D_CHANNELS, 2 * D_CHANNELS, 4, 2, 1)")},
             nn.LeakyReLU(0.2),
