@@ -36,9 +36,15 @@ Device = torch.device | str | None
 THIN_CHANNELS = 2
 
 
+def is_thin(channels: int) -> bool:
+    """Whether a layer with this many channels on its thin side runs on the im2col kernels on
+    the CPU (the exported script asks the same)."""
+    return channels <= THIN_CHANNELS
+
+
 def _on_im2col(layer: nn.Conv2d | nn.ConvTranspose2d, x: torch.Tensor, channels: int) -> bool:
     plain = layer.groups == 1 and layer.dilation == (1, 1) and layer.padding_mode == "zeros"
-    return plain and x.device.type == "cpu" and channels <= THIN_CHANNELS
+    return plain and x.device.type == "cpu" and is_thin(channels)
 
 
 class Conv2d(nn.Conv2d):
