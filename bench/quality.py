@@ -17,6 +17,10 @@ Targets for the mixtures (issue 13): all modes, HQ >= 98 % (ring8) / >= 95 % (gr
 KL <= 0.01 and spread between 0.8 and 1.2, for seeds 0-4, within 3 minutes of training CPU each (the
 process's CPU time; wall time is printed too).
 
+Before each run it times a fixed plain-torch workload (`machine_reference`, printed as
+reference_cpu_seconds): the CPU column is in seconds, as the targets are, and the reference
+says how fast the machine was at the time, so runs on different days or hours can be compared.
+
 Image targets: mnist-cgan agreement >= 97 %, all classes, diversity >= 0.85, FD <= 4x floor,
 near-copies <= 1 %; mnist all 10 classes, none under 5 % of samples, FD <= 4x floor;
 digits-cgan agreement >= 97 %, diversity >= 0.85, FD <= 3x floor; within 5 minutes of CPU.
@@ -56,6 +60,30 @@ TARGET = {
     "grid25": dict(modes=25, hq=95.0, kl=0.01, spread=(0.8, 1.2)),
 }
 LIMIT_SECONDS = {"ring8": 180, "grid25": 180}  # images: 300
+
+
+def machine_reference(repeats: int = 200) -> float:
+    """CPU seconds of a fixed plain-torch workload on one thread: forward and backward of
+    torch's own Conv2d and ConvTranspose2d at the sizes of the MNIST networks' wide layers.
+    Measured before each run, it is the floor to read the CPU column against: this machine's
+    speed drifts by a fifth within an hour, and the workload does not change with the
+    playground's code."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    g = torch.Generator().manual_seed(0)
+    down, up = torch.nn.Conv2d(32, 64, 4, 2, 1), torch.nn.ConvTranspose2d(64, 32, 4, 2, 1)
+    x = torch.randn(64, 32, 14, 14, generator=g, requires_grad=True)
+    h = torch.randn(32, 64, 7, 7, generator=g, requires_grad=True)
+    for i in range(5 + repeats):
+        if i == 5:  # after oneDNN has built its kernels
+            start = time.process_time()
+        down(x).sum().backward()
+        up(h).sum().backward()
+    seconds = time.process_time() - start
+    torch.set_num_threads(threads)
+    return seconds
 
 
 def cli(*args: str) -> None:
@@ -143,7 +171,9 @@ def main() -> None:
         for preset in args.presets:
             for seed in args.seeds:
                 run = tmp / f"{preset}-{seed}"
+                reference = machine_reference()
                 timing = train(preset, seed, run, args.device)
+                timing["reference_cpu_seconds"] = round(reference, 2)
                 if preset in TARGET:
                     result = mixture_row(preset, run, tmp)
                 else:
@@ -153,9 +183,9 @@ def main() -> None:
     print()
     print(
         "| preset | seed | anchor (PacGAN Table 1) | ours | target met | its | train s "
-        "| train CPU s | wall s |"
+        "| train CPU s | wall s | reference CPU s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         p = r["preset"]
         if p in TARGET:
@@ -190,7 +220,7 @@ def main() -> None:
         print(
             f"| {p} | {r['seed']} | {anchor} | {ours} | {'yes' if met else 'NO'} | "
             f"{r['steps']} | {r['train_seconds']:.0f} | {r['train_cpu_seconds']:.0f} | "
-            f"{r['wall_seconds']:.0f} |"
+            f"{r['wall_seconds']:.0f} | {r['reference_cpu_seconds']:.2f} |"
         )
 
 
