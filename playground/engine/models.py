@@ -31,8 +31,9 @@ Device = torch.device | str | None
 
 # A convolution with at most this many channels on its thin side (D's first layer reads the
 # image and its label plane, G's last layer writes the image) runs on torch's im2col kernel
-# on the CPU: oneDNN's kernel is 2-4x slower for so few channels (bench/conv_kernels.py), and
-# it is these layers that make MNIST's iterations dear. Same weights, same sums, other order.
+# on the CPU: oneDNN's kernel is 2-4x slower for so few channels, and an MNIST iteration costs
+# 0.76-0.91 of what it costs on oneDNN alone (bench/conv_kernels.py). Same weights, same sums,
+# in another order.
 THIN_CHANNELS = 2
 
 
