@@ -1,20 +1,22 @@
-"""A trial for issue 29, not a preset: the unconditional `mnist` preset made self-conditioned.
+"""What self-conditioning buys the unconditional `mnist` preset, and with which clusters.
 
-No digit labels are used. The training images are grouped into k clusters by k-means on their
-pixels or (`--features hog`) on their stroke directions; G and D are then trained as the
-conditional DCGAN is, with the cluster id in place of the class (Liu et al. 2020, "Diverse
-Image Generation via Self-Conditioned GANs", who cluster D's features; pixels and stroke
-directions are cheaper stand-ins here, computed once before training). Samples draw the
-cluster id at the clusters' frequencies in the training set, so the sample is still one of the
-whole distribution, and they are judged as the unconditional preset's are (the judge's
-classes, not the clusters).
+No digit labels are used. The `mnist` preset groups the training images into k clusters by
+k-means on their stroke directions (`clusters` in the config, playground/engine/clusters.py)
+and trains G and D as the conditional DCGAN is, with the cluster id in place of the class (Liu
+et al. 2020, "Diverse Image Generation via Self-Conditioned GANs", who cluster D's features;
+stroke directions are a cheaper stand-in, computed once before training). `--k 0` trains the
+preset without it; `--features pixels` clusters the pixels instead (the first trial). Samples
+draw the cluster at its share of the training set, so they are still samples of the whole
+distribution, and they are judged as any unconditional G's are (the judge's classes, not the
+clusters).
 
 Prints, at each checkpoint, FD against its real-vs-real floor, diversity and the smallest
 class's share, on `--samples` samples of the EMA generator, with the training CPU seconds of
-one torch thread; `--k 0` gives the same for the preset as shipped, to compare.
+one torch thread.
 
-Run: python bench/self_conditioning.py [--k 0 10 30] [--seed 0] [--checkpoints 3000 6000]
-                                       [--samples 1000] [--features pixels|hog]
+Run: python bench/self_conditioning.py [--k 0 30] [--seed 0] [--checkpoints 3000 6000]
+                                       [--samples 10000] [--features strokes|pixels]
+                                       [--set FIELD=JSON ...]
 """
 
 from __future__ import annotations
@@ -37,32 +39,11 @@ from playground.evaluation.image_metrics import image_metrics  # noqa: E402
 from playground.io.presets import load_preset  # noqa: E402
 
 
-def stroke_directions(pool: torch.Tensor) -> torch.Tensor:
-    """A HOG-like description of each image: the strength of its strokes in 8 directions,
-    pooled over 4×4-pixel cells (8 × 7 × 7 for MNIST). Two 7s written a pixel apart share
-    it far more than they share pixels."""
-    import torch.nn.functional as F
-
-    x = (pool + 1) / 2
-    gx = F.conv2d(x, torch.tensor([[[[-1.0, 0.0, 1.0]]]]), padding=(0, 1))
-    gy = F.conv2d(x, torch.tensor([[[[-1.0], [0.0], [1.0]]]]), padding=(1, 0))
-    strength = (gx**2 + gy**2).sqrt()
-    direction = (torch.atan2(gy, gx) % np.pi / np.pi * 8).long().clamp(max=7)
-    bins = torch.zeros(len(x), 8, *x.shape[2:]).scatter_(1, direction, strength)
-    return F.avg_pool2d(bins, 4).flatten(1)
-
-
-def clusters_of(pool: torch.Tensor, k: int, seed: int, features: str) -> torch.Tensor:
-    """Cluster ids of the training images (no labels): k-means on their pixels, or on their
-    stroke directions reduced to 50 principal components."""
+def pixel_clusters(pool: torch.Tensor, k: int) -> torch.Tensor:
+    """Cluster ids of the training images by k-means on their pixels (the first trial)."""
     from sklearn.cluster import KMeans
-    from sklearn.decomposition import PCA
 
-    if features == "pixels":
-        x = pool.reshape(len(pool), -1).numpy()
-    else:
-        x = PCA(50, random_state=seed).fit_transform(stroke_directions(pool).numpy())
-    ids = KMeans(k, n_init=4, random_state=seed).fit(x).labels_
+    ids = KMeans(k, n_init=4, random_state=0).fit(pool.reshape(len(pool), -1).numpy()).labels_
     return torch.from_numpy(ids.astype(np.int64))
 
 
@@ -72,20 +53,25 @@ def purity(clusters: torch.Tensor, labels: torch.Tensor, k: int) -> float:
     return sum(top) / len(labels)
 
 
-def trial(k: int, seed: int, checkpoints: list[int], samples: int, features: str) -> None:
-    preset = load_preset("mnist")
-    conditioned = {"conditional": True, "embed_dim": 16} if k else {}
-    config = GANConfig.from_dict({**preset.config.to_dict(), "seed": seed, **conditioned})
+def trial(
+    k: int,
+    seed: int,
+    checkpoints: list[int],
+    samples: int,
+    features: str,
+    overrides: dict[str, object],
+) -> None:
+    base = load_preset("mnist").config.to_dict()
+    clusters = k if features == "strokes" else 0
+    config = GANConfig.from_dict({**base, "seed": seed, "clusters": clusters, **overrides})
     data = build_dataset(config)
-    frequencies = None
+    if k and features == "pixels":  # the same training, labelled by pixel clusters
+        ids = pixel_clusters(data.pool, k)
+        data = dataclasses.replace(data, pool_labels=ids, num_classes=k, clustered=True)
+        config = config.replace(conditional=True)  # the networks take the ids as labels
     if k:
-        clusters = clusters_of(data.pool, k, seed, features)
-        print(
-            f"k={k} ({features}): cluster purity {purity(clusters, data.pool_labels, k):.2f}",
-            flush=True,
-        )
-        data = dataclasses.replace(data, pool_labels=clusters, num_classes=k)
-        frequencies = torch.bincount(clusters, minlength=k).double()
+        digits = build_dataset(config.replace(clusters=0, conditional=False)).pool_labels
+        print(f"k={k} ({features}): purity {purity(data.pool_labels, digits, k):.2f}", flush=True)
     trainer = Trainer(config, dataset=data)
     cpu, done = 0.0, 0
     for iteration in checkpoints:
@@ -95,16 +81,13 @@ def trial(k: int, seed: int, checkpoints: list[int], samples: int, features: str
         done = iteration
         g = torch.Generator().manual_seed(seed + 1)
         z = torch.randn(samples, config.z_dim, generator=g)
-        ids = (
-            None
-            if frequencies is None
-            else torch.multinomial(frequencies, samples, True, generator=g)
-        )
+        ids = data.draw_labels(samples, g) if k else None
         images = data.to_export(trainer.generate(z, ids, ema=True))
         m = image_metrics("mnist", images, None)  # judged by the judge's classes
         row = {
             "k": k,
             "features": features if k else "-",
+            "set": overrides,
             "seed": seed,
             "iterations": iteration,
             "train_cpu_s": round(cpu),
@@ -118,15 +101,23 @@ def trial(k: int, seed: int, checkpoints: list[int], samples: int, features: str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--k", type=int, nargs="+", default=[0, 10, 30])
+    parser.add_argument("--k", type=int, nargs="+", default=[0, 30])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--checkpoints", type=int, nargs="+", default=[3000, 6000])
-    parser.add_argument("--samples", type=int, default=1000)
-    parser.add_argument("--features", choices=["pixels", "hog"], default="pixels")
+    parser.add_argument("--samples", type=int, default=10_000)
+    parser.add_argument("--features", choices=["strokes", "pixels"], default="strokes")
+    parser.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="FIELD=JSON",
+        help="config fields to change from the preset's, e.g. r1_gamma=0",
+    )
     args = parser.parse_args()
+    overrides = {key: json.loads(value) for key, value in (s.split("=", 1) for s in args.set)}
     torch.set_num_threads(1)  # the quality targets are CPU seconds of one thread
     for k in args.k:
-        trial(k, args.seed, sorted(args.checkpoints), args.samples, args.features)
+        trial(k, args.seed, sorted(args.checkpoints), args.samples, args.features, overrides)
 
 
 if __name__ == "__main__":

@@ -92,6 +92,9 @@ def _cases(folder: Path) -> dict[str, GANConfig]:
         dataset="points-file", data_path=_points_file(folder), conditional=True, **points
     )
     cases["data-npz-images"] = GANConfig(dataset="npz", data_path=_image_file(folder), **points)
+    cases["data-npz-clusters"] = GANConfig(
+        dataset="npz", data_path=_image_file(folder), clusters=4, **points
+    )
     cases["data-drawn-cgan"] = GANConfig(
         dataset="drawn", drawn=_drawn(), conditional=True, **points
     )

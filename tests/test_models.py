@@ -26,7 +26,11 @@ def _configs(name: str):  # noqa: ANN202
     for model, (sn, conditional, pack) in itertools.product(models, VARIANTS):
         if conditional and data.num_classes < 2:
             continue
-        changes = {"spectral_norm": sn, "conditional": conditional, "pack": pack}
+        changes = {"spectral_norm": sn, "pack": pack}
+        if config.clusters:  # a self-conditioned preset: labelled by its clusters, or by none
+            changes["clusters"] = config.clusters if conditional else 0
+        else:
+            changes["conditional"] = conditional
         if model == "dcgan":
             changes.update(model="dcgan", g_hidden=32, d_hidden=32)
         yield config.replace(**changes), data
@@ -49,7 +53,7 @@ def test_layer_flops_count_what_flop_counter_counts(name: str) -> None:
     for config, data in _configs(name):
         g, d = build_models(config, data.shape, data.num_classes, device="meta")
         b = config.batch_size
-        labels = torch.zeros(b, dtype=torch.long, device="meta") if config.conditional else None
+        labels = torch.zeros(b, dtype=torch.long, device="meta") if config.takes_labels else None
         z = torch.zeros(b, config.z_dim, device="meta")
         with FlopCounterMode(display=False) as counter:
             d(g(z, labels), labels)

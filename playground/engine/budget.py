@@ -73,7 +73,7 @@ def estimate(config: GANConfig, shape: tuple[int, ...], num_classes: int) -> Est
     building the networks and running them once on the meta device."""
     g, d = build_models(config, shape, num_classes, device="meta")
     b = config.batch_size
-    labels = torch.zeros(b, dtype=torch.long, device="meta") if config.conditional else None
+    labels = torch.zeros(b, dtype=torch.long, device="meta") if config.takes_labels else None
     with LayerFlops(g, d) as forward_flops:
         fake = g(torch.zeros(b, config.z_dim, device="meta"), labels)
         d(fake, labels)

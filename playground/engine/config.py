@@ -61,6 +61,15 @@ LIVE_FIELDS = frozenset(
     }
 )
 
+
+def kind_of(dataset: str) -> str:
+    """'images' for an image dataset, else 'points' (2D data)."""
+    return "images" if dataset in IMAGE_DATASETS else "points"
+
+
+# fields that work on one kind of data only: a setup moved to the other kind drops them
+KIND_ONLY_FIELDS = {"clusters": "images", "g_noise": "points", "mmd_weight": "points"}
+
 # the fields a run's data depends on: a new run with the same ones reuses the data already read
 DATA_FIELDS = (
     "dataset",
@@ -72,6 +81,7 @@ DATA_FIELDS = (
     "grid_side",
     "grid_spacing",
     "drawn",
+    "clusters",
     "seed",
 )
 
@@ -89,6 +99,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "d_layers": (1, 32),
     "z_dim": (1, 1024),
     "embed_dim": (1, 1024),
+    "clusters": (0, 100),
     "pack": (1, 256),
     "lr_g": (0, 100),
     "lr_d": (0, 100),
@@ -136,7 +147,10 @@ _HELP = {
     "spread over [-4, 4] trains as fast as one in [-1, 1] (turn off to see the difference)",
     "z_dim": "size of the noise vector z",
     "conditional": "cGAN: a class label steers G and D",
-    "embed_dim": "size of the label embedding (cGAN)",
+    "embed_dim": "size of the label embedding (cGAN, or clusters)",
+    "clusters": "self-conditioning for images without class labels: group the training images "
+    "into this many k-means clusters of their stroke directions, and steer G and D with the "
+    "cluster id as a cGAN is steered with the class (0 = off)",
     "pack": "PacGAN packing: D judges this many samples at once",
     "loss": "GAN loss: " + ", ".join(LOSSES),
     "optimizer": "adam or sgd (both networks)",
@@ -196,6 +210,7 @@ class GANConfig:
     normalize: bool = True
     z_dim: int = 8
     conditional: bool = False
+    clusters: int = 0
     embed_dim: int = 8
     pack: int = 1
     loss: str = "nonsat"
@@ -232,7 +247,12 @@ class GANConfig:
     @property
     def kind(self) -> str:
         """'points' for 2D data, 'images' for image data."""
-        return "images" if self.dataset in IMAGE_DATASETS else "points"
+        return kind_of(self.dataset)
+
+    @property
+    def takes_labels(self) -> bool:
+        """Whether G and D take a label per row: a class (conditional) or a cluster id."""
+        return self.conditional or self.clusters > 0
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad field."""
@@ -254,6 +274,16 @@ class GANConfig:
         if (self.g_noise or self.mmd_weight) and (self.kind != "points" or self.model != "mlp"):
             name = "g_noise" if self.g_noise else "mmd_weight"
             raise ValueError(f"{name}: works on 2D point data with the mlp model only")
+        if self.clusters:
+            if self.kind != "images":
+                raise ValueError("clusters: works on image datasets only (0 = off)")
+            if self.conditional:
+                raise ValueError(
+                    "clusters: a self-conditioned G takes cluster ids in place of class labels; "
+                    "turn conditional off or set clusters to 0"
+                )
+            if self.clusters < 2:
+                raise ValueError(f"clusters: 0 (off) or at least 2 (got {self.clusters})")
         if self.mmd_weight and self.mmd_samples > self.batch_size:
             raise ValueError(
                 f"mmd_samples: at most batch_size ({self.batch_size}), got {self.mmd_samples}"

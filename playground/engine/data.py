@@ -6,6 +6,7 @@ Gaussian mixtures) so the same data can drive a conditional GAN.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ class Dataset:
     fitted: bool = False  # the centres were fitted to user data, not known (drawn data)
     held_out: torch.Tensor | None = None  # (M, C, H, W) images G never trains on (metrics)
     held_out_labels: torch.Tensor | None = None  # (M,)
+    clustered: bool = False  # pool_labels are k-means clusters (config.clusters), not classes
 
     @property
     def dim(self) -> int:
@@ -54,6 +56,14 @@ class Dataset:
             noise = torch.randn(n, 2, generator=generator) * self.mode_std
             return self.centres[labels] + noise, labels
         return _CURVES[self.curve](n, self.noise, generator)
+
+    def draw_labels(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """n labels for G to draw: classes uniformly (a cGAN is asked for each digit equally),
+        clusters at their share of the training images (so the samples keep the data's mix).
+        One randint either way, so a run's random stream does not depend on which."""
+        if self.clustered:
+            return self.pool_labels[torch.randint(len(self.pool), (n,), generator=generator)]
+        return torch.randint(self.num_classes, (n,), generator=generator)
 
     @property
     def point_scale(self) -> float:
@@ -127,7 +137,30 @@ _CURVES = {"spiral": _spiral, "moons": _moons, "circles": _circles, "line": _lin
 
 
 def build_dataset(config: GANConfig) -> Dataset:
-    """The real distribution a config names (file datasets are read from disk here)."""
+    """The real distribution a config names (file datasets are read from disk here), with
+    cluster ids in place of its labels when the config asks for self-conditioning."""
+    if config.clusters:
+        if config.dataset in PACKAGED_IMAGES:
+            return _clustered_packaged(config.dataset, config.clusters)
+        return clustered(_named_dataset(config), config.clusters)
+    return _named_dataset(config)
+
+
+def clustered(dataset: Dataset, k: int) -> Dataset:
+    """The same images labelled by their k stroke-direction clusters (engine/clusters.py)."""
+    from playground.engine.clusters import stroke_clusters
+
+    ids = stroke_clusters(dataset.pool, k)
+    return dataclasses.replace(dataset, pool_labels=ids, num_classes=k, clustered=True)
+
+
+@functools.lru_cache(maxsize=4)
+def _clustered_packaged(name: str, k: int) -> Dataset:
+    """Clustered once per process (k-means takes seconds), shared as packaged_images is."""
+    return clustered(packaged_images(name), k)
+
+
+def _named_dataset(config: GANConfig) -> Dataset:
     name = config.dataset
     if name == "ring8":
         return _mixture(name, ring_centres(8, 1.0), 0.01)

@@ -280,7 +280,7 @@ def build_models(
     `initialise`, which draws the same numbers from a generator of the caller's own.
 
     `scale` (points only): the unit G and D work in, see Dataset.point_scale."""
-    classes = num_classes if config.conditional else 0
+    classes = num_classes if config.takes_labels else 0
     if config.conditional and num_classes < 2:
         raise ValueError(
             f"conditional: dataset '{config.dataset}' has no class labels; "

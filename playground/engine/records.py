@@ -20,7 +20,7 @@ class DStepRecord:
     z: torch.Tensor  # (B, z_dim) noise that made the fakes
     x: torch.Tensor  # (2B, *shape) fakes first, then reals
     y: torch.Tensor  # (2B,) 0 = fake, 1 = real
-    labels: torch.Tensor | None  # (2B,) class labels when conditional
+    labels: torch.Tensor | None  # (2B,) class (or cluster) labels when G and D take labels
     out: torch.Tensor  # (2B,) D's raw output per row (shared within a pack)
     scores: torch.Tensor  # (2B,) probability for minimax/nonsat, else critic value
     loss_terms: torch.Tensor  # (2B,) each row's loss; loss_d is their mean (+ penalty)

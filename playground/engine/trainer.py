@@ -84,7 +84,13 @@ class Trainer(RunState):
 
     @property
     def conditional(self) -> bool:
-        return self.config.conditional
+        """Whether G and D take a label per row: a class (cGAN) or a cluster id (clusters)."""
+        return self.config.takes_labels
+
+    @property
+    def clustered(self) -> bool:
+        """The labels are self-conditioning's clusters, not classes (config.clusters)."""
+        return self.dataset.clustered
 
     @property
     def num_classes(self) -> int:
@@ -173,8 +179,7 @@ class Trainer(RunState):
     def _random_labels(self, n: int) -> torch.Tensor | None:
         if not self.conditional:
             return None
-        labels = torch.randint(self.num_classes, (n,), generator=self.rng)
-        return to_device(labels, self.device)
+        return to_device(self.dataset.draw_labels(n, self.rng), self.device)
 
     # ---------------------------------------------------------------- the D step
     def step_d(self) -> DStepRecord:
@@ -450,7 +455,7 @@ class Trainer(RunState):
             labels = (
                 torch.full((n,), label, dtype=torch.long)
                 if label is not None
-                else torch.randint(self.num_classes, (n,), generator=g)
+                else self.dataset.draw_labels(n, g)
             )
         noise = self.sample_noise(n, g)
         x = self.dataset.to_export(self.generate(z, labels, ema=ema, noise=noise))

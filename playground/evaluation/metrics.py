@@ -110,7 +110,9 @@ def evaluate(trainer: Trainer, n: int = 10_000, ema: bool = False, seed: int = 0
     elif dataset.name in PACKAGED_IMAGES:
         from playground.evaluation.image_metrics import image_metrics
 
-        result.update(image_metrics(dataset.name, x, labels))
+        # clusters are not classes: a self-conditioned G is judged as an unconditional one
+        requested = None if dataset.clustered else labels
+        result.update(image_metrics(dataset.name, x, requested))
     return result
 
 

@@ -78,7 +78,12 @@ def d_step() -> float:
         if self.mmd:
             code += "    global g_steps_done\n"
         code += "    z = torch.randn(BATCH_SIZE, Z_DIM, generator=rng).to(DEVICE)\n"
-        if self.cond:
+        if self.clusters:
+            code += (
+                "    labels = POOL_LABELS[torch.randint(len(POOL), (BATCH_SIZE,), generator=rng)]"
+                ".to(DEVICE)  # «g.cluster_labels»\n"
+            )
+        elif self.cond:
             code += (
                 "    labels = torch.randint(NUM_CLASSES, (BATCH_SIZE,), generator=rng).to(DEVICE)"
                 "  # «g.labels»\n"
@@ -178,7 +183,10 @@ with open(OUT / "losses.csv", "w") as losses_file:
 """
         n = 100 if self.images else 1000
         labels = ""
-        if self.cond:
+        if self.clusters:
+            code += f"labels = POOL_LABELS[:{n}].to(DEVICE)  # «out.cluster_labels»\n"
+            labels = ", labels"
+        elif self.cond:
             code += f"labels = (torch.arange({n}) % NUM_CLASSES).to(DEVICE)  # «out.labels»\n"
             labels = ", labels"
         fixed = "torch.Generator().manual_seed(0)"
@@ -224,7 +232,7 @@ def save_png(path: Path, images: torch.Tensor, per_row: int, zoom: int = 4) -> N
 
 
 '''
-            per_row = "NUM_CLASSES" if self.cond else "10"
+            per_row = "NUM_CLASSES" if self.cond and not self.clusters else "10"
             code += f'save_png(OUT / "samples.png", samples, per_row={per_row})\n'
             code += 'print(f"«out.wrote_png»")\n'
             return Section("outputs", code)

@@ -54,7 +54,8 @@ class ModelCode(PlanFacts):
             f"Z_DIM = {c.z_dim}  # «settings.z_dim»",
         ]
         if self.cond:
-            rows.append(f"NUM_CLASSES = {self.dataset.num_classes}  # «settings.num_classes»")
+            key = "num_clusters" if self.clusters else "num_classes"
+            rows.append(f"NUM_CLASSES = {self.dataset.num_classes}  # «settings.{key}»")
             if not self.conv:
                 rows.append(f"EMBED_DIM = {c.embed_dim}  # «settings.embed_dim»")
         if self.conv:
@@ -202,7 +203,9 @@ CENTRES = (torch.rand(MODES, 2, generator=centre_rng) * 2 - 1) * RADIUS
 data = np.load(HERE / "{DATA_FILE}")
 POOL = torch.from_numpy(data["x"])  # {shape}
 """
-        if self.cond:
+        if self.clusters:
+            code += 'POOL_LABELS = torch.from_numpy(data["labels"])  # «data.clusters»\n'
+        elif self.cond:
             code += 'POOL_LABELS = torch.from_numpy(data["labels"])\n'
         code += self._sample_signature("«data.sample_pool»")
         code += "    index = torch.randint(len(POOL), (n,), generator=rng)\n"

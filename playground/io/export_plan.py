@@ -85,7 +85,8 @@ class PlanFacts:
         self.title = title
         self.with_weights = with_weights
         self.from_iteration = 0
-        self.cond = config.conditional
+        self.cond = config.takes_labels
+        self.clusters = dataset.clustered  # the labels are self-conditioning's clusters
         self.images = dataset.kind == "images"
         self.conv = config.model == "dcgan"
         self.pool = dataset.pool is not None
