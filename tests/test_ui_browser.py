@@ -1008,3 +1008,29 @@ def test_a_trained_start_link_opens_a_g_worth_sliding_through(
     expect(pixels).not_to_have_attribute("href", before, timeout=30_000)
     page.screenshot(path=str(SHOTS / f"trained-start-latent-{locale}.png"))
     context.close()
+
+
+def test_the_self_conditioned_mnist_start_lets_you_pick_a_cluster(browser, app_url: str) -> None:
+    """?preset=mnist&trained=1: the label-free preset's picker is named "cluster", and moving
+    it redraws G's digit (G is steered by its stroke clusters, not by digit labels)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, locale="en-US")
+    page = context.new_page()
+    page.goto(app_url + "?preset=mnist&trained=1")
+    expect(page.locator("#view-data .js-plotly-plot")).to_be_attached(timeout=60_000)
+    iteration = trained_starts.read_metadata("mnist")["iteration"]
+    expect(page.locator("#status")).to_contain_text(str(iteration), timeout=30_000)
+    _open_tab(page, "latent space")
+    pick = page.locator("#class-pick")
+    expect(pick).to_contain_text("cluster (self-conditioned)", timeout=30_000)
+    pixels = page.locator("#view-latent .js-plotly-plot image").first
+    expect(pixels).to_be_attached(timeout=30_000)
+    before = pixels.get_attribute("href")
+    slider = pick.locator("input[type=range]")
+    slider.focus()
+    for _ in range(7):
+        slider.press("ArrowRight")
+    slider.dispatch_event("pointerup")
+    slider.dispatch_event("change")
+    expect(pixels).not_to_have_attribute("href", before, timeout=30_000)
+    page.screenshot(path=str(SHOTS / "mnist-clusters-latent-1280.png"))
+    context.close()

@@ -716,3 +716,33 @@ def test_a_preset_starts_trained_when_asked_and_says_so(ctx: handlers.Context) -
     plain = handlers.choose_preset(ctx, session, "grid25", True)
     assert plain["state"].trainer.iteration == 0 and plain["trained"] is False
     assert "ships no trained start" in plain["state"].message
+
+
+def test_the_self_conditioned_mnist_preset_names_its_clusters(ctx: handlers.Context) -> None:
+    """mnist is steered by 30 stroke clusters: the picker, the batch column and the grid say
+    "cluster" (not "class"), the grid shows 32 samples at the clusters' shares, and moving
+    the setup to 2-D points drops the clusters instead of failing on them."""
+    out = handlers.choose_preset(ctx, None, "mnist")
+    session = out["state"]
+    assert session.trainer.clustered and session.trainer.num_classes == 30
+    pick = out["class_pick"]
+    assert pick["visible"] is True and pick["maximum"] == 29 and pick["label"].startswith("cluster")
+    session.language = "zh-CN"
+    assert render.latent_views(session)["class_pick"]["label"] == "聚类（自条件）"
+    session.language = "en"
+    handlers.step(ctx, "step", True, session)
+    batch = session.batch_svg()
+    assert ">cluster<" in batch and ">class<" not in batch
+    grid = session.data_figure()
+    assert len(session.fixed_z) == 32 and "one row per class" not in grid.layout.title.text
+    values = [getattr(session.trainer.config, name) for name in CONTROL_NAMES]
+    values[CONTROL_NAMES.index("dataset")] = "ring8"
+    values[CONTROL_NAMES.index("model")] = "mlp"
+    moved = handlers.apply(ctx, session, *values)["state"]
+    assert moved.trainer.config.dataset == "ring8" and moved.trainer.config.clusters == 0
+    values = [getattr(moved.trainer.config, name) for name in CONTROL_NAMES]
+    values[CONTROL_NAMES.index("dataset")] = "mnist"
+    values[CONTROL_NAMES.index("model")] = "dcgan"
+    values[CONTROL_NAMES.index("clusters")] = 1
+    with pytest.raises(ValueError, match=r"clusters: 0 \(off\) or at least 2"):
+        handlers.apply(ctx, moved, *values)

@@ -63,6 +63,17 @@ def _forget_closed_tab(demo: gr.Blocks, session_hash: str, delay: float = 5.0) -
     timer.start()
 
 
+def _cluster_presets_early() -> None:
+    """A self-conditioned preset clusters its images once per process (k-means, seconds):
+    started at launch, so the first tab that opens one does not wait for it."""
+    from playground.engine.data import build_dataset
+
+    configs = [p.config for p in all_presets() if p.config.clusters]
+    threading.Thread(
+        target=lambda: [build_dataset(c) for c in configs], name="cluster-presets", daemon=True
+    ).start()
+
+
 def _skip_event_analytics() -> None:
     """Gradio summarises every event it has recorded (up to 10 000) in a pandas DataFrame after
     each event, for its monitoring page, which this app does not open: a cost per click that
@@ -154,6 +165,7 @@ def launch(
     # TRAINING_SLOTS counts; they start now, ready by the first Play
     play_worker.start_pool(BACKGROUND_CORES)
     atexit.register(play_worker.stop_pool)
+    _cluster_presets_early()
     demo = build_app(preset, data_dir)
     _skip_event_analytics()
     demo.queue(default_concurrency_limit=16)

@@ -18,7 +18,7 @@ from typing import Any
 import gradio as gr
 
 from playground.engine import budget
-from playground.engine.config import GANConfig
+from playground.engine.config import KIND_ONLY_FIELDS, GANConfig, kind_of
 from playground.engine.loaders import DataFormatError
 from playground.io import trained_starts
 from playground.io.checkpoint import CheckpointError
@@ -176,7 +176,13 @@ def config_from_controls(
     name = data["data_path"].strip()
     own = base.data_path and name == Path(base.data_path).name
     data["data_path"] = base.data_path if own else data_file(name)
-    return GANConfig.from_dict({**base.to_dict(), **data})
+    merged = {**base.to_dict(), **data}
+    kind = kind_of(merged["dataset"])
+    for key, only in KIND_ONLY_FIELDS.items():
+        # moving mnist's setup to ring8 should not fail on the clusters it kept from mnist
+        if only != kind and merged[key] == getattr(base, key):
+            merged[key] = getattr(GANConfig, key)
+    return GANConfig.from_dict(merged)
 
 
 def _data_file(ctx: Context, session: Session) -> Callable[[str], str]:

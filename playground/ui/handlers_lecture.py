@@ -99,6 +99,7 @@ def language_views(ctx: Context, session: Session) -> Updates:
                 choices=[(label_text("axes.z", lang), "z"), (label_text("axes.pca", lang), "pca")]
             ),
             "play_btn": label_text("pause" if session.playing else "play", lang),
+            "class_pick": gr.update(label=render.class_pick_label(session)),
         },
     )
 

@@ -96,7 +96,8 @@ class LatentSpace:
             )
             return self._finish(fig)
         image = t.dataset.to_export(out).numpy()
-        caption = [text("fig.class", self.language, k=label) if labels is not None else "G(z)"]
+        named = "fig.cluster" if t.clustered else "fig.class"
+        caption = [text(named, self.language, k=label) if labels is not None else "G(z)"]
         return self._finish(figures.thumbnails_figure(image, caption, title, columns=1))
 
     def interpolation_figure(

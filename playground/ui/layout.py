@@ -68,6 +68,7 @@ CONTROL_FIELDS: list[tuple[str, str, dict[str, Any]]] = [
     ("d_steps", "int", {}),
     ("g_steps", "int", {}),
     ("conditional", "bool", {}),
+    ("clusters", "int", {}),
     ("pack", "int", {}),
     ("spectral_norm", "bool", {}),
     ("normalize", "bool", {}),

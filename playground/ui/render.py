@@ -176,6 +176,11 @@ def api_views(session: Session) -> dict[str, Any]:
     return {name: out[name] for name in API_VIEWS}
 
 
+def class_pick_label(session: Session) -> str:
+    """The latent tab's label picker is named for what steers G: a class, or a cluster."""
+    return label_text("cluster" if session.trainer.clustered else "class", session.language)
+
+
 def latent_views(session: Session) -> dict[str, Any]:
     """The class picker and the sliders (captions and values for the run's slider axes), and
     G(z) for them when the latent tab is open."""
@@ -184,7 +189,10 @@ def latent_views(session: Session) -> dict[str, Any]:
     setup = session.slider_setup(cls)
     out: dict[str, Any] = {
         "class_pick": gr.update(
-            maximum=max(t.num_classes - 1, 1), value=cls or 0, visible=t.conditional
+            maximum=max(t.num_classes - 1, 1),
+            value=cls or 0,
+            visible=t.conditional,
+            label=class_pick_label(session),
         )
     }
     for key, (caption, value, shown) in zip(SLIDERS, setup, strict=True):

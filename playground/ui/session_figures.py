@@ -103,7 +103,10 @@ class SessionFigures:
         stage = self.narrated_stage()
         if stage not in svg_views.BATCH_STAGES:
             stage = "full"
-        return svg_views.batch_svg(d, self.probability, self.language, stage, self.font_scale)
+        labels_are = "cluster" if self.trainer.clustered else "class"
+        return svg_views.batch_svg(
+            d, self.probability, self.language, stage, self.font_scale, labels_are
+        )
 
     def g_figure(self) -> go.Figure:
         g = self.trainer.last_g
@@ -172,9 +175,10 @@ class SessionFigures:
         if t.dataset.kind != "points":
             labels = self._grid_labels()
             images = t.dataset.to_export(t.generate(self.fixed_z, labels, ema=self.use_ema))
-            columns = 8 if labels is None else len(images) // t.num_classes
+            rows_by_class = labels is not None and not t.clustered
+            columns = len(images) // t.num_classes if rows_by_class else 8
             fig = figures.sample_grid_figure(
-                images.numpy(), None if labels is None else labels.numpy(), columns, lang
+                images.numpy(), labels.numpy() if rows_by_class else None, columns, lang
             )
             return self._finish(fig)
         xs = np.linspace(self.bounds[0], self.bounds[1], 40, dtype=np.float32)
@@ -254,12 +258,14 @@ class SessionFigures:
 
     def _grid_count(self) -> int:
         t = self.trainer
-        return 8 * t.num_classes if t.conditional else 32
+        return 8 * t.num_classes if t.conditional and not t.clustered else 32
 
     def _grid_labels(self) -> torch.Tensor | None:
         t = self.trainer
         if not t.conditional:
             return None
+        if t.clustered:  # a fixed draw at the clusters' shares: the grid shows the data's mix
+            return t.dataset.draw_labels(len(self.fixed_z), torch.Generator().manual_seed(0))
         per_class = len(self.fixed_z) // t.num_classes
         return torch.arange(t.num_classes).repeat_interleave(per_class)
 

@@ -60,12 +60,14 @@ def batch_svg(
     language: str = "en",
     stage: str = "full",
     scale: float = 1.0,
+    labels_are: str = "class",
 ) -> str:
     """x = [fake; real] drawn as the stacked batch it is: one row per sample, the fake half on
     top and the real half below, with columns x (two grey cells for a point, a thumbnail for an
     image), y (0/1), the class for a cGAN, D(x) as a bar and each row's loss term as a bar. In
     slow motion (`stage`) only the columns that exist by that sub-step are filled. Hovering a
-    row shows its numbers (and the page marks a point row in the data view)."""
+    row shows its numbers (and the page marks a point row in the data view). `labels_are`
+    names the label column: "class", or "cluster" for a self-conditioned run."""
     level = BATCH_STAGES.index(stage)
     images = record.x.dim() > 2
     b = record.batch_size
@@ -103,7 +105,7 @@ def batch_svg(
     headers = {
         "x": "x",
         "y": "y",
-        "class": text("fig.class_short", language),
+        "class": text(f"fig.{labels_are}_short", language),
         "d": "D(x)",
         "loss": text("fig.loss_term", language),
     }
