@@ -142,16 +142,18 @@ def test_a_checkpoint_saved_on_any_device_loads_on_the_cpu(tmp_path: Path, devic
         assert torch.equal(value.cpu(), loaded.G.state_dict()[name]), name
 
 
-def test_an_mnist_cgan_run_from_its_trained_start_saves_and_resumes(tmp_path: Path) -> None:
-    """A conditional DCGAN on MNIST, started from the shipped weights: the checkpoint holds
-    the run (not the packaged data, which every install has) and resumes it exactly."""
+@pytest.mark.parametrize("preset", ["mnist-cgan", "mnist"])
+def test_an_mnist_run_from_its_trained_start_saves_and_resumes(tmp_path: Path, preset: str) -> None:
+    """A conditional DCGAN on MNIST (classes, or mnist's stroke clusters), started from the
+    shipped weights: the checkpoint holds the run (not the packaged data or its clusters, which
+    every install computes alike) and resumes it exactly."""
     from playground.io import trained_starts
     from playground.io.presets import load_preset
 
-    original = Trainer(load_preset("mnist-cgan").config.replace(device="cpu"))
-    start = trained_starts.load_into(original, "mnist-cgan")
+    original = Trainer(load_preset(preset).config.replace(device="cpu"))
+    start = trained_starts.load_into(original, preset)
     original.run(3)
-    zip_checkpoint(original, tmp_path / "run.zip", sampler="ema", preset="mnist-cgan")
+    zip_checkpoint(original, tmp_path / "run.zip", sampler="ema", preset=preset)
     assert zipfile.ZipFile(tmp_path / "run.zip").getinfo("model.safetensors").file_size < 8e6
     loaded, _ = unzip_checkpoint(tmp_path / "run.zip", device="cpu")
     assert loaded.iteration == start + 3 and loaded.dataset.pool is original.dataset.pool
