@@ -93,6 +93,11 @@ class Trainer(RunState):
         return self.dataset.clustered
 
     @property
+    def labels_are(self) -> str:
+        """What a label is, as views and captions name it: "class", or "cluster"."""
+        return "cluster" if self.clustered else "class"
+
+    @property
     def num_classes(self) -> int:
         return self.dataset.num_classes
 

@@ -96,7 +96,7 @@ class LatentSpace:
             )
             return self._finish(fig)
         image = t.dataset.to_export(out).numpy()
-        named = "fig.cluster" if t.clustered else "fig.class"
+        named = f"fig.{t.labels_are}"
         caption = [text(named, self.language, k=label) if labels is not None else "G(z)"]
         return self._finish(figures.thumbnails_figure(image, caption, title, columns=1))
 

@@ -178,7 +178,7 @@ def api_views(session: Session) -> dict[str, Any]:
 
 def class_pick_label(session: Session) -> str:
     """The latent tab's label picker is named for what steers G: a class, or a cluster."""
-    return label_text("cluster" if session.trainer.clustered else "class", session.language)
+    return label_text(session.trainer.labels_are, session.language)
 
 
 def latent_views(session: Session) -> dict[str, Any]:

@@ -103,9 +103,8 @@ class SessionFigures:
         stage = self.narrated_stage()
         if stage not in svg_views.BATCH_STAGES:
             stage = "full"
-        labels_are = "cluster" if self.trainer.clustered else "class"
         return svg_views.batch_svg(
-            d, self.probability, self.language, stage, self.font_scale, labels_are
+            d, self.probability, self.language, stage, self.font_scale, self.trainer.labels_are
         )
 
     def g_figure(self) -> go.Figure:
