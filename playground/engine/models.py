@@ -43,6 +43,12 @@ def is_thin(channels: int) -> bool:
     return channels <= THIN_CHANNELS
 
 
+def d_input_channels(image_channels: int, labelled: bool, pack: int) -> int:
+    """The channels D's first convolution reads: the image (plus a cGAN's label plane), for
+    each of the pack's samples stacked on channels (the exported script asks the same)."""
+    return (image_channels + (1 if labelled else 0)) * pack
+
+
 def _on_im2col(layer: nn.Conv2d | nn.ConvTranspose2d, x: torch.Tensor, channels: int) -> bool:
     plain = layer.groups == 1 and layer.dilation == (1, 1) and layer.padding_mode == "zeros"
     return plain and x.device.type == "cpu" and is_thin(channels)
@@ -245,7 +251,7 @@ class ConvDiscriminator(_Conditioned):
         super().__init__(num_classes, side * side if num_classes else 0, device)
         self.pack = pack
         self.side = side
-        in_channels = (c + (1 if num_classes else 0)) * pack
+        in_channels = d_input_channels(c, bool(num_classes), pack)
 
         def wrap(layer: nn.Module) -> nn.Module:
             return _sn(layer) if spectral_norm else layer

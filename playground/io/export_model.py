@@ -7,7 +7,7 @@ import math
 
 import playground.engine.torch_warmup  # noqa: F401  (before any tensor op: see its docstring)
 from playground.engine.losses import MMD_KERNELS
-from playground.engine.models import NOISE_START, is_thin
+from playground.engine.models import NOISE_START, d_input_channels, is_thin
 from playground.io.export_plan import (
     ACTIVATION_CODE,
     DATA_FILE,
@@ -322,7 +322,7 @@ class Discriminator(nn.Module):
         d_channels = f"{channels} + 1" if self.cond else str(channels)
         if self.pack > 1:
             d_channels = f"({d_channels}) * PACK"
-        thin_d = is_thin((channels + (1 if self.cond else 0)) * self.pack)
+        thin_d = is_thin(d_input_channels(channels, self.cond, self.pack))
         thin_g = is_thin(channels)
         d_first = "ThinConv2d" if thin_d else "nn.Conv2d"
         g_last = "ThinConvTranspose2d" if thin_g else "nn.ConvTranspose2d"
