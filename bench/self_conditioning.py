@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from playground import GANConfig, Trainer, build_dataset  # noqa: E402
-from playground.evaluation.image_metrics import image_metrics  # noqa: E402
 from playground.io.presets import load_preset  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from image_trials import parse_changes, train_with_checkpoints  # noqa: E402
 
 
 def pixel_clusters(pool: torch.Tensor, k: int) -> torch.Tensor:
@@ -73,30 +73,8 @@ def trial(
         digits = build_dataset(config.replace(clusters=0, conditional=False)).pool_labels
         print(f"k={k} ({features}): purity {purity(data.pool_labels, digits, k):.2f}", flush=True)
     trainer = Trainer(config, dataset=data)
-    cpu, done = 0.0, 0
-    for iteration in checkpoints:
-        start = time.process_time()
-        trainer.run(iteration - done)
-        cpu += time.process_time() - start
-        done = iteration
-        g = torch.Generator().manual_seed(seed + 1)
-        z = torch.randn(samples, config.z_dim, generator=g)
-        ids = data.draw_labels(samples, g) if k else None
-        images = data.to_export(trainer.generate(z, ids, ema=True))
-        m = image_metrics("mnist", images, None)  # judged by the judge's classes
-        row = {
-            "k": k,
-            "features": features if k else "-",
-            "set": overrides,
-            "seed": seed,
-            "iterations": iteration,
-            "train_cpu_s": round(cpu),
-            "fd": round(m["fd"], 2),
-            "fd_ratio": round(m["fd"] / m["fd_floor"], 2),
-            "diversity": round(m["diversity"], 3),
-            "smallest_class_share": round(m["smallest_class_share"], 3),
-        }
-        print(json.dumps(row), flush=True)
+    describe = {"k": k, "features": features if k else "-", "set": overrides, "seed": seed}
+    train_with_checkpoints(trainer, checkpoints, samples, describe)
 
 
 def main() -> None:
@@ -114,7 +92,7 @@ def main() -> None:
         help="config fields to change from the preset's, e.g. r1_gamma=0",
     )
     args = parser.parse_args()
-    overrides = {key: json.loads(value) for key, value in (s.split("=", 1) for s in args.set)}
+    overrides = parse_changes(args.set)
     torch.set_num_threads(1)  # the quality targets are CPU seconds of one thread
     for k in args.k:
         trial(k, args.seed, sorted(args.checkpoints), args.samples, args.features, overrides)
