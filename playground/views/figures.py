@@ -142,7 +142,8 @@ def thumbnails_figure(
         r, c = divmod(i, columns)
         top, left = r * cell_h, c * cell_w
         canvas[top : top + side, left : left + side] = 1 - images[i, 0]
-        if captions[i]:
+        if captions[i]:  # on a white strip: readable with or without the label's own box
+            canvas[top + side : top + cell_h, left : left + cell_w] = 0
             where = dict(x=left + side / 2, y=top + side + pad, xref="x", yref="y")
             annotations.append(_label(captions[i], **where))
     for r, row_label in enumerate(row_labels or ()):
@@ -207,7 +208,7 @@ def g_step_images_figure(record: GStepRecord, probability: bool, language: str =
     captions = []
     for i, s in enumerate(record.scores.numpy()[: len(images)]):
         tag = f"c{int(labels[i])} " if labels is not None else ""
-        captions.append(f"{tag}D={fmt.format(float(s))}")
+        captions.append(f"{tag}{fmt.format(float(s))}")  # the title says it is D(G(z))
     return thumbnails_figure(images, captions, text("fig.g_images", language))
 
 
