@@ -808,6 +808,38 @@ def test_phone_width_is_one_column(browser, app_url: str) -> None:
     context.close()
 
 
+def test_the_g_steps_captions_and_the_titles_fit_a_phone(browser, app_url: str) -> None:
+    """At 390 px in Chinese, mnist-cgan's G step: the caption under each of its 8 fakes a row
+    keeps clear of its neighbours (at 12 px they ran into each other, and each one's white box
+    hid the next one's number), and the G-step and D-scores titles end inside their plots."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(app_url + "?preset=mnist-cgan&trained=1")
+    expect(page.locator("#view-data .js-plotly-plot")).to_be_attached(timeout=60_000)
+    page.click("#btn-step")
+    expect(page.locator("#status")).to_contain_text("轮迭代", timeout=30_000)
+    _open_tab(page, "G 步（D_on_G）")
+    captions = page.locator("#view-g .annotation-text")
+    expect(captions).to_have_count(32, timeout=30_000)
+    page.locator("#view-g").scroll_into_view_if_needed()
+    boxes = [captions.nth(i).bounding_box() for i in range(32)]
+    for row in range(4):
+        line = sorted(boxes[8 * row : 8 * row + 8], key=lambda b: b["x"])
+        for left, right in zip(line, line[1:], strict=False):
+            gap = right["x"] - (left["x"] + left["width"])
+            assert gap >= 1, f"row {row}: captions overlap by {-gap:.1f} px"
+    page.locator("#view-g").screenshot(path=str(SHOTS / "phone-g-step-zh-CN.png"))
+    for tab, view in (("G 步（D_on_G）", "view-g"), ("D 的分数", "view-scores")):
+        _open_tab(page, tab)
+        expect(page.locator(f"#{view} .gtitle")).to_be_visible(timeout=30_000)
+        overrun = page.locator(f"#{view} .gtitle").evaluate(
+            "(t) => t.getBoundingClientRect().right"
+            " - t.ownerSVGElement.getBoundingClientRect().right"
+        )
+        assert overrun <= 0, f"{view}'s title runs {overrun:.0f} px past its plot"
+    context.close()
+
+
 def test_a_slider_number_box_applies_on_enter(page: Page) -> None:
     _open_tab(page, "latent space")
     expect(page.locator("#view-latent .js-plotly-plot")).to_be_visible(timeout=30_000)
