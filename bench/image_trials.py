@@ -26,19 +26,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from playground import GANConfig, Trainer, build_dataset  # noqa: E402
-from playground.engine.data import Dataset  # noqa: E402
-from playground.evaluation.image_metrics import image_metrics  # noqa: E402
+from playground.evaluation.metrics import evaluate  # noqa: E402
 from playground.io.presets import load_preset  # noqa: E402
 
 
-def checkpoint_metrics(trainer: Trainer, data: Dataset, seed: int, samples: int) -> dict:
-    """The metrics of `samples` EMA samples, labels drawn as the trainer draws them; judged by
-    the judge's classes (and against the requested class when the labels are classes)."""
-    g = torch.Generator().manual_seed(seed + 1)
-    z = torch.randn(samples, trainer.config.z_dim, generator=g)
-    labels = data.draw_labels(samples, g) if trainer.conditional else None
-    images = data.to_export(trainer.generate(z, labels, ema=True))
-    m = image_metrics(trainer.config.dataset, images, None if data.clustered else labels)
+def checkpoint_metrics(trainer: Trainer, samples: int) -> dict:
+    """The image metrics of `samples` EMA samples (playground.evaluation.metrics.evaluate,
+    sampling seed = the run's seed + 1), rounded for a line of output."""
+    m = evaluate(trainer, samples, ema=True, seed=trainer.config.seed + 1)
     row = {
         "fd": round(m["fd"], 2),
         "fd_ratio": round(m["fd"] / m["fd_floor"], 2),
@@ -60,7 +55,7 @@ def train_with_checkpoints(
         trainer.run(iteration - done)
         cpu += time.process_time() - start
         done = iteration
-        metrics = checkpoint_metrics(trainer, trainer.dataset, trainer.config.seed, samples)
+        metrics = checkpoint_metrics(trainer, samples)
         row = {**describe, "iterations": iteration, "train_cpu_s": round(cpu), **metrics}
         print(json.dumps(row), flush=True)
 
