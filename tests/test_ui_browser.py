@@ -811,7 +811,8 @@ def test_phone_width_is_one_column(browser, app_url: str) -> None:
 def test_the_g_steps_captions_and_the_titles_fit_a_phone(browser, app_url: str) -> None:
     """At 390 px in Chinese, mnist-cgan's G step: the caption under each of its 8 fakes a row
     keeps clear of its neighbours (at 12 px they ran into each other, and each one's white box
-    hid the next one's number), and the G-step and D-scores titles end inside their plots."""
+    hid the next one's number), the G-step and D-scores titles end inside their plots, and the
+    D-scores iteration ticks stand apart."""
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
     page = context.new_page()
     page.goto(app_url + "?preset=mnist-cgan&trained=1")
@@ -837,6 +838,16 @@ def test_the_g_steps_captions_and_the_titles_fit_a_phone(browser, app_url: str) 
             " - t.ownerSVGElement.getBoundingClientRect().right"
         )
         assert overrun <= 0, f"{view}'s title runs {overrun:.0f} px past its plot"
+    # the means panel's iteration ticks (one iteration of history) sit side by side, unrotated
+    # (they were 7500, 7,500.5, 7501, 7,501.5 slanted into each other and into the axis title)
+    ticks = page.locator("#view-scores .x2tick text").evaluate_all(
+        "(ts) => ts.map((t) => t.getBoundingClientRect())"
+        ".filter((b) => b.width > 0).map((b) => [b.left, b.right])"
+    )
+    ticks.sort()
+    assert len(ticks) >= 2
+    for (_, right), (left, _) in zip(ticks, ticks[1:], strict=False):
+        assert left - right >= 2, f"iteration ticks overlap: {ticks}"
     context.close()
 
 

@@ -222,8 +222,12 @@ def scores_figure(
     """Left: D(real) vs D(fake) histogram of the last D step. Right: the means over time."""
     fig = new_figure(text("fig.scores", language), barmode="overlay")
     fig.axis("xaxis", domain=[0, 0.45], title=dict(text="D(x)"))
-    fig.axis(
-        "xaxis2", domain=[0.55, 1], anchor="y2", title=dict(text=text("fig.iteration", language))
+    fig.axis(  # few ticks: the panel is 110 px wide on a phone, and rotated ones hid the title
+        "xaxis2",
+        domain=[0.55, 1],
+        anchor="y2",
+        title=dict(text=text("fig.iteration", language)),
+        nticks=3,
     )
     fig.axis("yaxis2", anchor="x2")
     if record is not None:
