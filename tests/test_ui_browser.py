@@ -840,12 +840,13 @@ def test_the_g_steps_captions_and_the_titles_fit_a_phone(browser, app_url: str) 
         assert overrun <= 0, f"{view}'s title runs {overrun:.0f} px past its plot"
     # the means panel's iteration ticks (one iteration of history) sit side by side, unrotated
     # (they were 7500, 7,500.5, 7501, 7,501.5 slanted into each other and into the axis title)
-    ticks = page.locator("#view-scores .x2tick text").evaluate_all(
-        "(ts) => ts.map((t) => t.getBoundingClientRect())"
-        ".filter((b) => b.width > 0).map((b) => [b.left, b.right])"
+    boxes = (
+        "() => [...document.querySelectorAll('#view-scores .x2tick text')]"
+        ".map((t) => t.getBoundingClientRect()).filter((b) => b.width > 0)"
+        ".map((b) => [b.left, b.right])"
     )
-    ticks.sort()
-    assert len(ticks) >= 2
+    page.wait_for_function(f"({boxes})().length >= 2", timeout=30_000)  # the tab's redraw
+    ticks = sorted(page.evaluate(boxes))
     for (_, right), (left, _) in zip(ticks, ticks[1:], strict=False):
         assert left - right >= 2, f"iteration ticks overlap: {ticks}"
     context.close()
