@@ -25,7 +25,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from playground import GANConfig, Trainer, build_dataset  # noqa: E402
+from playground import GANConfig, Trainer  # noqa: E402
 from playground.evaluation.metrics import evaluate  # noqa: E402
 from playground.io.presets import load_preset  # noqa: E402
 
@@ -79,7 +79,7 @@ def main() -> None:
     preset = load_preset(args.preset)
     config = GANConfig.from_dict({**preset.config.to_dict(), "seed": args.seed, **changes})
     torch.set_num_threads(1)  # the quality targets are CPU seconds of one thread
-    trainer = Trainer(config, dataset=build_dataset(config))
+    trainer = Trainer(config)  # builds its own dataset
     describe = {"preset": args.preset, "set": changes, "seed": args.seed}
     train_with_checkpoints(trainer, args.checkpoints or [preset.steps], args.samples, describe)
 
